@@ -1,0 +1,162 @@
+import type { ChunkStore } from './chunk-store.ts';
+import { ShoalError } from './errors.ts';
+import { sha256Hex } from './hash.ts';
+
+/**
+ * The behaviour every ChunkStore must show. It is plain async functions rather than calls into a
+ * test framework, so the same cases run under node:test for disk and memory stores and inside a
+ * real browser page for the IndexedDB store.
+ */
+export interface ChunkStoreHarness {
+  store: ChunkStore;
+  /** Opens the same storage afresh, as after a process restart; absent for stores that forget. */
+  reopen?: () => Promise<ChunkStore>;
+  /** Damages a stored chunk's bytes behind the store's back. */
+  corrupt: (hash: string) => Promise<void>;
+  cleanup: () => Promise<void>;
+}
+
+export type ChunkStoreFactory = (capacityBytes: number) => Promise<ChunkStoreHarness>;
+
+export interface ContractCase {
+  name: string;
+  run: () => Promise<void>;
+}
+
+const CAPACITY = 1024 * 1024;
+
+export function chunkStoreContract(factory: ChunkStoreFactory): ContractCase[] {
+  const withStore = (name: string, body: (h: ChunkStoreHarness) => Promise<void>, capacity = CAPACITY): ContractCase => ({
+    name,
+    run: async () => {
+      const harness = await factory(capacity);
+      try {
+        await body(harness);
+      } finally {
+        await harness.store.close?.();
+        await harness.cleanup();
+      }
+    },
+  });
+
+  return [
+    withStore('put then get returns the same bytes', async ({ store }) => {
+      const { hash, data } = await chunk(1000, 1);
+      await store.put(hash, data);
+      check(equalBytes(await store.get(hash), data), 'get returned different bytes');
+      check(await store.has(hash), 'has() is false after put');
+    }),
+    withStore('put refuses bytes that do not match the hash, and stores nothing', async ({ store }) => {
+      const { hash } = await chunk(100, 2);
+      const other = await chunk(100, 3);
+      await expectCode(() => store.put(hash, other.data), 'HASH_MISMATCH');
+      check(!(await store.has(hash)), 'mismatched chunk was stored');
+      checkEqual((await store.stats()).chunkCount, 0, 'chunkCount after refused put');
+    }),
+    withStore('get of an unknown hash is CHUNK_NOT_FOUND', async ({ store }) => {
+      const { hash } = await chunk(10, 4);
+      await expectCode(() => store.get(hash), 'CHUNK_NOT_FOUND');
+    }),
+    withStore('putting the same chunk twice counts it once', async ({ store }) => {
+      const { hash, data } = await chunk(5000, 5);
+      await store.put(hash, data);
+      await store.put(hash, data);
+      await Promise.all([store.put(hash, data), store.put(hash, data)]);
+      const stats = await store.stats();
+      checkEqual(stats.chunkCount, 1, 'chunkCount');
+      checkEqual(stats.usedBytes, 5000, 'usedBytes');
+    }),
+    withStore('stats and list follow puts and deletes', async ({ store }) => {
+      const a = await chunk(300, 6);
+      const b = await chunk(700, 7);
+      await store.put(a.hash, a.data);
+      await store.put(b.hash, b.data);
+      checkEqual((await store.list()).sort().join(), [a.hash, b.hash].sort().join(), 'list');
+      checkEqual((await store.stats()).usedBytes, 1000, 'usedBytes');
+      await store.delete([a.hash, '0'.repeat(64)]);
+      checkEqual((await store.list()).join(), b.hash, 'list after delete');
+      checkEqual((await store.stats()).usedBytes, 700, 'usedBytes after delete');
+      checkEqual((await store.stats()).chunkCount, 1, 'chunkCount after delete');
+      await expectCode(() => store.get(a.hash), 'CHUNK_NOT_FOUND');
+    }),
+    withStore('an empty chunk is a chunk', async ({ store }) => {
+      const { hash, data } = await chunk(0, 8);
+      await store.put(hash, data);
+      checkEqual((await store.get(hash)).length, 0, 'length');
+    }),
+    withStore('capacity is enforced with NODE_FULL', async ({ store }) => {
+      const a = await chunk(6000, 9);
+      const b = await chunk(6000, 10);
+      await store.put(a.hash, a.data);
+      await expectCode(() => store.put(b.hash, b.data), 'NODE_FULL');
+      check(!(await store.has(b.hash)), 'chunk over capacity was stored');
+      checkEqual((await store.stats()).usedBytes, 6000, 'usedBytes after refused put');
+      await store.delete([a.hash]);
+      await store.put(b.hash, b.data);
+    }, 10_000),
+    withStore('concurrent puts of different chunks never overshoot capacity', async ({ store }) => {
+      const chunks = await Promise.all([11, 12, 13, 14].map((seed) => chunk(4000, seed)));
+      const results = await Promise.allSettled(chunks.map((c) => store.put(c.hash, c.data)));
+      const stored = results.filter((r) => r.status === 'fulfilled').length;
+      checkEqual(stored, 2, 'chunks that fit in 10000 bytes');
+      check((await store.stats()).usedBytes <= 10_000, 'usedBytes over capacity');
+    }, 10_000),
+    withStore('a corrupted chunk is never returned: CHUNK_CORRUPT, and it is dropped', async ({ store, corrupt }) => {
+      const { hash, data } = await chunk(2048, 15);
+      await store.put(hash, data);
+      await corrupt(hash);
+      await expectCode(() => store.get(hash), 'CHUNK_CORRUPT');
+      check(!(await store.has(hash)), 'corrupt chunk is still listed');
+      await store.put(hash, data);
+      check(equalBytes(await store.get(hash), data), 'chunk could not be stored again after corruption');
+    }),
+    withStore('chunks survive reopening the store', async ({ store, reopen }) => {
+      if (!reopen) return;
+      const a = await chunk(1234, 16);
+      const b = await chunk(4321, 17);
+      await store.put(a.hash, a.data);
+      await store.put(b.hash, b.data);
+      await store.close?.();
+      const again = await reopen();
+      try {
+        checkEqual((await again.list()).sort().join(), [a.hash, b.hash].sort().join(), 'list after reopen');
+        checkEqual((await again.stats()).usedBytes, 1234 + 4321, 'usedBytes after reopen');
+        check(equalBytes(await again.get(b.hash), b.data), 'bytes after reopen');
+      } finally {
+        await again.close?.();
+      }
+    }),
+  ];
+}
+
+async function chunk(size: number, seed: number): Promise<{ hash: string; data: Uint8Array }> {
+  const data = new Uint8Array(size);
+  let x = seed * 2654435761;
+  for (let i = 0; i < size; i++) {
+    x = (x * 1103515245 + 12345) >>> 0;
+    data[i] = x >>> 24;
+  }
+  return { hash: await sha256Hex(data), data };
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
+}
+
+function check(condition: boolean, message: string): void {
+  if (!condition) throw new Error(message);
+}
+
+function checkEqual<T>(actual: T, expected: T, what: string): void {
+  if (actual !== expected) throw new Error(`${what}: expected ${String(expected)}, got ${String(actual)}`);
+}
+
+async function expectCode(fn: () => Promise<unknown>, code: string): Promise<void> {
+  try {
+    await fn();
+  } catch (err) {
+    if (err instanceof ShoalError && err.code === code) return;
+    throw new Error(`expected ${code}, got ${err instanceof ShoalError ? err.code : String(err)}`);
+  }
+  throw new Error(`expected ${code}, but the call succeeded`);
+}

@@ -1,0 +1,293 @@
+import type { ChunkStore, ChunkStoreStats } from './chunk-store.ts';
+import { toShoalError } from './errors.ts';
+import type { DeleteMessage, GatewayToNode, GetMessage, NodeKind, NodeToGateway, PutMessage, WelcomeMessage } from './protocol.ts';
+import { CLOSE, decodeFrame, encodeFrame, INVENTORY_PAGE_SIZE, NODE_WS_PATH, PROTOCOL_VERSION } from './protocol.ts';
+
+/** The slice of the WebSocket API the agent needs: met by browsers' WebSocket and by `ws`. */
+export interface SocketLike {
+  binaryType: string;
+  readonly readyState: number;
+  onopen: ((ev: unknown) => void) | null;
+  onmessage: ((ev: { data: unknown }) => void) | null;
+  onclose: ((ev: { code: number; reason: string }) => void) | null;
+  onerror: ((ev: unknown) => void) | null;
+  send(data: Uint8Array): void;
+  close(code?: number, reason?: string): void;
+}
+export type SocketConstructor = new (url: string) => SocketLike;
+
+export type AgentState = 'stopped' | 'connecting' | 'online' | 'waiting' | 'rejected';
+
+export interface AgentActivity {
+  at: number;
+  kind: 'put' | 'get' | 'delete' | 'connect' | 'disconnect' | 'error';
+  message: string;
+  bytes?: number;
+}
+
+export interface AgentEvents {
+  state: { state: AgentState; reason?: string };
+  activity: AgentActivity;
+  stats: ChunkStoreStats & { bytesIn: number; bytesOut: number };
+}
+
+export interface NodeAgentOptions {
+  gatewayUrl: string;
+  nodeId: string;
+  token: string;
+  kind: NodeKind;
+  cpu?: number;
+  store: ChunkStore;
+  WebSocket: SocketConstructor;
+  backoffInitialMs?: number;
+  backoffMaxMs?: number;
+  statsIntervalMs?: number;
+  random?: () => number;
+}
+
+type Listener<T> = (value: T) => void;
+type Handler<M> = (header: M, payload: Uint8Array) => Promise<void> | void;
+
+/**
+ * The one storage-node implementation, shared by disk nodes and browser tabs. It dials out to the
+ * gateway, introduces itself, reports its inventory, serves put/get/delete against its ChunkStore,
+ * and reconnects with exponential backoff and jitter. Liveness is the gateway's WebSocket ping,
+ * which both `ws` and browsers answer below JavaScript, so throttled page timers cannot make a tab
+ * look dead.
+ */
+export class NodeAgent {
+  readonly options: Required<Omit<NodeAgentOptions, 'cpu'>> & { cpu?: number };
+  state: AgentState = 'stopped';
+  bytesIn = 0;
+  bytesOut = 0;
+  #socket: SocketLike | null = null;
+  #attempt = 0;
+  #retryTimer: ReturnType<typeof setTimeout> | null = null;
+  #statsTimer: ReturnType<typeof setTimeout> | null = null;
+  #lastStatsAt = 0;
+  readonly #listeners: { [K in keyof AgentEvents]: Set<Listener<AgentEvents[K]>> } = {
+    state: new Set(),
+    activity: new Set(),
+    stats: new Set(),
+  };
+  readonly #handlers: { [K in GatewayToNode['type']]: Handler<Extract<GatewayToNode, { type: K }>> } = {
+    welcome: (m) => this.#onWelcome(m),
+    put: (m, payload) => this.#onPut(m, payload),
+    get: (m) => this.#onGet(m),
+    delete: (m) => this.#onDelete(m),
+    error: (m) => this.#log('error', `gateway: ${m.code} ${m.message}`),
+  };
+
+  constructor(options: NodeAgentOptions) {
+    this.options = {
+      backoffInitialMs: 500,
+      backoffMaxMs: 30_000,
+      statsIntervalMs: 1000,
+      random: Math.random,
+      ...options,
+    };
+  }
+
+  on<K extends keyof AgentEvents>(event: K, listener: Listener<AgentEvents[K]>): () => void {
+    this.#listeners[event].add(listener);
+    return () => this.#listeners[event].delete(listener);
+  }
+
+  start(): void {
+    if (this.state !== 'stopped' && this.state !== 'rejected') return;
+    this.#attempt = 0;
+    this.#connect();
+  }
+
+  stop(): void {
+    this.#clearTimers();
+    const socket = this.#socket;
+    this.#socket = null;
+    socket?.close(1000, 'node stopping');
+    this.#setState('stopped');
+  }
+
+  async snapshot(): Promise<AgentEvents['stats']> {
+    return { ...(await this.options.store.stats()), bytesIn: this.bytesIn, bytesOut: this.bytesOut };
+  }
+
+  #connect(): void {
+    const url = new URL(NODE_WS_PATH, this.options.gatewayUrl);
+    url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+    this.#setState('connecting');
+    let socket: SocketLike;
+    try {
+      socket = new this.options.WebSocket(url.href);
+    } catch (err) {
+      this.#log('error', `cannot open ${url.href}: ${toShoalError(err).message}`);
+      this.#scheduleReconnect();
+      return;
+    }
+    this.#socket = socket;
+    socket.binaryType = 'arraybuffer';
+    socket.onopen = () => void this.#sendHello(socket);
+    socket.onmessage = (ev) => void this.#onMessage(socket, ev.data);
+    socket.onerror = () => {};
+    socket.onclose = (ev) => this.#onClose(socket, ev.code, ev.reason);
+  }
+
+  async #sendHello(socket: SocketLike): Promise<void> {
+    const stats = await this.options.store.stats();
+    this.#send(socket, {
+      type: 'hello',
+      nodeId: this.options.nodeId,
+      token: this.options.token,
+      kind: this.options.kind,
+      capacityBytes: this.options.store.capacityBytes,
+      usedBytes: stats.usedBytes,
+      chunkCount: stats.chunkCount,
+      cpu: this.options.cpu,
+      version: PROTOCOL_VERSION,
+    });
+  }
+
+  async #onMessage(socket: SocketLike, data: unknown): Promise<void> {
+    if (socket !== this.#socket) return;
+    if (!(data instanceof ArrayBuffer) && !(data instanceof Uint8Array)) {
+      socket.close(CLOSE.PROTOCOL_ERROR, 'text frames are not part of the protocol');
+      return;
+    }
+    let frame;
+    try {
+      frame = decodeFrame(data);
+    } catch (err) {
+      this.#log('error', toShoalError(err).message);
+      socket.close(CLOSE.PROTOCOL_ERROR, 'bad frame');
+      return;
+    }
+    const header = frame.header as GatewayToNode;
+    const handler = this.#handlers[header.type] as Handler<GatewayToNode> | undefined;
+    if (!handler) {
+      this.#reply({ type: 'error', id: (header as { id?: number }).id, code: 'BAD_FRAME', message: `unknown message type ${header.type}` });
+      return;
+    }
+    await handler(header, frame.payload);
+  }
+
+  async #onWelcome(_m: WelcomeMessage): Promise<void> {
+    this.#attempt = 0;
+    this.#setState('online');
+    this.#log('connect', `connected to ${this.options.gatewayUrl}`);
+    const hashes = await this.options.store.list();
+    for (let i = 0; i < hashes.length || i === 0; i += INVENTORY_PAGE_SIZE) {
+      const page = hashes.slice(i, i + INVENTORY_PAGE_SIZE);
+      this.#reply({ type: 'inventory', hashes: page, done: i + INVENTORY_PAGE_SIZE >= hashes.length });
+    }
+  }
+
+  async #onPut(m: PutMessage, payload: Uint8Array): Promise<void> {
+    await this.#serve(m.id, 'put', async () => {
+      await this.options.store.put(m.hash, payload);
+      this.bytesIn += payload.length;
+      this.#reply({ type: 'ok', id: m.id });
+      this.#log('put', `stored ${short(m.hash)}`, payload.length);
+      this.#statsChanged();
+    });
+  }
+
+  async #onGet(m: GetMessage): Promise<void> {
+    await this.#serve(m.id, 'get', async () => {
+      const data = await this.options.store.get(m.hash);
+      this.bytesOut += data.length;
+      this.#reply({ type: 'data', id: m.id }, data);
+      this.#log('get', `served ${short(m.hash)}`, data.length);
+    });
+  }
+
+  async #onDelete(m: DeleteMessage): Promise<void> {
+    await this.#serve(m.id, 'delete', async () => {
+      await this.options.store.delete(m.hashes);
+      this.#reply({ type: 'ok', id: m.id });
+      this.#log('delete', `deleted ${m.hashes.length} chunk(s)`);
+      this.#statsChanged();
+    });
+  }
+
+  async #serve(id: number, what: string, work: () => Promise<void>): Promise<void> {
+    try {
+      await work();
+    } catch (err) {
+      const e = toShoalError(err);
+      this.#reply({ type: 'error', id, code: e.code, message: e.message });
+      this.#log('error', `${what} failed: ${e.code} ${e.message}`);
+      if (e.code === 'CHUNK_CORRUPT') this.#statsChanged();
+    }
+  }
+
+  #onClose(socket: SocketLike, code: number, reason: string): void {
+    if (socket !== this.#socket) return;
+    this.#socket = null;
+    const wasOnline = this.state === 'online';
+    if (wasOnline) this.#log('disconnect', `disconnected (${code}${reason ? ` ${reason}` : ''})`);
+    const final: number[] = [CLOSE.IDENTITY_MISMATCH, CLOSE.REPLACED, CLOSE.REMOVED, CLOSE.BAD_HELLO];
+    if (final.includes(code)) {
+      this.#clearTimers();
+      this.#setState('rejected', reason || `closed with ${code}`);
+      return;
+    }
+    this.#scheduleReconnect();
+  }
+
+  #scheduleReconnect(): void {
+    const { backoffInitialMs, backoffMaxMs, random } = this.options;
+    const ceiling = Math.min(backoffMaxMs, backoffInitialMs * 2 ** this.#attempt);
+    const delay = ceiling / 2 + (random() * ceiling) / 2;
+    this.#attempt++;
+    this.#setState('waiting', `reconnecting in ${Math.round(delay)} ms`);
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = null;
+      this.#connect();
+    }, delay);
+  }
+
+  /** Stats go out after changes, at most once per interval, so a burst of puts is one message. */
+  #statsChanged(): void {
+    if (this.#statsTimer) return;
+    const wait = Math.max(0, this.#lastStatsAt + this.options.statsIntervalMs - Date.now());
+    this.#statsTimer = setTimeout(async () => {
+      this.#statsTimer = null;
+      this.#lastStatsAt = Date.now();
+      const snapshot = await this.snapshot();
+      this.#reply({ type: 'stats', usedBytes: snapshot.usedBytes, chunkCount: snapshot.chunkCount });
+      this.#emit('stats', snapshot);
+    }, wait);
+  }
+
+  #reply(header: NodeToGateway, payload?: Uint8Array): void {
+    if (this.#socket) this.#send(this.#socket, header, payload);
+  }
+
+  #send(socket: SocketLike, header: NodeToGateway, payload?: Uint8Array): void {
+    if (socket.readyState !== 1) return;
+    socket.send(encodeFrame(header, payload));
+  }
+
+  #setState(state: AgentState, reason?: string): void {
+    this.state = state;
+    this.#emit('state', { state, reason });
+  }
+
+  #log(kind: AgentActivity['kind'], message: string, bytes?: number): void {
+    this.#emit('activity', { at: Date.now(), kind, message, bytes });
+  }
+
+  #emit<K extends keyof AgentEvents>(event: K, value: AgentEvents[K]): void {
+    for (const listener of this.#listeners[event]) listener(value);
+  }
+
+  #clearTimers(): void {
+    if (this.#retryTimer) clearTimeout(this.#retryTimer);
+    if (this.#statsTimer) clearTimeout(this.#statsTimer);
+    this.#retryTimer = null;
+    this.#statsTimer = null;
+  }
+}
+
+function short(hash: string): string {
+  return hash.slice(0, 12);
+}

@@ -1,0 +1,97 @@
+import type { ErrorCode } from './errors.ts';
+import { ShoalError } from './errors.ts';
+
+/**
+ * Node protocol over one WebSocket. Every frame is binary:
+ *   u32 big-endian header length | UTF-8 JSON header | payload bytes
+ * Chunk bytes only ever travel as payload, never inside the JSON.
+ */
+export const PROTOCOL_VERSION = 1;
+export const NODE_WS_PATH = '/ws/node';
+/** Inventory pages stay well under the header limit: 64-char hashes plus JSON punctuation. */
+export const INVENTORY_PAGE_SIZE = 1000;
+export const MAX_HEADER_BYTES = 256 * 1024;
+
+export type NodeKind = 'disk' | 'browser';
+
+export interface HelloMessage {
+  type: 'hello';
+  nodeId: string;
+  /** A secret only this node knows: lets a reconnect replace a stale session, and stops id theft. */
+  token: string;
+  kind: NodeKind;
+  capacityBytes: number;
+  usedBytes: number;
+  chunkCount: number;
+  cpu?: number;
+  version: number;
+}
+export interface WelcomeMessage { type: 'welcome'; heartbeatMs: number }
+export interface InventoryMessage { type: 'inventory'; hashes: string[]; done: boolean }
+export interface PutMessage { type: 'put'; id: number; hash: string }
+export interface GetMessage { type: 'get'; id: number; hash: string }
+export interface DeleteMessage { type: 'delete'; id: number; hashes: string[] }
+export interface OkMessage { type: 'ok'; id: number }
+export interface DataMessage { type: 'data'; id: number }
+export interface StatsMessage { type: 'stats'; usedBytes: number; chunkCount: number }
+export interface ErrorMessage { type: 'error'; id?: number; code: ErrorCode; message: string }
+
+export type NodeToGateway = HelloMessage | InventoryMessage | OkMessage | DataMessage | StatsMessage | ErrorMessage;
+export type GatewayToNode = WelcomeMessage | PutMessage | GetMessage | DeleteMessage | ErrorMessage;
+export type Message = NodeToGateway | GatewayToNode;
+export type MessageType = Message['type'];
+
+export interface Frame<H extends Message = Message> {
+  header: H;
+  payload: Uint8Array;
+}
+
+/** WebSocket close codes the gateway uses to refuse or end a node session. */
+export const CLOSE = {
+  PROTOCOL_ERROR: 4000,
+  BAD_HELLO: 4001,
+  IDENTITY_MISMATCH: 4003,
+  REPLACED: 4009,
+  REMOVED: 4010,
+  SHUTDOWN: 4011,
+} as const;
+
+const EMPTY = new Uint8Array(0);
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+export function encodeFrame(header: Message, payload: Uint8Array = EMPTY): Uint8Array {
+  const json = encoder.encode(JSON.stringify(header));
+  if (json.length > MAX_HEADER_BYTES) {
+    throw new ShoalError('BAD_FRAME', `frame header of ${json.length} bytes exceeds ${MAX_HEADER_BYTES}`);
+  }
+  const frame = new Uint8Array(4 + json.length + payload.length);
+  new DataView(frame.buffer).setUint32(0, json.length, false);
+  frame.set(json, 4);
+  frame.set(payload, 4 + json.length);
+  return frame;
+}
+
+/**
+ * Decodes one frame. The payload is a view into `data`, not a copy, so a 4 MiB chunk is never
+ * duplicated on the way through.
+ */
+export function decodeFrame(data: ArrayBuffer | Uint8Array, maxPayloadBytes = Infinity): Frame {
+  const bytes = data instanceof Uint8Array ? data : new Uint8Array(data);
+  if (bytes.length < 4) throw new ShoalError('BAD_FRAME', `frame of ${bytes.length} bytes is shorter than its length prefix`);
+  const headerLength = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(0, false);
+  if (headerLength > MAX_HEADER_BYTES) throw new ShoalError('BAD_FRAME', `frame header length ${headerLength} exceeds ${MAX_HEADER_BYTES}`);
+  if (4 + headerLength > bytes.length) throw new ShoalError('BAD_FRAME', `frame truncated: header needs ${headerLength} bytes, ${bytes.length - 4} present`);
+  const payload = bytes.subarray(4 + headerLength);
+  if (payload.length > maxPayloadBytes) throw new ShoalError('BAD_FRAME', `frame payload of ${payload.length} bytes exceeds ${maxPayloadBytes}`);
+  let header: unknown;
+  try {
+    header = JSON.parse(decoder.decode(bytes.subarray(4, 4 + headerLength)));
+  } catch (err) {
+    throw new ShoalError('BAD_FRAME', 'frame header is not valid UTF-8 JSON', { cause: err });
+  }
+  if (typeof header !== 'object' || header === null || typeof (header as { type?: unknown }).type !== 'string') {
+    throw new ShoalError('BAD_FRAME', 'frame header has no type');
+  }
+  return { header: header as Message, payload };
+}
