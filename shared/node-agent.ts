@@ -43,6 +43,8 @@ export interface NodeAgentOptions {
   backoffMaxMs?: number;
   statsIntervalMs?: number;
   random?: () => number;
+  /** 'arraybuffer' in browsers; Node's `ws` can hand over Buffers without a copy with 'nodebuffer'. */
+  binaryType?: string;
 }
 
 type Listener<T> = (value: T) => void;
@@ -84,6 +86,7 @@ export class NodeAgent {
       backoffMaxMs: 30_000,
       statsIntervalMs: 1000,
       random: Math.random,
+      binaryType: 'arraybuffer',
       ...options,
     };
   }
@@ -124,7 +127,7 @@ export class NodeAgent {
       return;
     }
     this.#socket = socket;
-    socket.binaryType = 'arraybuffer';
+    socket.binaryType = this.options.binaryType;
     socket.onopen = () => void this.#sendHello(socket);
     socket.onmessage = (ev) => void this.#onMessage(socket, ev.data);
     socket.onerror = () => {};

@@ -6,7 +6,7 @@ import { decodeFrame, encodeFrame, MAX_HEADER_BYTES } from './protocol.ts';
 test('a frame round-trips its header and payload bytes', () => {
   const payload = new Uint8Array([0, 1, 2, 255, 254]);
   const frame = encodeFrame({ type: 'put', id: 7, hash: 'ab'.repeat(32) }, payload);
-  const decoded = decodeFrame(frame.buffer);
+  const decoded = decodeFrame(frame.buffer as ArrayBuffer);
   assert.deepEqual(decoded.header, { type: 'put', id: 7, hash: 'ab'.repeat(32) });
   assert.deepEqual([...decoded.payload], [...payload]);
 });

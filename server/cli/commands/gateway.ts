@@ -1,0 +1,77 @@
+import { fileURLToPath } from 'node:url';
+import type { GatewayConfig } from '../../gateway/context.ts';
+import { clusterHealth } from '../../gateway/health.ts';
+import { DEFAULT_GATEWAY_CONFIG, startGateway, type Gateway } from '../../gateway/main.ts';
+import { LiveStatus } from '../live-status.ts';
+import { numberOption, onShutdown, parse, stringOption } from '../options.ts';
+import { formatBytes, formatRate, parseSize } from '../units.ts';
+
+export const WEB_ROOT = fileURLToPath(new URL('../../../dist/web', import.meta.url));
+
+export const GATEWAY_OPTIONS = {
+  port: { type: 'string' },
+  host: { type: 'string' },
+  replicas: { type: 'string' },
+  'chunk-size': { type: 'string' },
+  'max-file-size': { type: 'string' },
+  'heartbeat-ms': { type: 'string' },
+  'offline-after-ms': { type: 'string' },
+} as const;
+
+export function gatewayConfig(values: Record<string, string | boolean | undefined>, dataDir: string): Partial<GatewayConfig> {
+  const d = DEFAULT_GATEWAY_CONFIG;
+  const size = (name: string, fallback: number) => {
+    const text = stringOption(values[name]);
+    return text === undefined ? fallback : parseSize(text, 'b');
+  };
+  return {
+    dataDir,
+    port: numberOption(values.port, 'port', d.port),
+    host: stringOption(values.host) ?? d.host,
+    replicas: numberOption(values.replicas, 'replicas', d.replicas),
+    chunkSize: size('chunk-size', d.chunkSize),
+    maxFileBytes: size('max-file-size', d.maxFileBytes),
+    heartbeatMs: numberOption(values['heartbeat-ms'], 'heartbeat-ms', d.heartbeatMs),
+    offlineAfterMs: numberOption(values['offline-after-ms'], 'offline-after-ms', d.offlineAfterMs),
+    webRoot: WEB_ROOT,
+  };
+}
+
+export async function gatewayCommand(args: string[]): Promise<void> {
+  const { values, dataDir } = parse(args, GATEWAY_OPTIONS);
+  const gateway = await startGateway(gatewayConfig(values, dataDir));
+  const status = watchGateway(gateway);
+  console.log(`shoal gateway listening on ${gateway.url} (data in ${dataDir}, ${gateway.ctx.config.replicas} replicas)`);
+  status.start();
+  onShutdown(async () => {
+    status.stop();
+    await gateway.close();
+  });
+}
+
+/** The gateway's terminal view: a live table on a terminal, one line per event otherwise. */
+export function watchGateway(gateway: Gateway): LiveStatus {
+  const { ctx } = gateway;
+  const status = new LiveStatus(async () => {
+    const [health, nodes] = await Promise.all([clusterHealth(ctx), ctx.registry.views()]);
+    return [
+      `── shoal gateway ${gateway.url} ── ${health.status.toUpperCase()}`,
+      `nodes ${health.nodesOnline}/${health.nodesTotal} online · ${formatBytes(health.usedBytes)} of ${formatBytes(health.capacityBytes)} used · ` +
+        `${health.files} files · ${health.chunks} chunks · ${health.underReplicatedChunks} under-replicated`,
+      ...nodes.map(
+        (n) =>
+          `  ${n.status === 'online' ? '●' : '○'} ${n.id.padEnd(14)} ${n.kind.padEnd(7)} ${n.status.padEnd(8)} ` +
+          `${formatBytes(n.usedBytes).padStart(9)} / ${formatBytes(n.capacityBytes).padEnd(9)} ${String(n.chunkCount).padStart(6)} chunks ` +
+          `in ${formatRate(n.writeBps)} out ${formatRate(n.readBps)}`,
+      ),
+    ];
+  });
+  ctx.events.subscribe((event) => {
+    if (event.type === 'node.joined') status.log(`node ${event.node.id} (${event.node.kind}) online`);
+    else if (event.type === 'node.left') status.log(`node ${event.node.id} offline`);
+    else if (event.type === 'file.added') status.log(`stored ${event.file.name} (${formatBytes(event.file.size)}, ${event.file.chunks} chunks)`);
+    else if (event.type === 'file.removed') status.log(`deleted ${event.name}`);
+    else if (event.type === 'replica.lost') status.log(`replica of ${event.hash.slice(0, 12)} on ${event.nodeId} lost: ${event.reason}`);
+  });
+  return status;
+}

@@ -1,0 +1,115 @@
+import { rm } from 'node:fs/promises';
+import { ShoalError } from '../../../shared/errors.ts';
+import { startDiskNode, type DiskNode } from '../../node/main.ts';
+import { LiveStatus } from '../live-status.ts';
+import { NodeConfigFile, type NodeConfig } from '../node-config.ts';
+import { numberOption, onShutdown, parse, stringOption } from '../options.ts';
+import { formatBytes, formatRate, parseSize } from '../units.ts';
+
+export async function nodeCommand(args: string[]): Promise<void> {
+  const [sub, ...rest] = args;
+  const handler = sub ? SUBCOMMANDS[sub] : undefined;
+  if (!handler) throw new ShoalError('BAD_REQUEST', `usage: shoal node create|start|list|remove (got ${sub ?? 'nothing'})`);
+  await handler(rest);
+}
+
+const SUBCOMMANDS: Record<string, (args: string[]) => Promise<void>> = {
+  async create(args) {
+    const { values, positionals, dataDir, gatewayUrl } = parse(args, { storage: { type: 'string' }, cpu: { type: 'string' }, dir: { type: 'string' } });
+    const [id] = positionals;
+    if (!id || positionals.length > 1) throw new ShoalError('BAD_REQUEST', 'usage: shoal node create <id> [--storage 1GB] [--cpu 2] [--gateway URL] [--dir PATH]');
+    const node = await new NodeConfigFile(dataDir).create({
+      id,
+      gateway: gatewayUrl,
+      capacityBytes: parseSize(stringOption(values.storage) ?? '1GB'),
+      cpu: numberOption(values.cpu, 'cpu', 2),
+      dir: stringOption(values.dir),
+    });
+    console.log(`created node ${node.id}: ${formatBytes(node.capacityBytes)} in ${node.dir}, ${node.cpu} cpu, gateway ${node.gateway}`);
+    console.log(`start it with: shoal node start ${node.id}`);
+  },
+
+  async start(args) {
+    const { values, positionals, dataDir } = parse(args, {});
+    if (positionals.length === 0) throw new ShoalError('BAD_REQUEST', 'usage: shoal node start <id...> [--gateway URL]');
+    const gatewayOverride = stringOption(values.gateway) ?? process.env.SHOAL_GATEWAY;
+    const file = new NodeConfigFile(dataDir);
+    const configs = await Promise.all(positionals.map((id) => file.get(id)));
+    const nodes: Array<{ config: NodeConfig; node: DiskNode }> = [];
+    for (const config of configs) {
+      const node = await startDiskNode({ ...config, gatewayUrl: gatewayOverride ?? config.gateway });
+      nodes.push({ config, node });
+      await file.update(config.id, { status: 'started', pid: process.pid });
+    }
+    const status = watchNodes(nodes);
+    status.start();
+    onShutdown(async () => {
+      status.stop();
+      for (const { config, node } of nodes) {
+        await node.stop();
+        await file.update(config.id, { status: 'stopped', pid: undefined });
+      }
+    });
+  },
+
+  async list(args) {
+    const { dataDir } = parse(args, {});
+    const nodes = await new NodeConfigFile(dataDir).list();
+    if (nodes.length === 0) {
+      console.log(`no nodes in ${dataDir} (create one with: shoal node create node1 --storage 1GB)`);
+      return;
+    }
+    console.log(['ID'.padEnd(14), 'STATUS'.padEnd(8), 'STORAGE'.padEnd(10), 'CPU'.padEnd(4), 'GATEWAY'.padEnd(26), 'DIR'].join(' '));
+    for (const n of nodes) {
+      const running = n.pid !== undefined && isAlive(n.pid) ? 'running' : n.status === 'started' ? 'stopped' : n.status;
+      console.log([n.id.padEnd(14), running.padEnd(8), formatBytes(n.capacityBytes).padEnd(10), String(n.cpu).padEnd(4), n.gateway.padEnd(26), n.dir].join(' '));
+    }
+  },
+
+  async remove(args) {
+    const { positionals, dataDir } = parse(args, { 'keep-data': { type: 'boolean' } });
+    const [id] = positionals;
+    if (!id) throw new ShoalError('BAD_REQUEST', 'usage: shoal node remove <id>');
+    const file = new NodeConfigFile(dataDir);
+    const node = await file.get(id);
+    if (node.pid !== undefined && isAlive(node.pid)) throw new ShoalError('CONFLICT', `node ${id} is running (pid ${node.pid}): stop it first`);
+    await file.remove(id);
+    await rm(node.dir, { recursive: true, force: true });
+    console.log(`removed node ${id} and its storage ${node.dir}`);
+  },
+};
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The node's terminal view: used space, chunks and transfer rates, or plain lines when logging. */
+function watchNodes(nodes: Array<{ config: NodeConfig; node: DiskNode }>): LiveStatus {
+  const last = new Map<string, { at: number; bytesIn: number; bytesOut: number }>();
+  const status = new LiveStatus(async () => {
+    const lines = ['── shoal node ──'];
+    for (const { config, node } of nodes) {
+      const snap = await node.agent.snapshot();
+      const prev = last.get(config.id) ?? { at: Date.now() - 1000, bytesIn: snap.bytesIn, bytesOut: snap.bytesOut };
+      const seconds = Math.max(0.001, (Date.now() - prev.at) / 1000);
+      last.set(config.id, { at: Date.now(), bytesIn: snap.bytesIn, bytesOut: snap.bytesOut });
+      lines.push(
+        `  ${config.id.padEnd(12)} ${node.agent.state.padEnd(10)} ${formatBytes(snap.usedBytes)} / ${formatBytes(config.capacityBytes)} ` +
+          `${snap.chunkCount} chunks · in ${formatRate((snap.bytesIn - prev.bytesIn) / seconds)} out ${formatRate((snap.bytesOut - prev.bytesOut) / seconds)}`,
+      );
+    }
+    return lines;
+  });
+  for (const { config, node } of nodes) {
+    node.agent.on('state', ({ state, reason }) => status.log(`${config.id}: ${state}${reason ? ` (${reason})` : ''}`));
+    node.agent.on('activity', (a) => {
+      if (a.kind === 'error') status.log(`${config.id}: ${a.message}`);
+    });
+  }
+  return status;
+}

@@ -1,0 +1,46 @@
+import { ShoalError, toShoalError } from '../../shared/errors.ts';
+import { demoCommand } from './commands/demo.ts';
+import { downloadCommand, lsCommand, rmCommand, statusCommand, uploadCommand } from './commands/files.ts';
+import { gatewayCommand } from './commands/gateway.ts';
+import { nodeCommand } from './commands/node.ts';
+
+const USAGE = `shoal: pooled storage on disks and browser tabs
+
+  shoal gateway [--port 8000] [--host 127.0.0.1] [--data DIR] [--replicas 2] [--chunk-size 4MiB]
+  shoal node create <id> [--storage 1GB] [--cpu 2] [--gateway URL] [--dir PATH]
+  shoal node start <id...> | node list | node remove <id>
+  shoal upload <files...> [--name NAME]      shoal download <name> [-o PATH]
+  shoal ls | rm <name...> | status
+  shoal demo                                 gateway + 3 disk nodes (what npm start runs)
+
+Every command takes --data DIR (env SHOAL_DATA, default ./shoal-data); client commands take
+--gateway URL (env SHOAL_GATEWAY, default http://127.0.0.1:8000).`;
+
+const COMMANDS: Record<string, (args: string[]) => Promise<void>> = {
+  gateway: gatewayCommand,
+  node: nodeCommand,
+  upload: uploadCommand,
+  download: downloadCommand,
+  ls: lsCommand,
+  rm: rmCommand,
+  status: statusCommand,
+  demo: demoCommand,
+};
+
+async function main(argv: string[]): Promise<void> {
+  const [name, ...args] = argv;
+  if (!name || name === 'help' || name === '--help' || name === '-h' || args.includes('--help')) {
+    console.log(USAGE);
+    return;
+  }
+  const command = COMMANDS[name];
+  if (!command) throw new ShoalError('BAD_REQUEST', `unknown command ${JSON.stringify(name)}; run shoal --help`);
+  await command(args);
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  const e = toShoalError(err);
+  if (e.code === 'INTERNAL' && process.env.SHOAL_DEBUG) console.error(err);
+  console.error(`shoal: ${e.message}`);
+  process.exit(e.code === 'BAD_REQUEST' ? 2 : 1);
+});

@@ -1,0 +1,25 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { formatBytes, parseSize } from './units.ts';
+
+test('sizes read as the prototype did: a bare number is gigabytes', () => {
+  assert.equal(parseSize('1'), 1e9);
+  assert.equal(parseSize('512MB'), 512e6);
+  assert.equal(parseSize('1GB'), 1e9);
+  assert.equal(parseSize('4MiB'), 4 * 1024 * 1024);
+  assert.equal(parseSize('1.5 gb'), 1.5e9);
+  assert.equal(parseSize('64k'), 64e3);
+  assert.equal(parseSize('100', 'b'), 100);
+});
+
+test('unreadable sizes are a clear error', () => {
+  assert.throws(() => parseSize('lots'), /cannot read "lots" as a size/);
+  assert.throws(() => parseSize('5XB'), /cannot read/);
+  assert.throws(() => parseSize('-1GB'), /cannot read/);
+});
+
+test('bytes format for people', () => {
+  assert.equal(formatBytes(512), '512 B');
+  assert.equal(formatBytes(4 * 1024 * 1024), '4.0 MiB');
+  assert.equal(formatBytes(300 * 1024 * 1024), '300 MiB');
+});

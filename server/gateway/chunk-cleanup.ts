@@ -1,0 +1,19 @@
+import type { GatewayContext } from './context.ts';
+
+/**
+ * Removes chunks that no file references any more from the nodes holding them, then forgets them.
+ * A node that is offline keeps its copy until reconciliation collects it when it returns.
+ */
+export async function deleteChunksFromNodes(ctx: GatewayContext, hashes: string[]): Promise<void> {
+  const unpinned = hashes.filter((hash) => !ctx.pins.has(hash));
+  if (unpinned.length === 0) return;
+  const chunks = await ctx.metadata.getChunks(unpinned);
+  const forgotten = await ctx.metadata.forgetUnreferenced(unpinned);
+  const byNode = new Map<string, string[]>();
+  for (const hash of forgotten) {
+    for (const nodeId of chunks.get(hash)?.nodeIds ?? []) {
+      byNode.set(nodeId, [...(byNode.get(nodeId) ?? []), hash]);
+    }
+  }
+  await Promise.allSettled([...byNode].map(([nodeId, nodeHashes]) => ctx.registry.get(nodeId)?.delete(nodeHashes)));
+}

@@ -1,0 +1,40 @@
+import type { GatewayContext } from './context.ts';
+import type { ChunkRecord, FileRecord } from './metadata-store.ts';
+
+export type FileHealth = 'ok' | 'degraded' | 'unavailable';
+
+/** How many of a chunk's replicas sit on nodes that are online now. */
+export function onlineReplicas(ctx: GatewayContext, chunk: ChunkRecord | undefined): number {
+  return chunk ? chunk.nodeIds.filter((id) => ctx.registry.isOnline(id)).length : 0;
+}
+
+/** ok: every chunk has its full replica count online; degraded: every chunk readable; unavailable: some chunk is not. */
+export function fileHealth(ctx: GatewayContext, file: FileRecord, chunks: Map<string, ChunkRecord>): FileHealth {
+  let health: FileHealth = 'ok';
+  for (const hash of file.chunks) {
+    const online = onlineReplicas(ctx, chunks.get(hash));
+    if (online === 0) return 'unavailable';
+    if (online < file.replicas) health = 'degraded';
+  }
+  return health;
+}
+
+export async function clusterHealth(ctx: GatewayContext) {
+  const [nodes, files, chunks] = await Promise.all([ctx.metadata.listNodes(), ctx.metadata.listFiles(), ctx.metadata.listChunks()]);
+  const nodesOnline = nodes.filter((n) => ctx.registry.isOnline(n.id)).length;
+  const underReplicatedChunks = chunks.filter((c) => onlineReplicas(ctx, c) < ctx.config.replicas).length;
+  const unavailableChunks = chunks.filter((c) => onlineReplicas(ctx, c) === 0).length;
+  const status = unavailableChunks > 0 ? 'unavailable' : underReplicatedChunks > 0 || nodesOnline < ctx.config.replicas ? 'degraded' : 'ok';
+  return {
+    status,
+    nodesOnline,
+    nodesTotal: nodes.length,
+    files: files.length,
+    chunks: chunks.length,
+    underReplicatedChunks,
+    unavailableChunks,
+    replicas: ctx.config.replicas,
+    capacityBytes: nodes.reduce((sum, n) => sum + n.capacityBytes, 0),
+    usedBytes: nodes.reduce((sum, n) => sum + n.usedBytes, 0),
+  };
+}

@@ -1,0 +1,110 @@
+import { Hono, type Context } from 'hono';
+import { streamSSE } from 'hono/streaming';
+import { ShoalError, toShoalError } from '../../shared/errors.ts';
+import { deleteChunksFromNodes } from './chunk-cleanup.ts';
+import type { GatewayContext } from './context.ts';
+import { openFileStream, parseRange } from './download.ts';
+import { validateFileName } from './file-names.ts';
+import { clusterHealth, fileHealth } from './health.ts';
+import { assertCanAccept, storeFile } from './upload.ts';
+
+const FILES_PREFIX = '/api/files/';
+const SSE_KEEPALIVE_MS = 15_000;
+
+/** The REST API of DESIGN.md section 3. Every error, typed or not, leaves through onError as JSON. */
+export function createApi(ctx: GatewayContext): Hono {
+  const app = new Hono();
+
+  app.onError((err, c) => {
+    const e = toShoalError(err);
+    if (e.status >= 500 && e.code === 'INTERNAL') console.error(err);
+    return c.json(e.toJSON(), e.status as 500);
+  });
+
+  app.put(`${FILES_PREFIX}*`, async (c) => {
+    const name = fileName(c);
+    const length = c.req.header('content-length');
+    assertCanAccept(ctx, length === undefined ? null : Number(length));
+    const file = await storeFile(ctx, name, c.req.raw.body);
+    return c.json({ ...file, chunks: file.chunks.length }, 201);
+  });
+
+  app.on(['GET', 'HEAD'], `${FILES_PREFIX}*`, async (c) => {
+    const file = await ctx.metadata.getFile(fileName(c));
+    if (!file) throw new ShoalError('FILE_NOT_FOUND', `no file named ${JSON.stringify(fileName(c))}`);
+    const etag = `"${file.sha256}"`;
+    const headers: Record<string, string> = {
+      'Accept-Ranges': 'bytes',
+      ETag: etag,
+      'Last-Modified': new Date(file.createdAt).toUTCString(),
+      'Content-Type': 'application/octet-stream',
+    };
+    if (c.req.header('if-none-match') === etag) return c.body(null, 304, headers);
+    let range;
+    try {
+      range = parseRange(c.req.header('range'), file.size);
+    } catch (err) {
+      headers['Content-Range'] = `bytes */${file.size}`;
+      return c.json(toShoalError(err).toJSON(), 416, headers);
+    }
+    const status = range ? 206 : 200;
+    const span = range ?? { start: 0, end: file.size - 1 };
+    headers['Content-Length'] = String(span.end - span.start + 1);
+    if (range) headers['Content-Range'] = `bytes ${span.start}-${span.end}/${file.size}`;
+    if (c.req.method === 'HEAD') return c.body(null, status, headers);
+    return c.body(await openFileStream(ctx, file, span), status, headers);
+  });
+
+  app.delete(`${FILES_PREFIX}*`, async (c) => {
+    const name = fileName(c);
+    const removed = await ctx.metadata.deleteFile(name);
+    if (!removed) throw new ShoalError('FILE_NOT_FOUND', `no file named ${JSON.stringify(name)}`);
+    ctx.events.publish({ type: 'file.removed', name });
+    await deleteChunksFromNodes(ctx, removed.orphaned);
+    return c.body(null, 204);
+  });
+
+  app.get('/api/files', async (c) => {
+    const files = await ctx.metadata.listFiles();
+    const chunks = await ctx.metadata.getChunks([...new Set(files.flatMap((f) => f.chunks))]);
+    return c.json({
+      files: files.map((file) => ({
+        name: file.name,
+        size: file.size,
+        sha256: file.sha256,
+        chunks: file.chunks.length,
+        replicas: file.replicas,
+        createdAt: file.createdAt,
+        health: fileHealth(ctx, file, chunks),
+      })),
+    });
+  });
+
+  app.get('/api/nodes', async (c) => c.json({ nodes: await ctx.registry.views() }));
+
+  app.get('/api/health', async (c) => c.json(await clusterHealth(ctx)));
+
+  app.get('/api/events', (c) =>
+    streamSSE(c, async (stream) => {
+      const unsubscribe = ctx.events.subscribe((event) => {
+        void stream.writeSSE({ event: event.type, data: JSON.stringify(event) });
+      });
+      await stream.writeSSE({ event: 'ready', data: '{}' });
+      const keepalive = setInterval(() => void stream.write(': keepalive\n\n'), SSE_KEEPALIVE_MS);
+      await new Promise<void>((resolve) => stream.onAbort(resolve));
+      clearInterval(keepalive);
+      unsubscribe();
+    }),
+  );
+
+  app.all('/api/*', () => {
+    throw new ShoalError('NOT_FOUND', 'no such API route');
+  });
+
+  return app;
+}
+
+function fileName(c: Context): string {
+  const path = new URL(c.req.url).pathname;
+  return validateFileName(path.slice(FILES_PREFIX.length));
+}

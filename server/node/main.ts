@@ -1,0 +1,42 @@
+import WebSocket from 'ws';
+import { NodeAgent, type SocketConstructor } from '../../shared/node-agent.ts';
+import { DiskChunkStore } from './disk-chunk-store.ts';
+
+export interface DiskNodeOptions {
+  id: string;
+  token: string;
+  gatewayUrl: string;
+  dir: string;
+  capacityBytes: number;
+  cpu?: number;
+}
+
+export interface DiskNode {
+  agent: NodeAgent;
+  store: DiskChunkStore;
+  stop(): Promise<void>;
+}
+
+/** A storage node on this machine's disk: the shared node agent over a DiskChunkStore. */
+export async function startDiskNode(options: DiskNodeOptions): Promise<DiskNode> {
+  const store = await DiskChunkStore.open(options.dir, options.capacityBytes);
+  const agent = new NodeAgent({
+    gatewayUrl: options.gatewayUrl,
+    nodeId: options.id,
+    token: options.token,
+    kind: 'disk',
+    cpu: options.cpu,
+    store,
+    WebSocket: WebSocket as unknown as SocketConstructor,
+    binaryType: 'nodebuffer',
+  });
+  agent.start();
+  return {
+    agent,
+    store,
+    async stop() {
+      agent.stop();
+      await store.close?.();
+    },
+  };
+}
