@@ -21,6 +21,23 @@ export function createApi(ctx: GatewayContext): Hono {
     return c.json(e.toJSON(), e.status as 500);
   });
 
+  // Registered before the wildcard routes, which would also match the bare prefix.
+  app.get('/api/files', async (c) => {
+    const files = await ctx.metadata.listFiles();
+    const chunks = await ctx.metadata.getChunks([...new Set(files.flatMap((f) => f.chunks))]);
+    return c.json({
+      files: files.map((file) => ({
+        name: file.name,
+        size: file.size,
+        sha256: file.sha256,
+        chunks: file.chunks.length,
+        replicas: file.replicas,
+        createdAt: file.createdAt,
+        health: fileHealth(ctx, file, chunks),
+      })),
+    });
+  });
+
   app.put(`${FILES_PREFIX}*`, async (c) => {
     const name = fileName(c);
     const length = c.req.header('content-length');
@@ -62,22 +79,6 @@ export function createApi(ctx: GatewayContext): Hono {
     ctx.events.publish({ type: 'file.removed', name });
     await deleteChunksFromNodes(ctx, removed.orphaned);
     return c.body(null, 204);
-  });
-
-  app.get('/api/files', async (c) => {
-    const files = await ctx.metadata.listFiles();
-    const chunks = await ctx.metadata.getChunks([...new Set(files.flatMap((f) => f.chunks))]);
-    return c.json({
-      files: files.map((file) => ({
-        name: file.name,
-        size: file.size,
-        sha256: file.sha256,
-        chunks: file.chunks.length,
-        replicas: file.replicas,
-        createdAt: file.createdAt,
-        health: fileHealth(ctx, file, chunks),
-      })),
-    });
   });
 
   app.get('/api/nodes', async (c) => c.json({ nodes: await ctx.registry.views() }));

@@ -1,0 +1,155 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { ShoalClient } from '../../shared/api-client.ts';
+
+export const SHOAL_BIN = fileURLToPath(new URL('../cli/bin.mjs', import.meta.url));
+
+export interface ClusterOptions {
+  /** Disk nodes to create and start. */
+  nodes?: number;
+  replicas?: number;
+  storage?: string;
+  /** Extra `shoal gateway` flags, e.g. ['--heartbeat-ms', '500']. */
+  gatewayArgs?: string[];
+}
+
+/** Runs the real `shoal` binary with a test's data dir; resolves with its output once it exits. */
+export function runShoal(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [SHOAL_BIN, ...args], { env: { ...process.env, ...env, CI: '1' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('exit', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+  });
+}
+
+/**
+ * A real cluster for tests: the gateway and every disk node are separate `shoal` processes on
+ * port 0 in a temp dir, so a test can SIGKILL any of them.
+ */
+export class TestCluster {
+  readonly dataDir: string;
+  readonly options: Required<ClusterOptions>;
+  url = '';
+  client!: ShoalClient;
+  gateway: ChildProcess | null = null;
+  readonly nodes = new Map<string, ChildProcess>();
+  #port = 0;
+
+  private constructor(dataDir: string, options: Required<ClusterOptions>) {
+    this.dataDir = dataDir;
+    this.options = options;
+  }
+
+  static async start(options: ClusterOptions = {}): Promise<TestCluster> {
+    const dataDir = await mkdtemp(join(tmpdir(), 'shoal-test-'));
+    const cluster = new TestCluster(dataDir, { nodes: 3, replicas: 2, storage: '1GB', gatewayArgs: [], ...options });
+    await cluster.startGateway();
+    for (let i = 1; i <= cluster.options.nodes; i++) await cluster.addNode(`node${i}`);
+    await cluster.waitForOnline(cluster.options.nodes);
+    return cluster;
+  }
+
+  /** Starts the gateway, on the same port as before when restarting so nodes find it again. */
+  async startGateway(): Promise<void> {
+    const args = ['gateway', '--port', String(this.#port), '--data', this.dataDir, '--replicas', String(this.options.replicas), ...this.options.gatewayArgs];
+    const child = spawn(process.execPath, [SHOAL_BIN, ...args], { env: { ...process.env, CI: '1' }, stdio: ['ignore', 'pipe', 'inherit'] });
+    this.gateway = child;
+    this.url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      const onData = (d: Buffer) => {
+        out += d;
+        const match = /listening on (http:\/\/\S+)/.exec(out);
+        if (match) {
+          child.stdout!.off('data', onData);
+          child.stdout!.resume();
+          resolve(match[1]!);
+        }
+      };
+      child.stdout!.on('data', onData);
+      child.once('exit', (code) => reject(new Error(`gateway exited with ${code} before listening: ${out}`)));
+    });
+    this.#port = Number(new URL(this.url).port);
+    this.client = new ShoalClient(this.url);
+  }
+
+  async addNode(id: string, storage = this.options.storage): Promise<void> {
+    const created = await runShoal(['node', 'create', id, '--storage', storage, '--data', this.dataDir, '--gateway', this.url]);
+    if (created.code !== 0) throw new Error(`node create ${id} failed: ${created.stderr}`);
+    this.startNode(id);
+  }
+
+  startNode(id: string): void {
+    const child = spawn(process.execPath, [SHOAL_BIN, 'node', 'start', id, '--data', this.dataDir, '--gateway', this.url], {
+      env: { ...process.env, CI: '1' },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    this.nodes.set(id, child);
+  }
+
+  nodeDir(id: string): string {
+    return join(this.dataDir, 'nodes', id);
+  }
+
+  async kill(child: ChildProcess | null | undefined, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill(signal);
+    await exited;
+  }
+
+  async killNode(id: string, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    await this.kill(this.nodes.get(id), signal);
+    this.nodes.delete(id);
+  }
+
+  async nodeStatus(id: string): Promise<string | undefined> {
+    return (await this.client.nodes()).find((n) => n.id === id)?.status;
+  }
+
+  async waitForOnline(count: number, timeoutMs = 20_000): Promise<void> {
+    await waitFor(async () => (await this.client.nodes()).filter((n) => n.status === 'online').length >= count, timeoutMs, `${count} nodes online`);
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.nodes.keys()].map((id) => this.killNode(id, 'SIGTERM')));
+    await this.kill(this.gateway, 'SIGTERM');
+    await rm(this.dataDir, { recursive: true, force: true });
+  }
+}
+
+/** Polls until `check` is true; fails with `what` after the timeout. */
+export async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      if (await check()) return;
+    } catch (err) {
+      lastError = err;
+    }
+    await sleep(100);
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${(lastError as Error).message})` : ''}`);
+}
+
+/** Deterministic pseudo-random bytes, fast enough for tens of MiB. */
+export function randomBytesSeeded(size: number, seed = 1): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(size);
+  const words = new Uint32Array(out.buffer, 0, Math.floor(size / 4));
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < words.length; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    words[i] = x >>> 0;
+  }
+  for (let i = words.length * 4; i < size; i++) out[i] = i & 0xff;
+  return out;
+}
