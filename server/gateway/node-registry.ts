@@ -149,10 +149,10 @@ export class NodeRegistry {
           link.ready = !link.closed;
         }
       } else if (header.type === 'stats') {
+        // Kept in memory while the node is online; written to the metadata when it leaves.
         link.usedBytes = header.usedBytes;
         link.chunkCount = header.chunkCount;
-        await this.#touch(link);
-        this.#publish('node.stats', link.id);
+        await this.#publish('node.stats', link.id);
       }
     });
     socket.on('close', () => {
