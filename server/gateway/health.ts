@@ -20,7 +20,8 @@ export function fileHealth(ctx: GatewayContext, file: FileRecord, chunks: Map<st
 }
 
 export async function clusterHealth(ctx: GatewayContext) {
-  const [nodes, files, chunks] = await Promise.all([ctx.metadata.listNodes(), ctx.metadata.listFiles(), ctx.metadata.listChunks()]);
+  // Views, not metadata records: an online node's usage lives in memory until it leaves.
+  const [nodes, files, chunks] = await Promise.all([ctx.registry.views(), ctx.metadata.listFiles(), ctx.metadata.listChunks()]);
   const nodesOnline = nodes.filter((n) => ctx.registry.isOnline(n.id)).length;
   const underReplicatedChunks = chunks.filter((c) => onlineReplicas(ctx, c) < ctx.config.replicas).length;
   const unavailableChunks = chunks.filter((c) => onlineReplicas(ctx, c) === 0).length;
