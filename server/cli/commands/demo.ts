@@ -4,6 +4,7 @@ import { startGateway } from '../../gateway/main.ts';
 import { NodeConfigFile } from '../node-config.ts';
 import { onShutdown, parse } from '../options.ts';
 import { formatBytes } from '../units.ts';
+import { ensureWebBuild } from '../web-build.ts';
 import { GATEWAY_OPTIONS, gatewayConfig, watchGateway } from './gateway.ts';
 
 const BIN = fileURLToPath(new URL('../bin.mjs', import.meta.url));
@@ -13,6 +14,7 @@ const DEMO_STORAGE = 1e9;
 /** What `npm start` runs: a gateway in this process and three local disk nodes as child processes. */
 export async function demoCommand(args: string[]): Promise<void> {
   const { values, dataDir } = parse(args, GATEWAY_OPTIONS);
+  if ((await ensureWebBuild(console.log)) === 'unavailable') console.log('the web app is not built and Vite is not installed: the dashboard is a placeholder');
   const gateway = await startGateway(gatewayConfig(values, dataDir));
   const nodesFile = new NodeConfigFile(dataDir);
   const existing = new Set((await nodesFile.list()).map((n) => n.id));

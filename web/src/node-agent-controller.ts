@@ -1,0 +1,251 @@
+import type { ReactiveController, ReactiveControllerHost } from 'lit';
+import { toShoalError } from '../../shared/errors.ts';
+import { NodeAgent, type AgentActivity, type AgentState, type SocketConstructor } from '../../shared/node-agent.ts';
+import { IdbChunkStore } from './idb-chunk-store.ts';
+import {
+  adoptIdentity,
+  createIdentity,
+  forgetIdentity,
+  lockOrphan,
+  orphanedIdentities,
+  resumeIdentity,
+  saveIdentity,
+  type IdentityLease,
+  type NodeIdentity,
+} from './node-identity.ts';
+import { clampCapacity, defaultCapacity, storageBudget, type StorageBudget } from './storage-budget.ts';
+
+export type NodeTabState = AgentState | 'starting' | 'unsupported';
+
+export interface NodeTabStats {
+  usedBytes: number;
+  chunkCount: number;
+  bytesIn: number;
+  bytesOut: number;
+}
+
+export interface OrphanStore {
+  identity: NodeIdentity;
+  usedBytes: number;
+  chunkCount: number;
+}
+
+export interface NodeTabOptions {
+  gatewayUrl: string;
+  /** Take over the fullest store a closed tab left behind, rather than start empty. */
+  adopt: boolean;
+  /** Capacity for a new node; the page's own choice when absent. */
+  capacityBytes?: number;
+}
+
+const LOG_LENGTH = 100;
+const NO_STATS: NodeTabStats = { usedBytes: 0, chunkCount: 0, bytesIn: 0, bytesOut: 0 };
+
+/**
+ * Makes the page's tab a storage node for as long as the element is in the document: the shared
+ * NodeAgent over an IndexedDB store, under an identity this tab holds a Web Lock on. Everything
+ * the page shows (state, counters, activity, stores left by closed tabs) is read from here.
+ */
+export class NodeAgentController implements ReactiveController {
+  state: NodeTabState = 'starting';
+  reason = '';
+  identity: NodeIdentity | null = null;
+  how: IdentityLease['how'] | null = null;
+  stats: NodeTabStats = NO_STATS;
+  activity: AgentActivity[] = [];
+  orphans: OrphanStore[] = [];
+  budget: StorageBudget | null = null;
+  readonly #host: ReactiveControllerHost;
+  readonly #options: NodeTabOptions;
+  #lease: IdentityLease | null = null;
+  #agent: NodeAgent | null = null;
+  #store: IdbChunkStore | null = null;
+  #unsubscribe: Array<() => void> = [];
+  /** Bumped on disconnect, so a start still under way when the element leaves gives up. */
+  #generation = 0;
+
+  constructor(host: ReactiveControllerHost, options: NodeTabOptions) {
+    this.#host = host;
+    this.#options = options;
+    host.addController(this);
+  }
+
+  hostConnected(): void {
+    const generation = ++this.#generation;
+    this.#begin(generation).catch((err: unknown) => this.#fail(toShoalError(err).message));
+  }
+
+  hostDisconnected(): void {
+    this.#generation++;
+    this.#stopAgent();
+    this.#lease?.release();
+    this.#lease = null;
+  }
+
+  pause(): void {
+    this.#agent?.stop();
+  }
+
+  resume(): void {
+    this.#agent?.start();
+  }
+
+  /** Reconnects with the new capacity: the gateway learns a node's capacity when it says hello. */
+  async setCapacity(bytes: number): Promise<void> {
+    if (!this.identity || !this.budget) return;
+    const capacityBytes = clampCapacity(bytes, this.budget, this.stats.usedBytes);
+    this.identity = { ...this.identity, capacityBytes };
+    saveIdentity(this.identity);
+    this.#log('connect', `capacity set to ${capacityBytes} bytes; reconnecting`);
+    await this.#startAgent(this.#generation);
+  }
+
+  /** Becomes the node a closed tab left behind. A node of ours that holds nothing is not worth keeping. */
+  async adopt(id: string): Promise<void> {
+    const generation = this.#generation;
+    const next = await adoptIdentity(id);
+    if (!next) return this.#refreshOrphans();
+    const previous = this.#lease;
+    const wasEmpty = this.stats.chunkCount === 0;
+    this.#stopAgent();
+    previous?.release();
+    if (previous && wasEmpty) await this.#destroy(previous.identity.id);
+    await this.#take(next, generation);
+  }
+
+  /** Starts over as a brand-new node, e.g. after the gateway refused this identity. */
+  async startFresh(): Promise<void> {
+    const generation = this.#generation;
+    this.#stopAgent();
+    this.#lease?.release();
+    await this.#take(await createIdentity(this.identity?.capacityBytes ?? defaultCapacity(this.budget!)), generation);
+  }
+
+  /** Deletes a closed tab's store for good. */
+  async forget(id: string): Promise<void> {
+    await this.#destroy(id);
+    await this.#refreshOrphans();
+  }
+
+  async #begin(generation: number): Promise<void> {
+    if (!window.isSecureContext || !navigator.locks || !crypto.subtle) {
+      this.#fail('A tab can only be a storage node on a secure page: open the gateway over https, or as localhost / 127.0.0.1.', 'unsupported');
+      return;
+    }
+    this.budget = await storageBudget();
+    let lease = await resumeIdentity();
+    if (!lease && this.#options.adopt) {
+      for (const orphan of await this.#orphanStores()) {
+        lease = await adoptIdentity(orphan.identity.id);
+        if (lease) break;
+      }
+    }
+    lease ??= await createIdentity(this.#options.capacityBytes ?? defaultCapacity(this.budget));
+    await this.#take(lease, generation);
+  }
+
+  async #take(lease: IdentityLease, generation: number): Promise<void> {
+    if (generation !== this.#generation) {
+      lease.release();
+      return;
+    }
+    this.#lease = lease;
+    this.identity = lease.identity;
+    this.how = lease.how;
+    this.activity = [];
+    this.#log('connect', `${lease.how === 'new' ? 'created' : lease.how} node ${lease.identity.id}`);
+    await this.#startAgent(generation);
+    await this.#refreshOrphans();
+  }
+
+  async #startAgent(generation: number): Promise<void> {
+    this.#stopAgent();
+    const identity = this.identity!;
+    const store = new IdbChunkStore(identity.id, identity.capacityBytes);
+    const agent = new NodeAgent({
+      gatewayUrl: this.#options.gatewayUrl,
+      nodeId: identity.id,
+      token: identity.token,
+      kind: 'browser',
+      store,
+      WebSocket: window.WebSocket as unknown as SocketConstructor,
+    });
+    const snapshot = await agent.snapshot();
+    if (generation !== this.#generation) return;
+    this.#store = store;
+    this.#agent = agent;
+    this.stats = snapshot;
+    this.#unsubscribe = [
+      agent.on('state', ({ state, reason }) => {
+        this.state = state;
+        this.reason = reason ?? '';
+        this.#host.requestUpdate();
+      }),
+      agent.on('activity', (entry) => {
+        this.stats = { ...this.stats, bytesIn: agent.bytesIn, bytesOut: agent.bytesOut };
+        this.#push(entry);
+      }),
+      agent.on('stats', (stats) => {
+        this.stats = stats;
+        this.#host.requestUpdate();
+      }),
+    ];
+    agent.start();
+  }
+
+  #stopAgent(): void {
+    for (const off of this.#unsubscribe) off();
+    this.#unsubscribe = [];
+    this.#agent?.stop();
+    this.#agent = null;
+    void this.#store?.close();
+    this.#store = null;
+    this.state = 'stopped';
+  }
+
+  async #refreshOrphans(): Promise<void> {
+    this.orphans = await this.#orphanStores();
+    this.#host.requestUpdate();
+  }
+
+  /** Stores left by closed tabs, the fullest first. */
+  async #orphanStores(): Promise<OrphanStore[]> {
+    const orphans = await Promise.all(
+      (await orphanedIdentities()).map(async (identity) => {
+        const store = new IdbChunkStore(identity.id, identity.capacityBytes);
+        try {
+          return { identity, ...(await store.stats()) };
+        } finally {
+          await store.close();
+        }
+      }),
+    );
+    return orphans.sort((a, b) => b.chunkCount - a.chunkCount);
+  }
+
+  async #destroy(id: string): Promise<void> {
+    const release = await lockOrphan(id);
+    if (!release) return;
+    try {
+      await IdbChunkStore.destroy(id);
+      forgetIdentity(id);
+    } finally {
+      release();
+    }
+  }
+
+  #fail(reason: string, state: NodeTabState = 'rejected'): void {
+    this.state = state;
+    this.reason = reason;
+    this.#host.requestUpdate();
+  }
+
+  #log(kind: AgentActivity['kind'], message: string): void {
+    this.#push({ at: Date.now(), kind, message });
+  }
+
+  #push(entry: AgentActivity): void {
+    this.activity = [entry, ...this.activity].slice(0, LOG_LENGTH);
+    this.#host.requestUpdate();
+  }
+}
