@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { BrowserContext, Page } from 'playwright';
 import { ensureWebBuild } from '../server/cli/web-build.ts';
 import { TestCluster, type ClusterOptions } from '../server/testing/cluster.ts';
@@ -29,6 +30,22 @@ export async function onlineNodeId(page: Page): Promise<string> {
   const host = page.locator('shoal-node-page[state="online"]');
   await host.waitFor({ timeout: 15_000 });
   return (await host.getAttribute('node-id'))!;
+}
+
+/**
+ * Runs `work` until the gateway stops refusing it for want of nodes. A node shows online as soon
+ * as it says hello, but takes replicas only once the gateway has read its inventory a moment later.
+ */
+export async function onceNodesReady<T>(work: () => Promise<T>, timeoutMs = 5000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await work();
+    } catch (err) {
+      if (Date.now() > deadline || !/INSUFFICIENT_NODES|node\(s\) online/.test(`${(err as { code?: string }).code} ${(err as Error).message}`)) throw err;
+      await sleep(100);
+    }
+  }
 }
 
 /** The chunk count the tab shows for itself. */

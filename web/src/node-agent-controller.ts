@@ -13,7 +13,7 @@ import {
   type IdentityLease,
   type NodeIdentity,
 } from './node-identity.ts';
-import { clampCapacity, defaultCapacity, storageBudget, type StorageBudget } from './storage-budget.ts';
+import { clampCapacity, defaultCapacity, requestPersistence, storageBudget, type StorageBudget } from './storage-budget.ts';
 
 export type NodeTabState = AgentState | 'starting' | 'unsupported';
 
@@ -132,6 +132,7 @@ export class NodeAgentController implements ReactiveController {
       this.#fail('A tab can only be a storage node on a secure page: open the gateway over https, or as localhost / 127.0.0.1.', 'unsupported');
       return;
     }
+    await requestPersistence();
     this.budget = await storageBudget();
     let lease = await resumeIdentity();
     if (!lease && this.#options.adopt) {
@@ -188,6 +189,7 @@ export class NodeAgentController implements ReactiveController {
       agent.on('stats', (stats) => {
         this.stats = stats;
         this.#host.requestUpdate();
+        void this.#refreshBudget();
       }),
     ];
     agent.start();
@@ -201,6 +203,12 @@ export class NodeAgentController implements ReactiveController {
     void this.#store?.close();
     this.#store = null;
     this.state = 'stopped';
+  }
+
+  /** What the site may still store changes with what this node stores. */
+  async #refreshBudget(): Promise<void> {
+    this.budget = await storageBudget();
+    this.#host.requestUpdate();
   }
 
   async #refreshOrphans(): Promise<void> {

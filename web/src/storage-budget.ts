@@ -13,10 +13,13 @@ export interface StorageBudget {
   persisted: boolean;
 }
 
-/** Asks for persistent storage (browsers may grant it silently, prompt, or refuse) and reads the estimate. */
+/** Browsers may grant persistent storage silently, ask the user, or refuse. */
+export function requestPersistence(): Promise<boolean> {
+  return navigator.storage.persist().catch(() => false);
+}
+
 export async function storageBudget(): Promise<StorageBudget> {
-  const persisted = await navigator.storage.persist().catch(() => false);
-  const { quota = 0, usage = 0 } = await navigator.storage.estimate();
+  const [persisted, { quota = 0, usage = 0 }] = await Promise.all([navigator.storage.persisted(), navigator.storage.estimate()]);
   return { quotaBytes: quota, usageBytes: usage, persisted };
 }
 

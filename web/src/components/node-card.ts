@@ -68,6 +68,9 @@ export class ShoalNodeCard extends LitElement {
         font-size: 0.8rem;
         color: var(--kind);
         font-weight: 600;
+        overflow: hidden;
+        text-overflow: ellipsis;
+        white-space: nowrap;
       }
       .usage {
         display: flex;
@@ -119,7 +122,7 @@ export class ShoalNodeCard extends LitElement {
         <span class="icon">${n.kind === 'disk' ? diskIcon : browserIcon}</span>
         <div class="name">
           <div class="id" title=${n.id}>${n.id}</div>
-          <div class="kind">${KIND_LABEL[n.kind]}${n.cpu ? html`<span class="muted"> · ${n.cpu} CPU</span>` : ''}</div>
+          <div class="kind">${KIND_LABEL[n.kind]}${n.cpu ? html`<span class="muted">, ${n.cpu} CPU</span>` : ''}</div>
         </div>
         <shoal-status status=${n.status}></shoal-status>
       </div>

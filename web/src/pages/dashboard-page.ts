@@ -13,7 +13,7 @@ import { baseStyles } from '../styles.ts';
 
 /** Online nodes first, then disks before tabs, then by id: the order stays put as numbers change. */
 const byStatusKindId = (a: NodeInfo, b: NodeInfo) =>
-  Number(a.status === 'offline') - Number(b.status === 'offline') || a.kind.localeCompare(b.kind) || a.id.localeCompare(b.id);
+  Number(a.status === 'offline') - Number(b.status === 'offline') || Number(a.kind !== 'disk') - Number(b.kind !== 'disk') || a.id.localeCompare(b.id);
 
 /** The cluster at a glance: totals, then every node. All of it follows the gateway's event stream. */
 @customElement('shoal-dashboard-page')

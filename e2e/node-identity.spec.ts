@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { randomBytesSeeded, waitFor, type TestCluster } from '../server/testing/cluster.ts';
+import { launchPersistentBrowser, type PersistentBrowser } from './browser.ts';
+import { FAST_HEARTBEAT, onceNodesReady, onlineNodeId, openNodeTab, sha256, startWebCluster, storedHashes, tabChunkCount, type NodeTab } from './web-cluster.ts';
+
+// Issue 4, test 3 and the rest of a tab's identity: reload, duplicated tab, adoption of a closed tab's store.
+const FILE = 'kept.bin';
+const bytes = randomBytesSeeded(12 * 1024 * 1024, 3);
+const CHUNKS = 3;
+
+let cluster: TestCluster | undefined;
+let browser: PersistentBrowser | undefined;
+let a: NodeTab;
+let b: NodeTab;
+
+before(async () => {
+  cluster = await startWebCluster({ nodes: 0, gatewayArgs: FAST_HEARTBEAT });
+  browser = await launchPersistentBrowser();
+  [a, b] = await Promise.all([openNodeTab(browser.context, cluster.url), openNodeTab(browser.context, cluster.url)]);
+  // Two nodes and two replicas: both tabs hold every chunk.
+  await onceNodesReady(() => cluster!.client.upload(FILE, bytes));
+});
+
+after(async () => {
+  await browser?.close();
+  await cluster?.stop();
+});
+
+/** The gateway counts every chunk fully replicated: it has the inventory of every node it needs. */
+async function fileIsHealthy(): Promise<void> {
+  await waitFor(async () => (await cluster!.client.list())[0]?.health === 'ok' && (await cluster!.client.health()).underReplicatedChunks === 0, 10_000, 'the file to be healthy');
+}
+
+async function downloadsIntact(): Promise<void> {
+  const res = await cluster!.client.download(FILE);
+  assert.equal(sha256(new Uint8Array(await res.arrayBuffer())), sha256(bytes));
+}
+
+test('a reloaded node tab is the same node, still holds its chunks, and the gateway sees its inventory', async () => {
+  await a.page.reload();
+  assert.equal(await onlineNodeId(a.page), a.id);
+  assert.equal((await storedHashes(a)).length, CHUNKS);
+  await waitFor(async () => (await tabChunkCount(a.page)) === CHUNKS, 5000, 'the tab to count its chunks');
+  const node = (await cluster!.client.nodes()).find((n) => n.id === a.id);
+  assert.equal(node?.status, 'online');
+  assert.equal(node?.chunkCount, CHUNKS);
+  await fileIsHealthy();
+  await downloadsIntact();
+});
+
+test('a duplicated tab copies sessionStorage but becomes a node of its own, leaving the original alone', async () => {
+  // Records what the copy found in sessionStorage before the app could replace it.
+  await browser!.context.addInitScript(() => ((window as { inheritedId?: string | null }).inheritedId = sessionStorage.getItem('shoal.nodeId')));
+  const [copy] = await Promise.all([browser!.context.waitForEvent('page'), a.page.evaluate(() => void window.open('/node'))]);
+  try {
+    assert.equal(await copy.evaluate(() => (window as { inheritedId?: string | null }).inheritedId), a.id, 'the copy starts with the original id');
+    const copyId = await onlineNodeId(copy);
+    assert.notEqual(copyId, a.id);
+    assert.equal(await a.page.locator('shoal-node-page').getAttribute('state'), 'online');
+    const nodes = await cluster!.client.nodes();
+    assert.equal(nodes.find((n) => n.id === a.id)?.status, 'online');
+    assert.equal(nodes.find((n) => n.id === copyId)?.status, 'online');
+  } finally {
+    await copy.close();
+  }
+});
+
+test("a closed tab's store is adopted by a new tab opened with ?adopt=1", async () => {
+  await b.page.close();
+  await waitFor(async () => (await cluster!.client.nodes()).find((n) => n.id === b.id)?.status === 'offline', 10_000, 'the closed tab to go offline');
+  // The duplicated tab left an empty store behind too; adoption takes the one holding data.
+  const heir = await openNodeTab(browser!.context, cluster!.url, '?adopt=1');
+  assert.equal(heir.id, b.id);
+  assert.equal((await storedHashes(heir)).length, CHUNKS);
+  await fileIsHealthy();
+  await downloadsIntact();
+});

@@ -1,0 +1,73 @@
+import { createHash, type Hash } from 'node:crypto';
+import { launchPersistentBrowser } from '../../e2e/browser.ts';
+import { onceNodesReady, openNodeTab, startWebCluster } from '../../e2e/web-cluster.ts';
+import { ShoalError } from '../../shared/errors.ts';
+import { randomBytesSeeded } from '../testing/cluster.ts';
+
+const MiB = 1024 * 1024;
+const CHUNK = 4 * MiB;
+
+/**
+ * Upload and download MB/s with browser tabs as the only storage: a gateway with no disk nodes,
+ * two tabs in a real Chromium profile, R=2, so every byte goes to both tabs over their WebSockets
+ * and into IndexedDB. The client is Node over HTTP, as for the disk bench; bytes are verified.
+ */
+export async function benchBrowser(opts: { fileMB: number }): Promise<{ uploadMBps: number; downloadMBps: number }> {
+  const cluster = await startWebCluster({ nodes: 0 });
+  const browser = await launchPersistentBrowser();
+  try {
+    const capacity = `${Math.ceil(opts.fileMB * 1.1) + 64}MiB`;
+    await Promise.all([1, 2].map(() => openNodeTab(browser.context, cluster.url, `?capacity=${capacity}`)));
+    const totalBytes = opts.fileMB * MiB;
+
+    const upload = await timed(() =>
+      onceNodesReady(async () => {
+        const sent = createHash('sha256');
+        const file = await cluster.client.upload('bench.bin', syntheticStream(totalBytes, sent));
+        return { stored: file.sha256, sent: sent.digest('hex') };
+      }),
+    );
+    const expected = upload.result.sent;
+    if (upload.result.stored !== expected) throw new ShoalError('HASH_MISMATCH', `the gateway stored ${upload.result.stored}, the bench sent ${expected}`);
+
+    const download = await timed(async () => {
+      const res = await cluster.client.download('bench.bin');
+      const received = createHash('sha256');
+      let bytes = 0;
+      for await (const piece of res.body!) {
+        received.update(piece);
+        bytes += piece.length;
+      }
+      return { bytes, sha256: received.digest('hex') };
+    });
+    if (download.result.bytes !== totalBytes || download.result.sha256 !== expected) {
+      throw new ShoalError('HASH_MISMATCH', `downloaded ${download.result.bytes} bytes hashing to ${download.result.sha256}`);
+    }
+    return { uploadMBps: opts.fileMB / upload.seconds, downloadMBps: opts.fileMB / download.seconds };
+  } finally {
+    await browser.close();
+    await cluster.stop();
+  }
+}
+
+/** Distinct 4 MiB chunks, so nothing dedupes, made by stamping each chunk's index into one random block. */
+function syntheticStream(totalBytes: number, hash: Hash): ReadableStream<Uint8Array> {
+  const block = randomBytesSeeded(CHUNK, 11);
+  let sent = 0;
+  return new ReadableStream({
+    pull(controller) {
+      if (sent >= totalBytes) return controller.close();
+      const piece = block.slice(0, Math.min(CHUNK, totalBytes - sent));
+      new DataView(piece.buffer).setUint32(0, sent / CHUNK);
+      hash.update(piece);
+      sent += piece.length;
+      controller.enqueue(piece);
+    },
+  });
+}
+
+async function timed<T>(work: () => Promise<T>): Promise<{ result: T; seconds: number }> {
+  const started = performance.now();
+  const result = await work();
+  return { result, seconds: (performance.now() - started) / 1000 };
+}
