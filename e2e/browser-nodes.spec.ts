@@ -91,3 +91,14 @@ test('a closed node tab shows offline on the dashboard within 15 s, without a re
   await app.locator('shoal-app nav a[href="/files"]').click();
   assert.equal(await downloadThroughPage(app, FILE), sha256(bytes));
 });
+
+test('deleting the file through the files page empties the list and the tabs', async () => {
+  const remove = app.locator(`shoal-file-list li[data-name="${FILE}"] shoal-confirm-button button`);
+  await remove.click();
+  assert.equal(await remove.innerText(), 'Really delete?');
+  await remove.click();
+  await app.locator('shoal-file-list').waitFor({ state: 'detached' });
+  assert.deepEqual(await cluster!.client.list(), []);
+  const left = tabs.slice(1);
+  await waitFor(async () => (await Promise.all(left.map(storedHashes))).every((hashes) => hashes.length === 0), 10_000, 'the tabs to drop the chunks');
+});

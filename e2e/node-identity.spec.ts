@@ -13,6 +13,8 @@ let cluster: TestCluster | undefined;
 let browser: PersistentBrowser | undefined;
 let a: NodeTab;
 let b: NodeTab;
+let heir: NodeTab;
+let copyId = '';
 
 before(async () => {
   cluster = await startWebCluster({ nodes: 0, gatewayArgs: FAST_HEARTBEAT });
@@ -55,7 +57,7 @@ test('a duplicated tab copies sessionStorage but becomes a node of its own, leav
   const [copy] = await Promise.all([browser!.context.waitForEvent('page'), a.page.evaluate(() => void window.open('/node'))]);
   try {
     assert.equal(await copy.evaluate(() => (window as { inheritedId?: string | null }).inheritedId), a.id, 'the copy starts with the original id');
-    const copyId = await onlineNodeId(copy);
+    copyId = await onlineNodeId(copy);
     assert.notEqual(copyId, a.id);
     assert.equal(await a.page.locator('shoal-node-page').getAttribute('state'), 'online');
     const nodes = await cluster!.client.nodes();
@@ -70,9 +72,20 @@ test("a closed tab's store is adopted by a new tab opened with ?adopt=1", async 
   await b.page.close();
   await waitFor(async () => (await cluster!.client.nodes()).find((n) => n.id === b.id)?.status === 'offline', 10_000, 'the closed tab to go offline');
   // The duplicated tab left an empty store behind too; adoption takes the one holding data.
-  const heir = await openNodeTab(browser!.context, cluster!.url, '?adopt=1');
+  heir = await openNodeTab(browser!.context, cluster!.url, '?adopt=1');
   assert.equal(heir.id, b.id);
   assert.equal((await storedHashes(heir)).length, CHUNKS);
   await fileIsHealthy();
   await downloadsIntact();
+});
+
+test("the node page lists a closed tab's store and deletes it on request", async () => {
+  const orphan = heir.page.locator('shoal-node-page .orphans li', { hasText: copyId });
+  const remove = orphan.locator('shoal-confirm-button button');
+  await remove.click();
+  await remove.click();
+  await orphan.waitFor({ state: 'detached' });
+  const databases = await heir.page.evaluate(async () => (await indexedDB.databases()).map((db) => db.name));
+  assert.ok(!databases.includes(`shoal-node-${copyId}`), `${copyId}'s store is gone`);
+  assert.ok(databases.includes(`shoal-node-${heir.id}`));
 });

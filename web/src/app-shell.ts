@@ -83,8 +83,14 @@ export class ShoalApp extends LitElement {
       }
       @media (max-width: 560px) {
         .inner {
-          gap: 0.5rem 1rem;
+          gap: 0.5rem 0.75rem;
           padding: 0.5rem 1rem;
+        }
+        .brand span {
+          display: none;
+        }
+        nav a {
+          padding: 0.4rem 0.5rem;
         }
         main {
           padding: 1.25rem 1rem 2rem;
@@ -123,7 +129,7 @@ export class ShoalApp extends LitElement {
     return html`
       <header class="bar">
         <div class="inner">
-          <a class="brand" href="/">${logoIcon} Shoal</a>
+          <a class="brand" href="/" aria-label="Shoal">${logoIcon}<span>Shoal</span></a>
           <nav aria-label="pages">
             ${this.#link('dashboard', 'Dashboard')} ${this.#link('files', 'Files')}
             ${this.#link('node', this.node ? html`This node <shoal-status status=${this.node.state} label=${this.node.state}></shoal-status>` : 'Be a node')}

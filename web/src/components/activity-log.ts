@@ -19,6 +19,7 @@ export class ShoalActivityLog extends LitElement {
       li {
         display: grid;
         grid-template-columns: auto auto 1fr auto;
+        grid-template-areas: 'time kind message bytes';
         align-items: baseline;
         gap: 0.6rem;
         padding: 0.35rem 0;
@@ -34,6 +35,7 @@ export class ShoalActivityLog extends LitElement {
         white-space: nowrap;
       }
       .kind {
+        grid-area: kind;
         font-size: 0.72rem;
         font-weight: 700;
         text-transform: uppercase;
@@ -52,8 +54,23 @@ export class ShoalActivityLog extends LitElement {
       .disconnect {
         color: var(--bad);
       }
+      time {
+        grid-area: time;
+      }
       .message {
+        grid-area: message;
         overflow-wrap: anywhere;
+      }
+      .bytes {
+        grid-area: bytes;
+        text-align: right;
+      }
+      @media (max-width: 560px) {
+        li {
+          grid-template-columns: auto 1fr auto;
+          grid-template-areas: 'time kind bytes' 'message message message';
+          row-gap: 0.1rem;
+        }
       }
       .empty {
         color: var(--muted);

@@ -1,15 +1,13 @@
 import { css, html, LitElement } from 'lit';
-import { customElement, property, state } from 'lit/decorators.js';
+import { customElement, property } from 'lit/decorators.js';
 import { repeat } from 'lit/directives/repeat.js';
 import type { FileListing } from '../../../shared/api-client.ts';
 import { client } from '../api.ts';
 import { formatBytes, timeAgo } from '../format.ts';
 import { downloadIcon, fileIcon } from '../icons.ts';
 import { baseStyles } from '../styles.ts';
+import './confirm-button.ts';
 import './status-badge.ts';
-
-/** A delete button asks once more for this long before it acts. */
-const CONFIRM_MS = 4000;
 
 /** The stored files with their health. Emits `delete-file` with the name once a delete is confirmed. */
 @customElement('shoal-file-list')
@@ -66,8 +64,6 @@ export class ShoalFileList extends LitElement {
   @property({ attribute: false }) files: FileListing[] = [];
   /** Names being deleted right now. */
   @property({ attribute: false }) deleting: ReadonlySet<string> = new Set();
-  @state() private armed: string | null = null;
-  #disarm: ReturnType<typeof setTimeout> | undefined;
 
   override render() {
     return html`<ul>
@@ -83,27 +79,14 @@ export class ShoalFileList extends LitElement {
           <shoal-status status=${f.health} title=${HEALTH_HELP[f.health]}></shoal-status>
           <div class="actions">
             <a class="button small download" href=${client.fileUrl(f.name)} download=${baseName(f.name)}>${downloadIcon} Download</a>
-            <button
-              class="small danger ${this.armed === f.name ? 'armed' : ''}"
-              ?disabled=${this.deleting.has(f.name)}
-              @click=${() => this.#onDelete(f.name)}
-            >
-              ${this.deleting.has(f.name) ? 'Deleting…' : this.armed === f.name ? 'Really delete?' : 'Delete'}
-            </button>
+            <shoal-confirm-button ?busy=${this.deleting.has(f.name)} @confirm=${() => this.#delete(f.name)}></shoal-confirm-button>
           </div>
         </li>`,
       )}
     </ul>`;
   }
 
-  #onDelete(name: string): void {
-    clearTimeout(this.#disarm);
-    if (this.armed !== name) {
-      this.armed = name;
-      this.#disarm = setTimeout(() => (this.armed = null), CONFIRM_MS);
-      return;
-    }
-    this.armed = null;
+  #delete(name: string): void {
     this.dispatchEvent(new CustomEvent<string>('delete-file', { detail: name, bubbles: true, composed: true }));
   }
 }

@@ -4,6 +4,7 @@ import { repeat } from 'lit/directives/repeat.js';
 import { parseSize } from '../../../shared/units.ts';
 import '../components/activity-log.ts';
 import '../components/bar.ts';
+import '../components/confirm-button.ts';
 import '../components/stat-tile.ts';
 import '../components/status-badge.ts';
 import { formatBytes, fraction } from '../format.ts';
@@ -208,7 +209,7 @@ export class NodePage extends LitElement {
             <span class="id mono">${o.identity.id}</span>
             <span class="muted">${o.chunkCount} chunks · ${formatBytes(o.usedBytes)}</span>
             <button class="small primary" @click=${() => this.#node.adopt(o.identity.id)}>Adopt</button>
-            <button class="small danger" @click=${() => this.#node.forget(o.identity.id)}>Delete</button>
+            <shoal-confirm-button @confirm=${() => this.#node.forget(o.identity.id)}></shoal-confirm-button>
           </li>`,
         )}
       </ul>
