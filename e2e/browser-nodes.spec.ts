@@ -7,6 +7,7 @@ import {
   chunkHashes,
   downloadThroughPage,
   FAST_HEARTBEAT,
+  onlineNodeId,
   openNodeTab,
   sha256,
   startWebCluster,
@@ -92,6 +93,17 @@ test('a closed node tab shows offline on the dashboard within 15 s, without a re
   assert.equal(await downloadThroughPage(app, FILE), sha256(bytes));
 });
 
+test("the dashboard's 'Add this browser as a node' opens a tab that takes over the closed tab's store", async () => {
+  await app.locator('shoal-app nav a[href="/"]').click();
+  const [added] = await Promise.all([browser!.context.waitForEvent('page'), app.locator('#add-browser').click()]);
+  const [gone] = tabs;
+  assert.equal(await onlineNodeId(added), gone!.id);
+  tabs[0] = { page: added, id: gone!.id };
+  await app.locator(`shoal-node-card[node-id="${gone!.id}"][status="online"]`).waitFor({ timeout: 5000 });
+  await waitFor(async () => (await cluster!.client.list())[0]?.health === 'ok', 10_000, 'the file to be fully replicated again');
+  await app.locator('shoal-app nav a[href="/files"]').click();
+});
+
 test('deleting the file through the files page empties the list and the tabs', async () => {
   const remove = app.locator(`shoal-file-list li[data-name="${FILE}"] shoal-confirm-button button`);
   await remove.click();
@@ -99,6 +111,5 @@ test('deleting the file through the files page empties the list and the tabs', a
   await remove.click();
   await app.locator('shoal-file-list').waitFor({ state: 'detached' });
   assert.deepEqual(await cluster!.client.list(), []);
-  const left = tabs.slice(1);
-  await waitFor(async () => (await Promise.all(left.map(storedHashes))).every((hashes) => hashes.length === 0), 10_000, 'the tabs to drop the chunks');
+  await waitFor(async () => (await Promise.all(tabs.map(storedHashes))).every((hashes) => hashes.length === 0), 10_000, 'the tabs to drop the chunks');
 });

@@ -89,3 +89,15 @@ test("the node page lists a closed tab's store and deletes it on request", async
   assert.ok(!databases.includes(`shoal-node-${copyId}`), `${copyId}'s store is gone`);
   assert.ok(databases.includes(`shoal-node-${heir.id}`));
 });
+
+test('a capacity chosen on the page reaches the gateway', async () => {
+  const slider = heir.page.locator('shoal-node-page input[type="range"]');
+  await slider.evaluate((input: HTMLInputElement) => {
+    input.value = String(512 * 1024 * 1024);
+    input.dispatchEvent(new Event('input', { bubbles: true }));
+  });
+  await heir.page.locator('shoal-node-page button', { hasText: 'Apply' }).click();
+  await waitFor(async () => (await cluster!.client.nodes()).find((n) => n.id === heir.id)?.capacityBytes === 512 * 1024 * 1024, 10_000, 'the new capacity');
+  assert.equal(await onlineNodeId(heir.page), heir.id);
+  await fileIsHealthy();
+});
