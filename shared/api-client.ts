@@ -34,6 +34,19 @@ export interface NodeInfo {
   lastSeenAt: string;
   writeBps: number;
   readBps: number;
+  /** Chunks the gateway records on this node. */
+  recordedChunks: number;
+  /** Chunks that would have fewer than R good replicas without this node: 0 means safe to remove. */
+  atRiskChunks: number;
+}
+
+export interface RepairStats {
+  queued: number;
+  active: number;
+  done: number;
+  failed: number;
+  removed: number;
+  rebalancing: boolean;
 }
 
 export interface ClusterHealth {
@@ -45,6 +58,8 @@ export interface ClusterHealth {
   underReplicatedChunks: number;
   unavailableChunks: number;
   replicas: number;
+  repair: RepairStats;
+  orphans: { pending: number; collected: number };
   capacityBytes: number;
   usedBytes: number;
 }
@@ -101,6 +116,26 @@ export class ShoalClient {
 
   async health(): Promise<ClusterHealth> {
     return (await this.#json('/api/health')) as ClusterHealth;
+  }
+
+  async drainNode(id: string, draining = true): Promise<void> {
+    await this.#request(`${this.baseUrl}/api/nodes/${encodeURIComponent(id)}/${draining ? 'drain' : 'undrain'}`, { method: 'POST' });
+  }
+
+  /** Refused with NODE_NOT_SAFE_TO_REMOVE while the node holds chunks nobody else has enough of, unless forced. */
+  async removeNode(id: string, options: { force?: boolean } = {}): Promise<void> {
+    await this.#request(`${this.baseUrl}/api/nodes/${encodeURIComponent(id)}${options.force ? '?force=1' : ''}`, { method: 'DELETE' });
+  }
+
+  async rebalance(): Promise<RepairStats> {
+    const res = await this.#request(`${this.baseUrl}/api/rebalance`, { method: 'POST' });
+    return ((await res.json()) as { repair: RepairStats }).repair;
+  }
+
+  /** Asks every online node to start a scrub pass now. */
+  async scrub(): Promise<string[]> {
+    const res = await this.#request(`${this.baseUrl}/api/scrub`, { method: 'POST' });
+    return ((await res.json()) as { nodes: string[] }).nodes;
   }
 
   eventsUrl(): string {

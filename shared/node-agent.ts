@@ -2,6 +2,7 @@ import type { ChunkStore, ChunkStoreStats } from './chunk-store.ts';
 import { toShoalError } from './errors.ts';
 import type { DeleteMessage, GatewayToNode, GetMessage, NodeKind, NodeToGateway, PutMessage, WelcomeMessage } from './protocol.ts';
 import { CLOSE, decodeFrame, encodeFrame, INVENTORY_PAGE_SIZE, NODE_WS_PATH, PROTOCOL_VERSION } from './protocol.ts';
+import { Scrubber } from './scrubber.ts';
 
 /** The slice of the WebSocket API the agent needs: met by browsers' WebSocket and by `ws`. */
 export interface SocketLike {
@@ -20,7 +21,7 @@ export type AgentState = 'stopped' | 'connecting' | 'online' | 'waiting' | 'reje
 
 export interface AgentActivity {
   at: number;
-  kind: 'put' | 'get' | 'delete' | 'connect' | 'disconnect' | 'error';
+  kind: 'put' | 'get' | 'delete' | 'connect' | 'disconnect' | 'scrub' | 'error';
   message: string;
   bytes?: number;
 }
@@ -45,6 +46,9 @@ export interface NodeAgentOptions {
   random?: () => number;
   /** 'arraybuffer' in browsers; Node's `ws` can hand over Buffers without a copy with 'nodebuffer'. */
   binaryType?: string;
+  /** Pause between background scrub passes over every chunk held. */
+  scrubIntervalMs?: number;
+  scrubBytesPerSecond?: number;
 }
 
 type Listener<T> = (value: T) => void;
@@ -67,6 +71,7 @@ export class NodeAgent {
   #retryTimer: ReturnType<typeof setTimeout> | null = null;
   #statsTimer: ReturnType<typeof setTimeout> | null = null;
   #lastStatsAt = 0;
+  readonly #scrubber: Scrubber;
   readonly #listeners: { [K in keyof AgentEvents]: Set<Listener<AgentEvents[K]>> } = {
     state: new Set(),
     activity: new Set(),
@@ -77,6 +82,7 @@ export class NodeAgent {
     put: (m, payload) => this.#onPut(m, payload),
     get: (m) => this.#onGet(m),
     delete: (m) => this.#onDelete(m),
+    scrub: () => this.#scrubber.runNow(),
     error: (m) => this.#log('error', `gateway: ${m.code} ${m.message}`),
   };
 
@@ -87,8 +93,21 @@ export class NodeAgent {
       statsIntervalMs: 1000,
       random: Math.random,
       binaryType: 'arraybuffer',
-      ...options,
+      scrubIntervalMs: 60 * 60 * 1000,
+      scrubBytesPerSecond: 16 * 1024 * 1024,
+      // An option passed as undefined means "the default", not "unset".
+      ...(Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as NodeAgentOptions),
     };
+    this.#scrubber = new Scrubber(this.options.store, {
+      intervalMs: this.options.scrubIntervalMs,
+      bytesPerSecond: this.options.scrubBytesPerSecond,
+      onCorrupt: (hash) => {
+        this.#log('scrub', `scrub found ${short(hash)} damaged and dropped it`);
+        this.#reply({ type: 'corrupt', hashes: [hash] });
+        this.#statsChanged();
+      },
+      onPass: ({ checked, corrupt }) => this.#log('scrub', `scrub pass checked ${checked} chunk(s), ${corrupt} damaged`),
+    });
   }
 
   on<K extends keyof AgentEvents>(event: K, listener: Listener<AgentEvents[K]>): () => void {
@@ -100,9 +119,11 @@ export class NodeAgent {
     if (this.state !== 'stopped' && this.state !== 'rejected') return;
     this.#attempt = 0;
     this.#connect();
+    this.#scrubber.start();
   }
 
   stop(): void {
+    this.#scrubber.stop();
     this.#clearTimers();
     const socket = this.#socket;
     this.#socket = null;
@@ -229,6 +250,7 @@ export class NodeAgent {
     if (wasOnline) this.#log('disconnect', `disconnected (${code}${reason ? ` ${reason}` : ''})`);
     const final: number[] = [CLOSE.IDENTITY_MISMATCH, CLOSE.REPLACED, CLOSE.REMOVED, CLOSE.BAD_HELLO];
     if (final.includes(code)) {
+      this.#scrubber.stop();
       this.#clearTimers();
       this.#setState('rejected', reason || `closed with ${code}`);
       return;

@@ -34,10 +34,14 @@ export interface DeleteMessage { type: 'delete'; id: number; hashes: string[] }
 export interface OkMessage { type: 'ok'; id: number }
 export interface DataMessage { type: 'data'; id: number }
 export interface StatsMessage { type: 'stats'; usedBytes: number; chunkCount: number }
+/** A scrub found these chunks damaged; the node has already dropped them. */
+export interface CorruptMessage { type: 'corrupt'; hashes: string[] }
+/** Asks the node to start a scrub pass now rather than at its next interval. */
+export interface ScrubMessage { type: 'scrub' }
 export interface ErrorMessage { type: 'error'; id?: number; code: ErrorCode; message: string }
 
-export type NodeToGateway = HelloMessage | InventoryMessage | OkMessage | DataMessage | StatsMessage | ErrorMessage;
-export type GatewayToNode = WelcomeMessage | PutMessage | GetMessage | DeleteMessage | ErrorMessage;
+export type NodeToGateway = HelloMessage | InventoryMessage | OkMessage | DataMessage | StatsMessage | CorruptMessage | ErrorMessage;
+export type GatewayToNode = WelcomeMessage | PutMessage | GetMessage | DeleteMessage | ScrubMessage | ErrorMessage;
 export type Message = NodeToGateway | GatewayToNode;
 export type MessageType = Message['type'];
 

@@ -1,4 +1,5 @@
 import { ShoalError, toShoalError } from '../../shared/errors.ts';
+import { rebalanceCommand, scrubCommand } from './commands/cluster.ts';
 import { demoCommand } from './commands/demo.ts';
 import { downloadCommand, lsCommand, rmCommand, statusCommand, uploadCommand } from './commands/files.ts';
 import { gatewayCommand } from './commands/gateway.ts';
@@ -7,10 +8,12 @@ import { nodeCommand } from './commands/node.ts';
 const USAGE = `shoal: pooled storage on disks and browser tabs
 
   shoal gateway [--port 8000] [--host 127.0.0.1] [--data DIR] [--replicas 2] [--chunk-size 4MiB]
+                [--repair-after 60s] [--repair-rate 64MiB] [--gc-grace 10m]
   shoal node create <id> [--storage 1GB] [--cpu 2] [--gateway URL] [--dir PATH]
-  shoal node start <id...> | node list | node remove <id>
+  shoal node start <id...> [--scrub-interval 1h] [--scrub-rate 16MiB] | node list
+  shoal node drain <id> [--no-wait] | node remove <id> [--force]
   shoal upload <files...> [--name NAME]      shoal download <name> [-o PATH]
-  shoal ls | rm <name...> | status
+  shoal ls | rm <name...> | status | rebalance [--no-wait] | scrub
   shoal demo                                 gateway + 3 disk nodes (what npm start runs)
 
 Every command takes --data DIR (env SHOAL_DATA, default ./shoal-data); client commands take
@@ -24,6 +27,8 @@ const COMMANDS: Record<string, (args: string[]) => Promise<void>> = {
   ls: lsCommand,
   rm: rmCommand,
   status: statusCommand,
+  rebalance: rebalanceCommand,
+  scrub: scrubCommand,
   demo: demoCommand,
 };
 

@@ -1,2 +1,2 @@
 // Shared with the web app, which shows and reads sizes the same way.
-export { formatBytes, formatRate, parseSize } from '../../shared/units.ts';
+export { formatBytes, formatRate, parseDuration, parseSize } from '../../shared/units.ts';

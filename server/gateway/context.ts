@@ -1,7 +1,9 @@
 import type { EventBus } from './events.ts';
 import type { MetadataStore } from './metadata-store.ts';
 import type { NodeRegistry } from './node-registry.ts';
+import type { OrphanCollector } from './orphan-collector.ts';
 import type { PinSet } from './pins.ts';
+import type { RepairService } from './repair.ts';
 import type { Replicator } from './replicator.ts';
 
 export interface GatewayConfig {
@@ -20,6 +22,12 @@ export interface GatewayConfig {
   requestTimeoutMs: number;
   maxInFlightDisk: number;
   maxInFlightBrowser: number;
+  /** How long a node may be offline before its chunks are re-replicated elsewhere. */
+  repairAfterMs: number;
+  /** Bytes per second repair and rebalancing may copy. */
+  repairBytesPerSec: number;
+  /** How long a chunk no file needs stays on a node before it is collected. */
+  gcGraceMs: number;
   /** Built web app to serve; absent means a placeholder page. */
   webRoot?: string;
 }
@@ -32,6 +40,8 @@ export interface GatewayContext {
   events: EventBus;
   pins: PinSet;
   replicator: Replicator;
+  repair: RepairService;
+  orphans: OrphanCollector;
   /** A node could not produce a chunk it was recorded as holding. */
   replicaLost(hash: string, nodeId: string, reason: string): Promise<void>;
 }

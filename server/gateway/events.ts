@@ -1,4 +1,5 @@
 import type { NodeView } from './node-registry.ts';
+import type { RepairStats } from './repair.ts';
 
 export interface FileEventView {
   name: string;
@@ -16,7 +17,8 @@ export type ShoalEvent =
   | { type: 'file.added'; file: FileEventView }
   | { type: 'file.removed'; name: string }
   | { type: 'replica.lost'; hash: string; nodeId: string; reason: string }
-  | { type: 'repair.progress'; queued: number; done: number; failed: number; underReplicatedChunks: number };
+  | ({ type: 'repair.progress'; underReplicatedChunks: number } & RepairStats)
+  | { type: 'orphans.collected'; nodeId: string; count: number };
 
 type Listener = (event: ShoalEvent) => void;
 

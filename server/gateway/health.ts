@@ -35,6 +35,8 @@ export async function clusterHealth(ctx: GatewayContext) {
     underReplicatedChunks,
     unavailableChunks,
     replicas: ctx.config.replicas,
+    repair: ctx.repair.stats(),
+    orphans: { pending: ctx.orphans.pending, collected: ctx.orphans.collected },
     capacityBytes: nodes.reduce((sum, n) => sum + n.capacityBytes, 0),
     usedBytes: nodes.reduce((sum, n) => sum + n.usedBytes, 0),
   };

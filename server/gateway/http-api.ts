@@ -6,6 +6,7 @@ import type { GatewayContext } from './context.ts';
 import { openFileStream, parseRange } from './download.ts';
 import { validateFileName } from './file-names.ts';
 import { clusterHealth, fileHealth } from './health.ts';
+import { nodeSafety, removeNode, setDraining } from './node-admin.ts';
 import { assertCanAccept, storeFile } from './upload.ts';
 
 const FILES_PREFIX = '/api/files/';
@@ -81,7 +82,36 @@ export function createApi(ctx: GatewayContext): Hono {
     return c.body(null, 204);
   });
 
-  app.get('/api/nodes', async (c) => c.json({ nodes: await ctx.registry.views() }));
+  app.get('/api/nodes', async (c) => {
+    const [views, safety] = await Promise.all([ctx.registry.views(), nodeSafety(ctx)]);
+    return c.json({ nodes: views.map((node) => ({ ...node, ...(safety.get(node.id) ?? { recordedChunks: 0, atRiskChunks: 0 }) })) });
+  });
+
+  app.post('/api/nodes/:id/drain', async (c) => {
+    await setDraining(ctx, c.req.param('id'), true);
+    return c.json({ node: await ctx.registry.view(c.req.param('id')) });
+  });
+
+  app.post('/api/nodes/:id/undrain', async (c) => {
+    await setDraining(ctx, c.req.param('id'), false);
+    return c.json({ node: await ctx.registry.view(c.req.param('id')) });
+  });
+
+  app.delete('/api/nodes/:id', async (c) => {
+    await removeNode(ctx, c.req.param('id'), c.req.query('force') === '1' || c.req.query('force') === 'true');
+    return c.body(null, 204);
+  });
+
+  app.post('/api/rebalance', (c) => {
+    ctx.repair.rebalance();
+    return c.json({ repair: ctx.repair.stats() }, 202);
+  });
+
+  app.post('/api/scrub', (c) => {
+    const nodes = ctx.registry.ready();
+    for (const link of nodes) link.send({ type: 'scrub' });
+    return c.json({ nodes: nodes.map((l) => l.id) }, 202);
+  });
 
   app.get('/api/health', async (c) => c.json(await clusterHealth(ctx)));
 

@@ -10,7 +10,9 @@ import { EventBus } from './events.ts';
 import { createApi } from './http-api.ts';
 import { NodeRegistry } from './node-registry.ts';
 import { PinSet } from './pins.ts';
+import { OrphanCollector } from './orphan-collector.ts';
 import { reconcileInventory } from './reconcile.ts';
+import { RepairService } from './repair.ts';
 import { Replicator } from './replicator.ts';
 import { SqliteMetadataStore } from './sqlite-metadata-store.ts';
 import { mountWebApp } from './static.ts';
@@ -31,6 +33,9 @@ export const DEFAULT_GATEWAY_CONFIG: GatewayConfig = {
   requestTimeoutMs: 30_000,
   maxInFlightDisk: 8,
   maxInFlightBrowser: 2,
+  repairAfterMs: 60_000,
+  repairBytesPerSec: 64 * MiB,
+  gcGraceMs: 10 * 60_000,
 };
 
 export interface Gateway {
@@ -55,21 +60,41 @@ export async function startGateway(overrides: Partial<GatewayConfig> = {}): Prom
     maxInFlightBrowser: config.maxInFlightBrowser,
     maxChunkBytes: config.chunkSize,
   });
-  const ctx: GatewayContext = {
+  // Repair and collection need the context they belong to, so they join it once it exists.
+  const base: Omit<GatewayContext, 'repair' | 'orphans'> = {
     config,
     metadata,
     registry,
     events,
     pins: new PinSet(),
     replicator: new Replicator(registry),
-    async replicaLost(hash, nodeId, reason) {
+    async replicaLost(hash: string, nodeId: string, reason: string) {
       await metadata.removeReplica(hash, nodeId);
       events.publish({ type: 'replica.lost', hash, nodeId, reason });
+      ctx.repair.sweepSoon();
     },
   };
-  registry.onInventory(async (link, hashes) => {
-    await reconcileInventory(ctx, link, hashes);
+  const ctx = base as GatewayContext;
+  ctx.repair = new RepairService(ctx, {
+    repairAfterMs: config.repairAfterMs,
+    bytesPerSecond: config.repairBytesPerSec,
+    concurrency: 2,
+    sweepIntervalMs: Math.min(30_000, Math.max(1000, config.repairAfterMs / 2)),
   });
+  ctx.orphans = new OrphanCollector(ctx, config.gcGraceMs);
+  registry.onReports({
+    async inventory(link, hashes) {
+      await reconcileInventory(ctx, link, hashes);
+    },
+    async corrupt(link, hashes) {
+      for (const hash of hashes) await ctx.replicaLost(hash, link.id, 'CHUNK_CORRUPT (scrub)');
+    },
+  });
+  events.subscribe((event) => {
+    if (event.type === 'node.left') setTimeout(() => ctx.repair.sweepSoon(0), config.repairAfterMs + 100).unref();
+  });
+  ctx.repair.start();
+  ctx.orphans.start();
 
   const app = createApi(ctx);
   mountWebApp(app, config.webRoot);
@@ -84,6 +109,8 @@ export async function startGateway(overrides: Partial<GatewayConfig> = {}): Prom
     port,
     url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
     async close() {
+      ctx.repair.stop();
+      ctx.orphans.stop();
       registry.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

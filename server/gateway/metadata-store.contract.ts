@@ -109,6 +109,14 @@ export function metadataStoreContract(factory: MetadataStoreFactory): ContractCa
       assert.deepEqual((await store.listChunks()).map((c) => c.hash), [B]);
     }),
 
+    withStore('referenced names the hashes some file uses, whether or not a chunk row lingers', async ({ store }) => {
+      await store.commitFile(file('x', [A, B]), on(['n1'], A, B));
+      await store.commitFile(file('y', [B]), on(['n1'], B));
+      await store.deleteFile('x');
+      assert.deepEqual([...(await store.referenced([A, B, D]))], [B]);
+      assert.equal((await store.referenced([])).size, 0);
+    }),
+
     withStore('forgetUnreferenced drops only hashes no file references', async ({ store }) => {
       await store.commitFile(file('x', [A, B]), on(['n1'], A, B));
       await store.commitFile(file('y', [B, C]), on(['n1', 'n2'], B, C));

@@ -51,6 +51,8 @@ export interface MetadataStore {
 
   /** Chunk records for the given hashes; unknown hashes are absent from the map. */
   getChunks(hashes: string[]): Promise<Map<string, ChunkRecord>>;
+  /** The subset of `hashes` that some file references now. */
+  referenced(hashes: string[]): Promise<Set<string>>;
   /** Every chunk some file references, with its replicas. */
   listChunks(): Promise<ChunkRecord[]>;
   /** Hashes recorded as held by a node. */

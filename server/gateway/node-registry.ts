@@ -33,8 +33,13 @@ export interface NodeRegistryOptions {
   maxChunkBytes: number;
 }
 
-/** Called once a node's full inventory is in; the gateway reconciles it with the metadata. */
-export type InventoryHandler = (link: NodeLink, hashes: string[]) => Promise<void>;
+/** What the gateway does with what nodes report about their own storage. */
+export interface NodeReportHandlers {
+  /** A node's full inventory is in: reconcile it with the metadata. */
+  inventory(link: NodeLink, hashes: string[]): Promise<void>;
+  /** A node's scrub found chunks damaged. */
+  corrupt(link: NodeLink, hashes: string[]): Promise<void>;
+}
 
 /**
  * Accepts node connections on the shared HTTP server, checks who they are, keeps them alive with
@@ -47,7 +52,7 @@ export class NodeRegistry {
   readonly #events: EventBus;
   readonly #options: NodeRegistryOptions;
   readonly #heartbeat: ReturnType<typeof setInterval>;
-  #onInventory: InventoryHandler = async () => {};
+  #reports: NodeReportHandlers = { inventory: async () => {}, corrupt: async () => {} };
 
   constructor(metadata: MetadataStore, events: EventBus, options: NodeRegistryOptions) {
     this.#metadata = metadata;
@@ -59,8 +64,8 @@ export class NodeRegistry {
     this.#heartbeat.unref();
   }
 
-  onInventory(handler: InventoryHandler): void {
-    this.#onInventory = handler;
+  onReports(handlers: NodeReportHandlers): void {
+    this.#reports = handlers;
   }
 
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -145,9 +150,11 @@ export class NodeRegistry {
         if (header.done) {
           const hashes = inventory;
           inventory = [];
-          await this.#onInventory(link, hashes).catch(() => {});
+          await this.#reports.inventory(link, hashes).catch(() => {});
           link.ready = !link.closed;
         }
+      } else if (header.type === 'corrupt') {
+        await this.#reports.corrupt(link, header.hashes.filter(isChunkHash)).catch(() => {});
       } else if (header.type === 'stats') {
         // Kept in memory while the node is online; written to the metadata when it leaves.
         link.usedBytes = header.usedBytes;

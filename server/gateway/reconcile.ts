@@ -12,7 +12,9 @@ export interface ReconcileResult {
 
 /**
  * Brings the metadata in line with what a node reports it holds: the node's inventory is the truth
- * about its own disk, the metadata the truth about what files need.
+ * about its own disk, the metadata the truth about what files need. Replicas it lost are rebuilt by
+ * repair; chunks no file needs become candidates for collection; surplus copies are trimmed by the
+ * sweep that follows.
  */
 export async function reconcileInventory(ctx: GatewayContext, link: NodeLink, hashes: string[]): Promise<ReconcileResult> {
   const held = new Set(hashes);
@@ -20,7 +22,7 @@ export async function reconcileInventory(ctx: GatewayContext, link: NodeLink, ha
   const missing = [...recorded].filter((hash) => !held.has(hash));
   for (const hash of missing) await ctx.metadata.removeReplica(hash, link.id);
   const unrecorded = hashes.filter((hash) => !recorded.has(hash));
-  const known = await ctx.metadata.getChunks(unrecorded);
+  const known = await ctx.metadata.referenced(unrecorded);
   const adopted: string[] = [];
   const unknown: string[] = [];
   for (const hash of unrecorded) {
@@ -31,5 +33,7 @@ export async function reconcileInventory(ctx: GatewayContext, link: NodeLink, ha
       unknown.push(hash);
     }
   }
+  ctx.orphans.note(link.id, unknown);
+  ctx.repair.sweepSoon();
   return { missing, adopted, unknown };
 }

@@ -211,6 +211,10 @@ export class SqliteMetadataStore implements MetadataStore {
     return new Map(rows.map((row) => [row.hash, toChunk(row)]));
   }
 
+  async referenced(hashes: string[]): Promise<Set<string>> {
+    return new Set(hashes.filter((hash) => this.#sql.isReferenced.get(hash) !== undefined));
+  }
+
   async listChunks(): Promise<ChunkRecord[]> {
     return this.#sql.listChunks.all().map(toChunk);
   }

@@ -70,6 +70,9 @@ export async function storeFile(ctx: GatewayContext, name: string, body: Readabl
     ctx.events.publish({ type: 'file.added', file: { name, size, sha256: file.sha256, chunks: hashes.length, createdAt: file.createdAt } });
     await deleteChunksFromNodes(ctx, orphaned);
     return file;
+  } catch (err) {
+    ctx.orphans.noteEverywhere(hashes);
+    throw err;
   } finally {
     await Promise.allSettled(inFlight);
     for (const hash of hashes) ctx.pins.unpin(hash);

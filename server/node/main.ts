@@ -9,6 +9,8 @@ export interface DiskNodeOptions {
   dir: string;
   capacityBytes: number;
   cpu?: number;
+  scrubIntervalMs?: number;
+  scrubBytesPerSecond?: number;
 }
 
 export interface DiskNode {
@@ -29,6 +31,8 @@ export async function startDiskNode(options: DiskNodeOptions): Promise<DiskNode>
     store,
     WebSocket: WebSocket as unknown as SocketConstructor,
     binaryType: 'nodebuffer',
+    scrubIntervalMs: options.scrubIntervalMs,
+    scrubBytesPerSecond: options.scrubBytesPerSecond,
   });
   agent.start();
   return {

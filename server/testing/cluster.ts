@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -15,6 +15,8 @@ export interface ClusterOptions {
   storage?: string;
   /** Extra `shoal gateway` flags, e.g. ['--heartbeat-ms', '500']. */
   gatewayArgs?: string[];
+  /** Extra `shoal node start` flags, e.g. ['--scrub-interval', '1s']. */
+  nodeArgs?: string[];
 }
 
 /** Runs the real `shoal` binary with a test's data dir; resolves with its output once it exits. */
@@ -49,7 +51,7 @@ export class TestCluster {
 
   static async start(options: ClusterOptions = {}): Promise<TestCluster> {
     const dataDir = await mkdtemp(join(tmpdir(), 'shoal-test-'));
-    const cluster = new TestCluster(dataDir, { nodes: 3, replicas: 2, storage: '1GB', gatewayArgs: [], ...options });
+    const cluster = new TestCluster(dataDir, { nodes: 3, replicas: 2, storage: '1GB', gatewayArgs: [], nodeArgs: [], ...options });
     await cluster.startGateway();
     for (let i = 1; i <= cluster.options.nodes; i++) await cluster.addNode(`node${i}`);
     await cluster.waitForOnline(cluster.options.nodes);
@@ -86,7 +88,7 @@ export class TestCluster {
   }
 
   startNode(id: string): void {
-    const child = spawn(process.execPath, [SHOAL_BIN, 'node', 'start', id, '--data', this.dataDir, '--gateway', this.url], {
+    const child = spawn(process.execPath, [SHOAL_BIN, 'node', 'start', id, '--data', this.dataDir, '--gateway', this.url, ...this.options.nodeArgs], {
       env: { ...process.env, CI: '1' },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
@@ -95,6 +97,32 @@ export class TestCluster {
 
   nodeDir(id: string): string {
     return join(this.dataDir, 'nodes', id);
+  }
+
+  /** Paths of the chunk files a disk node holds, read from its directory rather than asked of anyone. */
+  async chunkFiles(id: string): Promise<string[]> {
+    const out: string[] = [];
+    const walk = async (dir: string): Promise<void> => {
+      for (const entry of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
+        const path = join(dir, entry.name);
+        if (entry.isDirectory()) await walk(path);
+        else if (/^[0-9a-f]{64}$/.test(entry.name)) out.push(path);
+      }
+    };
+    await walk(this.nodeDir(id));
+    return out;
+  }
+
+  /** hash -> number of disk nodes holding a copy, over the given nodes. */
+  async copiesOnDisk(ids: string[]): Promise<Map<string, number>> {
+    const copies = new Map<string, number>();
+    for (const id of ids) {
+      for (const path of await this.chunkFiles(id)) {
+        const hash = path.slice(-64);
+        copies.set(hash, (copies.get(hash) ?? 0) + 1);
+      }
+    }
+    return copies;
   }
 
   async kill(child: ChildProcess | null | undefined, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {

@@ -4,7 +4,7 @@ import { clusterHealth } from '../../gateway/health.ts';
 import { DEFAULT_GATEWAY_CONFIG, startGateway, type Gateway } from '../../gateway/main.ts';
 import { LiveStatus } from '../live-status.ts';
 import { numberOption, onShutdown, parse, stringOption } from '../options.ts';
-import { formatBytes, formatRate, parseSize } from '../units.ts';
+import { formatBytes, formatRate, parseDuration, parseSize } from '../units.ts';
 
 export const WEB_ROOT = fileURLToPath(new URL('../../../dist/web', import.meta.url));
 
@@ -16,6 +16,9 @@ export const GATEWAY_OPTIONS = {
   'max-file-size': { type: 'string' },
   'heartbeat-ms': { type: 'string' },
   'offline-after-ms': { type: 'string' },
+  'repair-after': { type: 'string' },
+  'repair-rate': { type: 'string' },
+  'gc-grace': { type: 'string' },
 } as const;
 
 export function gatewayConfig(values: Record<string, string | boolean | undefined>, dataDir: string): Partial<GatewayConfig> {
@@ -23,6 +26,10 @@ export function gatewayConfig(values: Record<string, string | boolean | undefine
   const size = (name: string, fallback: number) => {
     const text = stringOption(values[name]);
     return text === undefined ? fallback : parseSize(text, 'b');
+  };
+  const duration = (name: string, fallback: number) => {
+    const text = stringOption(values[name]);
+    return text === undefined ? fallback : parseDuration(text);
   };
   return {
     dataDir,
@@ -33,6 +40,9 @@ export function gatewayConfig(values: Record<string, string | boolean | undefine
     maxFileBytes: size('max-file-size', d.maxFileBytes),
     heartbeatMs: numberOption(values['heartbeat-ms'], 'heartbeat-ms', d.heartbeatMs),
     offlineAfterMs: numberOption(values['offline-after-ms'], 'offline-after-ms', d.offlineAfterMs),
+    repairAfterMs: duration('repair-after', d.repairAfterMs),
+    repairBytesPerSec: size('repair-rate', d.repairBytesPerSec),
+    gcGraceMs: duration('gc-grace', d.gcGraceMs),
     webRoot: WEB_ROOT,
   };
 }
@@ -57,7 +67,8 @@ export function watchGateway(gateway: Gateway): LiveStatus {
     return [
       `── shoal gateway ${gateway.url} ── ${health.status.toUpperCase()}`,
       `nodes ${health.nodesOnline}/${health.nodesTotal} online · ${formatBytes(health.usedBytes)} of ${formatBytes(health.capacityBytes)} used · ` +
-        `${health.files} files · ${health.chunks} chunks · ${health.underReplicatedChunks} under-replicated`,
+        `${health.files} files · ${health.chunks} chunks · ${health.underReplicatedChunks} under-replicated · ` +
+        `repair ${health.repair.queued + health.repair.active} pending, ${health.repair.done} done`,
       ...nodes.map(
         (n) =>
           `  ${n.status === 'online' ? '●' : '○'} ${n.id.padEnd(14)} ${n.kind.padEnd(7)} ${n.status.padEnd(8)} ` +
@@ -72,6 +83,11 @@ export function watchGateway(gateway: Gateway): LiveStatus {
     else if (event.type === 'file.added') status.log(`stored ${event.file.name} (${formatBytes(event.file.size)}, ${event.file.chunks} chunks)`);
     else if (event.type === 'file.removed') status.log(`deleted ${event.name}`);
     else if (event.type === 'replica.lost') status.log(`replica of ${event.hash.slice(0, 12)} on ${event.nodeId} lost: ${event.reason}`);
+    else if (event.type === 'node.removed') status.log(`node ${event.nodeId} removed`);
+    else if (event.type === 'orphans.collected') status.log(`collected ${event.count} orphaned chunk(s) on ${event.nodeId}`);
+    else if (event.type === 'repair.progress' && event.queued + event.active === 0) {
+      status.log(`repair idle: ${event.done} replica(s) made, ${event.removed} removed, ${event.failed} failed, ${event.underReplicatedChunks} under-replicated`);
+    }
   });
   return status;
 }

@@ -1,15 +1,17 @@
 import { rm } from 'node:fs/promises';
-import { ShoalError } from '../../../shared/errors.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ShoalClient } from '../../../shared/api-client.ts';
+import { ShoalError, toShoalError } from '../../../shared/errors.ts';
 import { startDiskNode, type DiskNode } from '../../node/main.ts';
 import { LiveStatus } from '../live-status.ts';
 import { NodeConfigFile, type NodeConfig } from '../node-config.ts';
 import { numberOption, onShutdown, parse, stringOption } from '../options.ts';
-import { formatBytes, formatRate, parseSize } from '../units.ts';
+import { formatBytes, formatRate, parseDuration, parseSize } from '../units.ts';
 
 export async function nodeCommand(args: string[]): Promise<void> {
   const [sub, ...rest] = args;
   const handler = sub ? SUBCOMMANDS[sub] : undefined;
-  if (!handler) throw new ShoalError('BAD_REQUEST', `usage: shoal node create|start|list|remove (got ${sub ?? 'nothing'})`);
+  if (!handler) throw new ShoalError('BAD_REQUEST', `usage: shoal node create|start|list|drain|remove (got ${sub ?? 'nothing'})`);
   await handler(rest);
 }
 
@@ -30,14 +32,20 @@ const SUBCOMMANDS: Record<string, (args: string[]) => Promise<void>> = {
   },
 
   async start(args) {
-    const { values, positionals, dataDir } = parse(args, {});
-    if (positionals.length === 0) throw new ShoalError('BAD_REQUEST', 'usage: shoal node start <id...> [--gateway URL]');
+    const { values, positionals, dataDir } = parse(args, { 'scrub-interval': { type: 'string' }, 'scrub-rate': { type: 'string' } });
+    if (positionals.length === 0) throw new ShoalError('BAD_REQUEST', 'usage: shoal node start <id...> [--gateway URL] [--scrub-interval 1h] [--scrub-rate 16MiB]');
+    const scrubInterval = stringOption(values['scrub-interval']);
+    const scrubRate = stringOption(values['scrub-rate']);
+    const scrub = {
+      scrubIntervalMs: scrubInterval === undefined ? undefined : parseDuration(scrubInterval),
+      scrubBytesPerSecond: scrubRate === undefined ? undefined : parseSize(scrubRate, 'b'),
+    };
     const gatewayOverride = stringOption(values.gateway) ?? process.env.SHOAL_GATEWAY;
     const file = new NodeConfigFile(dataDir);
     const configs = await Promise.all(positionals.map((id) => file.get(id)));
     const nodes: Array<{ config: NodeConfig; node: DiskNode }> = [];
     for (const config of configs) {
-      const node = await startDiskNode({ ...config, gatewayUrl: gatewayOverride ?? config.gateway });
+      const node = await startDiskNode({ ...config, ...scrub, gatewayUrl: gatewayOverride ?? config.gateway });
       nodes.push({ config, node });
       await file.update(config.id, { status: 'started', pid: process.pid });
     }
@@ -66,16 +74,49 @@ const SUBCOMMANDS: Record<string, (args: string[]) => Promise<void>> = {
     }
   },
 
-  async remove(args) {
-    const { positionals, dataDir } = parse(args, { 'keep-data': { type: 'boolean' } });
+  async drain(args) {
+    const { values, positionals, gatewayUrl } = parse(args, { 'no-wait': { type: 'boolean' } });
     const [id] = positionals;
-    if (!id) throw new ShoalError('BAD_REQUEST', 'usage: shoal node remove <id>');
+    if (!id || positionals.length > 1) throw new ShoalError('BAD_REQUEST', 'usage: shoal node drain <id> [--no-wait]');
+    const client = new ShoalClient(gatewayUrl);
+    await client.drainNode(id);
+    console.log(`draining ${id}: its chunks are being copied to other nodes; it still serves reads`);
+    if (values['no-wait']) return;
+    let last = -1;
+    for (;;) {
+      const node = (await client.nodes()).find((n) => n.id === id);
+      if (!node) throw new ShoalError('NODE_NOT_FOUND', `node ${id} disappeared while draining`);
+      if (node.recordedChunks === 0) break;
+      if (node.recordedChunks !== last) console.log(`  ${node.recordedChunks} chunk(s) left on ${id}`);
+      last = node.recordedChunks;
+      await sleep(500);
+    }
+    console.log(`${id} is drained and safe to remove: shoal node remove ${id}`);
+  },
+
+  async remove(args) {
+    const { values, positionals, dataDir, gatewayUrl } = parse(args, { force: { type: 'boolean' } });
+    const [id] = positionals;
+    if (!id || positionals.length > 1) throw new ShoalError('BAD_REQUEST', 'usage: shoal node remove <id> [--force]');
+    const force = values.force === true;
     const file = new NodeConfigFile(dataDir);
-    const node = await file.get(id);
-    if (node.pid !== undefined && isAlive(node.pid)) throw new ShoalError('CONFLICT', `node ${id} is running (pid ${node.pid}): stop it first`);
-    await file.remove(id);
-    await rm(node.dir, { recursive: true, force: true });
-    console.log(`removed node ${id} and its storage ${node.dir}`);
+    const local = (await file.list()).find((n) => n.id === id);
+    try {
+      await new ShoalClient(local?.gateway ?? gatewayUrl).removeNode(id, { force });
+    } catch (err) {
+      const e = toShoalError(err);
+      const gone = e.code === 'NODE_NOT_FOUND' || e.code === 'NOT_FOUND';
+      if (!gone && !(e.code === 'GATEWAY_UNREACHABLE' && force)) {
+        throw e.code === 'GATEWAY_UNREACHABLE' ? new ShoalError(e.code, `${e.message} (the gateway must confirm that removing ${id} loses no data; --force skips that)`) : e;
+      }
+      if (!local) throw e;
+    }
+    if (local) {
+      if (local.pid !== undefined && isAlive(local.pid)) process.kill(local.pid, 'SIGTERM');
+      await file.remove(id);
+      await rm(local.dir, { recursive: true, force: true });
+    }
+    console.log(`removed node ${id}${local ? ` and its storage ${local.dir}` : ''}`);
   },
 };
 

@@ -1,0 +1,262 @@
+import type { GatewayContext } from './context.ts';
+import { fetchChunk } from './download.ts';
+import type { ChunkRecord } from './metadata-store.ts';
+import type { NodeLink } from './node-link.ts';
+import { rankNodes } from './placement.ts';
+import { TokenBucket } from './token-bucket.ts';
+
+export interface RepairOptions {
+  /** How long a node may be offline before its replicas are rebuilt elsewhere. */
+  repairAfterMs: number;
+  /** Bytes per second that repair may copy, so it does not starve user traffic. */
+  bytesPerSecond: number;
+  concurrency: number;
+  /** A full sweep of every chunk runs at least this often, whatever the events. */
+  sweepIntervalMs: number;
+}
+
+export interface RepairStats {
+  queued: number;
+  active: number;
+  /** Replicas created since the gateway started. */
+  done: number;
+  failed: number;
+  /** Replicas deleted because a chunk had more than it needs, or sat on a draining node. */
+  removed: number;
+  rebalancing: boolean;
+}
+
+interface Job {
+  hash: string;
+  /** Lower runs first: the number of good replicas left, so chunks with one copy go first. */
+  priority: number;
+}
+
+/**
+ * Keeps every chunk at R good replicas: online nodes that are not draining. A sweep compares the
+ * metadata with who is online and queues the chunks that need work; workers then copy from a
+ * surviving replica to the next nodes in rendezvous rank, and remove replicas that are surplus or
+ * sit on draining nodes, but only while R good ones remain. Events only make a sweep come sooner.
+ */
+export class RepairService {
+  readonly #ctx: GatewayContext;
+  readonly #options: RepairOptions;
+  readonly #bucket: TokenBucket;
+  readonly #queue = new Map<string, Job>();
+  readonly #active = new Set<string>();
+  readonly #startedAt = Date.now();
+  #done = 0;
+  #failed = 0;
+  #removed = 0;
+  #rebalance = false;
+  #sweepTimer: ReturnType<typeof setTimeout> | null = null;
+  #interval: ReturnType<typeof setInterval> | null = null;
+  #sweeping: Promise<void> | null = null;
+  #resweep = false;
+  #lastPublished = '';
+  #publishTimer: ReturnType<typeof setTimeout> | null = null;
+
+  constructor(ctx: GatewayContext, options: RepairOptions) {
+    this.#ctx = ctx;
+    this.#options = options;
+    this.#bucket = new TokenBucket(options.bytesPerSecond);
+  }
+
+  start(): void {
+    this.#interval = setInterval(() => this.sweepSoon(0), this.#options.sweepIntervalMs);
+    this.#interval.unref();
+  }
+
+  stop(): void {
+    if (this.#interval) clearInterval(this.#interval);
+    if (this.#sweepTimer) clearTimeout(this.#sweepTimer);
+    if (this.#publishTimer) clearTimeout(this.#publishTimer);
+    this.#interval = null;
+    this.#sweepTimer = null;
+    this.#publishTimer = null;
+    this.#queue.clear();
+  }
+
+  stats(): RepairStats {
+    return { queued: this.#queue.size, active: this.#active.size, done: this.#done, failed: this.#failed, removed: this.#removed, rebalancing: this.#rebalance };
+  }
+
+  /** Debounced, so a burst of events (a node with many chunks going away) is one sweep. */
+  sweepSoon(delayMs = 200): void {
+    if (this.#sweepTimer) return;
+    this.#sweepTimer = setTimeout(() => {
+      this.#sweepTimer = null;
+      void this.sweep();
+    }, delayMs);
+  }
+
+  /** Moves chunks toward their rendezvous placement too, at the repair rate, until none is left. */
+  rebalance(): void {
+    this.#rebalance = true;
+    this.sweepSoon(0);
+  }
+
+  async sweep(): Promise<void> {
+    if (this.#sweeping) {
+      this.#resweep = true;
+      return this.#sweeping;
+    }
+    this.#sweeping = this.#sweepOnce().finally(() => {
+      this.#sweeping = null;
+      if (this.#resweep) {
+        this.#resweep = false;
+        this.sweepSoon(0);
+      }
+    });
+    return this.#sweeping;
+  }
+
+  async #sweepOnce(): Promise<void> {
+    const chunks = await this.#ctx.metadata.listChunks();
+    const offlineSince = await this.#offlineSince();
+    let misplaced = 0;
+    for (const chunk of chunks) {
+      const plan = this.#plan(chunk, offlineSince);
+      if (plan.misplaced) misplaced++;
+      if (plan.needsWork) this.#enqueue({ hash: chunk.hash, priority: plan.good });
+    }
+    if (this.#rebalance && misplaced === 0 && this.#queue.size === 0 && this.#active.size === 0) this.#rebalance = false;
+    this.#publish();
+    this.#pump();
+  }
+
+  /** When each known node was last seen, counting from the gateway's own start so a restart does not look like a long outage. */
+  async #offlineSince(): Promise<Map<string, number>> {
+    const since = new Map<string, number>();
+    for (const node of await this.#ctx.metadata.listNodes()) {
+      since.set(node.id, Math.max(this.#startedAt, Date.parse(node.lastSeenAt) || 0));
+    }
+    return since;
+  }
+
+  #plan(chunk: ChunkRecord, offlineSince: Map<string, number>) {
+    const { registry, config } = this.#ctx;
+    let good = 0;
+    let waiting = 0;
+    let draining = 0;
+    if (!chunk.nodeIds.some((id) => registry.isOnline(id))) return { good: 0, needsWork: false, misplaced: false };
+    for (const id of chunk.nodeIds) {
+      const link = registry.get(id);
+      if (link?.ready && !link.draining) good++;
+      else if (link?.draining) draining++;
+      else if (!link && Date.now() - (offlineSince.get(id) ?? 0) < this.#options.repairAfterMs) waiting++;
+    }
+    const ideal = new Set(this.#ideal(chunk).map((l) => l.id));
+    const misplaced = this.#rebalance && [...ideal].some((id) => !chunk.nodeIds.includes(id));
+    const needsWork = good + waiting < config.replicas || good > config.replicas || (draining > 0 && good >= config.replicas) || misplaced;
+    return { good, needsWork, misplaced };
+  }
+
+  /** The nodes the placement rule picks for this chunk among those that could take it now. */
+  #ideal(chunk: ChunkRecord): NodeLink[] {
+    const eligible = this.#ctx.registry
+      .ready()
+      .filter((l) => !l.draining && (chunk.nodeIds.includes(l.id) || l.freeBytes >= chunk.size))
+      .map((link) => ({ link, id: link.id, weight: link.capacityBytes }));
+    return rankNodes(chunk.hash, eligible)
+      .slice(0, this.#ctx.config.replicas)
+      .map((c) => c.link);
+  }
+
+  #enqueue(job: Job): void {
+    if (this.#active.has(job.hash)) return;
+    const queued = this.#queue.get(job.hash);
+    if (!queued || job.priority < queued.priority) this.#queue.set(job.hash, job);
+  }
+
+  #pump(): void {
+    while (this.#active.size < this.#options.concurrency && this.#queue.size > 0) {
+      let next: Job | undefined;
+      for (const job of this.#queue.values()) if (!next || job.priority < next.priority) next = job;
+      this.#queue.delete(next!.hash);
+      this.#active.add(next!.hash);
+      void this.#converge(next!.hash)
+        .catch(() => {
+          this.#failed++;
+        })
+        .finally(() => {
+          this.#active.delete(next!.hash);
+          this.#publish();
+          this.#pump();
+        });
+    }
+  }
+
+  /** Brings one chunk to R good replicas, then trims what is surplus. Re-reads state: the sweep's view may be stale. */
+  async #converge(hash: string): Promise<void> {
+    const { metadata, registry, config } = this.#ctx;
+    const chunk = (await metadata.getChunks([hash])).get(hash);
+    if (!chunk) return;
+    const good = () => chunk.nodeIds.filter((id) => {
+      const link = registry.get(id);
+      return link?.ready && !link.draining;
+    });
+    const ideal = this.#ideal(chunk);
+    const missing = this.#rebalance ? ideal.filter((l) => !chunk.nodeIds.includes(l.id)) : [];
+    if (good().length < config.replicas || missing.length > 0) {
+      await this.#bucket.take(chunk.size);
+      const data = await fetchChunk(this.#ctx, hash, chunk.nodeIds);
+      const targets = missing.length > 0 ? missing : [];
+      for (const link of targets) {
+        await link.put(hash, data);
+        await this.#recordNew(chunk, link.id);
+      }
+      if (good().length < config.replicas) {
+        const holders = await this.#ctx.replicator.ensure(hash, data, good(), config.replicas);
+        for (const id of holders) if (!chunk.nodeIds.includes(id)) await this.#recordNew(chunk, id);
+      }
+    }
+    await this.#trim(chunk, new Set(ideal.map((l) => l.id)));
+  }
+
+  async #recordNew(chunk: ChunkRecord, nodeId: string): Promise<void> {
+    await this.#ctx.metadata.addReplica(chunk.hash, nodeId);
+    chunk.nodeIds.push(nodeId);
+    this.#done++;
+  }
+
+  /**
+   * Deletes replicas on draining nodes, and good replicas beyond R (those the placement rule likes
+   * least first), never leaving fewer than R good replicas that have acknowledged a durable write.
+   */
+  async #trim(chunk: ChunkRecord, ideal: Set<string>): Promise<void> {
+    const { registry, config, metadata } = this.#ctx;
+    const online = chunk.nodeIds.map((id) => registry.get(id)).filter((l): l is NodeLink => Boolean(l?.ready));
+    const good = online.filter((l) => !l.draining);
+    if (good.length < config.replicas) return;
+    const surplus = good.filter((l) => !ideal.has(l.id)).concat(good.filter((l) => ideal.has(l.id)).reverse()).slice(0, good.length - config.replicas);
+    for (const link of [...online.filter((l) => l.draining), ...surplus]) {
+      try {
+        await link.delete([chunk.hash]);
+        await metadata.removeReplica(chunk.hash, link.id);
+        this.#removed++;
+      } catch {
+        this.#failed++;
+      }
+    }
+  }
+
+  /** At most a few progress events a second, however fast jobs finish. */
+  #publish(): void {
+    if (this.#publishTimer) return;
+    this.#publishTimer = setTimeout(async () => {
+      this.#publishTimer = null;
+      const stats = this.stats();
+      const underReplicatedChunks = await this.#underReplicated();
+      const key = JSON.stringify({ stats, underReplicatedChunks });
+      if (key === this.#lastPublished) return;
+      this.#lastPublished = key;
+      this.#ctx.events.publish({ type: 'repair.progress', ...stats, underReplicatedChunks });
+    }, 250);
+  }
+
+  async #underReplicated(): Promise<number> {
+    const chunks = await this.#ctx.metadata.listChunks();
+    return chunks.filter((c) => c.nodeIds.filter((id) => this.#ctx.registry.isOnline(id)).length < this.#ctx.config.replicas).length;
+  }
+}
