@@ -1,5 +1,5 @@
 import type { NodeView } from './node-registry.ts';
-import type { RepairStats } from './repair.ts';
+import type { RepairStats } from '../../shared/api-types.ts';
 
 export interface FileEventView {
   name: string;

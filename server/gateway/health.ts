@@ -1,7 +1,6 @@
+import type { ClusterHealth, FileHealth } from '../../shared/api-types.ts';
 import type { GatewayContext } from './context.ts';
 import type { ChunkRecord, FileRecord } from './metadata-store.ts';
-
-export type FileHealth = 'ok' | 'degraded' | 'unavailable';
 
 /** How many of a chunk's replicas sit on nodes that are online now. */
 export function onlineReplicas(ctx: GatewayContext, chunk: ChunkRecord | undefined): number {
@@ -19,7 +18,7 @@ export function fileHealth(ctx: GatewayContext, file: FileRecord, chunks: Map<st
   return health;
 }
 
-export async function clusterHealth(ctx: GatewayContext) {
+export async function clusterHealth(ctx: GatewayContext): Promise<ClusterHealth> {
   // Views, not metadata records: an online node's usage lives in memory until it leaves.
   const [nodes, files, chunks] = await Promise.all([ctx.registry.views(), ctx.metadata.listFiles(), ctx.metadata.listChunks()]);
   const nodesOnline = nodes.filter((n) => ctx.registry.isOnline(n.id)).length;

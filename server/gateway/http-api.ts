@@ -1,5 +1,6 @@
 import { Hono, type Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
+import type { FileInfo, FileListing, NodeInfo } from '../../shared/api-types.ts';
 import { ShoalError, toShoalError } from '../../shared/errors.ts';
 import { deleteChunksFromNodes } from './chunk-cleanup.ts';
 import type { GatewayContext } from './context.ts';
@@ -27,7 +28,7 @@ export function createApi(ctx: GatewayContext): Hono {
     const files = await ctx.metadata.listFiles();
     const chunks = await ctx.metadata.getChunks([...new Set(files.flatMap((f) => f.chunks))]);
     return c.json({
-      files: files.map((file) => ({
+      files: files.map((file): FileListing => ({
         name: file.name,
         size: file.size,
         sha256: file.sha256,
@@ -44,7 +45,8 @@ export function createApi(ctx: GatewayContext): Hono {
     const length = c.req.header('content-length');
     assertCanAccept(ctx, length === undefined ? null : Number(length));
     const file = await storeFile(ctx, name, c.req.raw.body);
-    return c.json({ ...file, chunks: file.chunks.length }, 201);
+    const info: FileInfo = { ...file, chunks: file.chunks.length };
+    return c.json(info, 201);
   });
 
   app.on(['GET', 'HEAD'], `${FILES_PREFIX}*`, async (c) => {
@@ -84,7 +86,7 @@ export function createApi(ctx: GatewayContext): Hono {
 
   app.get('/api/nodes', async (c) => {
     const [views, safety] = await Promise.all([ctx.registry.views(), nodeSafety(ctx)]);
-    return c.json({ nodes: views.map((node) => ({ ...node, ...(safety.get(node.id) ?? { recordedChunks: 0, atRiskChunks: 0 }) })) });
+    return c.json({ nodes: views.map((node): NodeInfo => ({ ...node, ...(safety.get(node.id) ?? { recordedChunks: 0, atRiskChunks: 0 }) })) });
   });
 
   app.post('/api/nodes/:id/drain', async (c) => {

@@ -2,26 +2,17 @@ import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import type { NodeInfo } from '../../shared/api-types.ts';
 import { toShoalError } from '../../shared/errors.ts';
 import { isChunkHash } from '../../shared/hash.ts';
-import type { HelloMessage, NodeKind, NodeToGateway } from '../../shared/protocol.ts';
+import type { HelloMessage, NodeToGateway } from '../../shared/protocol.ts';
 import { CLOSE, decodeFrame, MAX_HEADER_BYTES, PROTOCOL_VERSION } from '../../shared/protocol.ts';
 import type { EventBus } from './events.ts';
 import type { MetadataStore, NodeRecord } from './metadata-store.ts';
 import { NodeLink } from './node-link.ts';
 
-export interface NodeView {
-  id: string;
-  kind: NodeKind;
-  status: 'online' | 'offline' | 'draining';
-  capacityBytes: number;
-  usedBytes: number;
-  chunkCount: number;
-  cpu: number | null;
-  lastSeenAt: string;
-  writeBps: number;
-  readBps: number;
-}
+/** A node as /api/nodes shows it, less the chunk counts that come from the metadata. */
+export type NodeView = Omit<NodeInfo, 'recordedChunks' | 'atRiskChunks'>;
 
 export interface NodeRegistryOptions {
   heartbeatMs: number;

@@ -1,3 +1,4 @@
+import type { RepairStats } from '../../shared/api-types.ts';
 import type { GatewayContext } from './context.ts';
 import { fetchChunk } from './download.ts';
 import type { ChunkRecord } from './metadata-store.ts';
@@ -13,17 +14,6 @@ export interface RepairOptions {
   concurrency: number;
   /** A full sweep of every chunk runs at least this often, whatever the events. */
   sweepIntervalMs: number;
-}
-
-export interface RepairStats {
-  queued: number;
-  active: number;
-  /** Replicas created since the gateway started. */
-  done: number;
-  failed: number;
-  /** Replicas deleted because a chunk had more than it needs, or sat on a draining node. */
-  removed: number;
-  rebalancing: boolean;
 }
 
 interface Job {
