@@ -3,6 +3,9 @@
  * node and two tabs are two nodes. Every identity this browser has made is also listed in
  * localStorage, with its token, so a store left behind by a closed tab can be adopted later.
  *
+ * Each identity has a localStorage key of its own: tabs starting at once each write only their own,
+ * where one shared list would lose entries to read-modify-write races between tabs.
+ *
  * A Web Lock named after the node id is held for as long as a tab is that node. It settles who is
  * who: a duplicated tab copies sessionStorage but cannot get the lock, so it becomes a new node;
  * an identity whose lock nobody holds belongs to a closed tab and is free to adopt.
@@ -23,7 +26,7 @@ export interface IdentityLease {
 }
 
 const SESSION_KEY = 'shoal.nodeId';
-const KNOWN_KEY = 'shoal.nodes';
+const KNOWN_PREFIX = 'shoal.node.';
 /**
  * A reloaded page may ask for its lock before the browser has taken it from the page it replaced.
  * A duplicated tab waits this long too, then finds the lock still held and starts afresh.
@@ -35,7 +38,7 @@ const lockName = (id: string) => `shoal-node-${id}`;
 /** The identity this tab had before a reload, when no other tab is using it. */
 export async function resumeIdentity(): Promise<IdentityLease | null> {
   const id = sessionStorage.getItem(SESSION_KEY);
-  const identity = id ? readKnown()[id] : undefined;
+  const identity = id ? readIdentity(id) : null;
   if (!identity) return null;
   const release = await acquire(identity.id, RELOAD_GRACE_MS);
   return release && lease(identity, 'resumed', release);
@@ -43,7 +46,7 @@ export async function resumeIdentity(): Promise<IdentityLease | null> {
 
 /** Takes over an orphaned identity; null when a tab holds it after all. */
 export async function adoptIdentity(id: string): Promise<IdentityLease | null> {
-  const identity = readKnown()[id];
+  const identity = readIdentity(id);
   if (!identity) return null;
   const release = await acquire(id, 0);
   return release && lease(identity, 'adopted', release);
@@ -63,18 +66,17 @@ export async function createIdentity(capacityBytes: number): Promise<IdentityLea
 export async function orphanedIdentities(): Promise<NodeIdentity[]> {
   const { held = [] } = await navigator.locks.query();
   const taken = new Set(held.map((lock) => lock.name));
-  return Object.values(readKnown()).filter((identity) => !taken.has(lockName(identity.id)));
+  const ids = Object.keys(localStorage).filter((key) => key.startsWith(KNOWN_PREFIX)).map((key) => key.slice(KNOWN_PREFIX.length));
+  return ids.filter((id) => !taken.has(lockName(id))).flatMap((id) => readIdentity(id) ?? []);
 }
 
 export function saveIdentity(identity: NodeIdentity): void {
-  localStorage.setItem(KNOWN_KEY, JSON.stringify({ ...readKnown(), [identity.id]: identity }));
+  localStorage.setItem(KNOWN_PREFIX + identity.id, JSON.stringify(identity));
 }
 
 /** Drops an identity from the list; its store must be deleted by the caller. */
 export function forgetIdentity(id: string): void {
-  const known = readKnown();
-  delete known[id];
-  localStorage.setItem(KNOWN_KEY, JSON.stringify(known));
+  localStorage.removeItem(KNOWN_PREFIX + id);
 }
 
 /** Holds `id`'s lock for a while (for a cleanup), so no tab adopts it meanwhile; null when taken. */
@@ -87,11 +89,11 @@ function lease(identity: NodeIdentity, how: IdentityLease['how'], release: () =>
   return { identity, how, release };
 }
 
-function readKnown(): Record<string, NodeIdentity> {
+function readIdentity(id: string): NodeIdentity | null {
   try {
-    return JSON.parse(localStorage.getItem(KNOWN_KEY) ?? '{}') as Record<string, NodeIdentity>;
+    return JSON.parse(localStorage.getItem(KNOWN_PREFIX + id) ?? 'null') as NodeIdentity | null;
   } catch {
-    return {};
+    return null;
   }
 }
 
