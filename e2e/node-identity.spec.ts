@@ -88,6 +88,7 @@ test("the node page lists a closed tab's store and deletes it on request", async
   const databases = await heir.page.evaluate(async () => (await indexedDB.databases()).map((db) => db.name));
   assert.ok(!databases.includes(`shoal-node-${copyId}`), `${copyId}'s store is gone`);
   assert.ok(databases.includes(`shoal-node-${heir.id}`));
+  assert.ok(!(await cluster!.client.nodes()).some((n) => n.id === copyId), 'the gateway forgot the node too');
 });
 
 test('a capacity chosen on the page reaches the gateway', async () => {

@@ -15,6 +15,7 @@ const TITLES: Partial<Record<ErrorCode, string>> = {
   FILE_NOT_FOUND: 'That file is no longer stored.',
   GATEWAY_UNREACHABLE: 'The gateway cannot be reached. Is it still running?',
   TIMEOUT: 'A storage node took too long to answer.',
+  NODE_NOT_SAFE_TO_REMOVE: 'The cluster still needs chunks that only this store holds. Adopt it, or delete it once they have been repaired elsewhere.',
 };
 
 export function describeError(err: unknown): ErrorText {

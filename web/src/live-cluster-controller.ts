@@ -3,7 +3,7 @@ import type { ClusterHealth, FileListing, NodeInfo, ShoalClient } from '../../sh
 import { toShoalError, type ShoalError } from '../../shared/errors.ts';
 
 /** The gateway's event types (server/gateway/events.ts); any of them may change what is shown. */
-const EVENT_TYPES = ['ready', 'node.joined', 'node.left', 'node.stats', 'node.removed', 'file.added', 'file.removed', 'replica.lost', 'repair.progress'];
+const EVENT_TYPES = ['ready', 'node.joined', 'node.left', 'node.stats', 'node.removed', 'file.added', 'file.removed', 'replica.lost', 'repair.progress', 'orphans.collected'];
 /** Transfer rates fade and "last seen" ages without any event, so a slow poll runs beside the stream. */
 const POLL_MS = 3000;
 

@@ -1,5 +1,6 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
-import { toShoalError } from '../../shared/errors.ts';
+import type { ShoalClient } from '../../shared/api-client.ts';
+import { ShoalError, toShoalError } from '../../shared/errors.ts';
 import { NodeAgent, type AgentActivity, type AgentState, type SocketConstructor } from '../../shared/node-agent.ts';
 import { IdbChunkStore } from './idb-chunk-store.ts';
 import {
@@ -31,7 +32,8 @@ export interface OrphanStore {
 }
 
 export interface NodeTabOptions {
-  gatewayUrl: string;
+  /** The gateway to serve, and to tell when a store is deleted for good. */
+  client: ShoalClient;
   /** Take over the fullest store a closed tab left behind, rather than start empty. */
   adopt: boolean;
   /** Capacity for a new node; the page's own choice when absent. */
@@ -109,8 +111,9 @@ export class NodeAgentController implements ReactiveController {
     const wasEmpty = this.stats.chunkCount === 0;
     this.#stopAgent();
     previous?.release();
-    if (previous && wasEmpty) await this.#destroy(previous.identity.id);
     await this.#take(next, generation);
+    // Only tidiness is lost if this fails: the empty store stays on offer for adoption.
+    if (previous && wasEmpty) await this.forget(previous.identity.id).catch(() => {});
   }
 
   /** Starts over as a brand-new node, e.g. after the gateway refused this identity. */
@@ -121,10 +124,23 @@ export class NodeAgentController implements ReactiveController {
     await this.#take(await createIdentity(this.identity?.capacityBytes ?? defaultCapacity(this.budget!)), generation);
   }
 
-  /** Deletes a closed tab's store for good. */
+  /**
+   * Deletes a closed tab's store for good, once the gateway has agreed to forget the node: it
+   * refuses (NODE_NOT_SAFE_TO_REMOVE) while the store holds chunks the cluster is short of.
+   */
   async forget(id: string): Promise<void> {
-    await this.#destroy(id);
-    await this.#refreshOrphans();
+    const release = await lockOrphan(id);
+    if (!release) throw new ShoalError('CONFLICT', `node ${id} is in use by another tab`);
+    try {
+      await this.#options.client.removeNode(id).catch((err: unknown) => {
+        if (toShoalError(err).code !== 'NODE_NOT_FOUND') throw err;
+      });
+      await IdbChunkStore.destroy(id);
+      forgetIdentity(id);
+    } finally {
+      release();
+      await this.#refreshOrphans();
+    }
   }
 
   async #begin(generation: number): Promise<void> {
@@ -164,7 +180,7 @@ export class NodeAgentController implements ReactiveController {
     const identity = this.identity!;
     const store = new IdbChunkStore(identity.id, identity.capacityBytes);
     const agent = new NodeAgent({
-      gatewayUrl: this.#options.gatewayUrl,
+      gatewayUrl: this.#options.client.baseUrl,
       nodeId: identity.id,
       token: identity.token,
       kind: 'browser',
@@ -229,17 +245,6 @@ export class NodeAgentController implements ReactiveController {
       }),
     );
     return orphans.sort((a, b) => b.chunkCount - a.chunkCount);
-  }
-
-  async #destroy(id: string): Promise<void> {
-    const release = await lockOrphan(id);
-    if (!release) return;
-    try {
-      await IdbChunkStore.destroy(id);
-      forgetIdentity(id);
-    } finally {
-      release();
-    }
   }
 
   #fail(reason: string, state: NodeTabState = 'rejected'): void {

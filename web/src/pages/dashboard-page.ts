@@ -1,7 +1,7 @@
 import { css, html, LitElement } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
 import { repeat } from 'lit/directives/repeat.js';
-import type { NodeInfo } from '../../../shared/api-client.ts';
+import type { ClusterHealth, NodeInfo } from '../../../shared/api-client.ts';
 import '../components/bar.ts';
 import '../components/node-card.ts';
 import '../components/stat-tile.ts';
@@ -14,6 +14,14 @@ import { baseStyles } from '../styles.ts';
 /** Online nodes first, then disks before tabs, then by id: the order stays put as numbers change. */
 const byStatusKindId = (a: NodeInfo, b: NodeInfo) =>
   Number(a.status === 'offline') - Number(b.status === 'offline') || Number(a.kind !== 'disk') - Number(b.kind !== 'disk') || a.id.localeCompare(b.id);
+
+function replicationNote(health: ClusterHealth): string {
+  const repairing = health.repair.queued + health.repair.active;
+  if (health.unavailableChunks > 0) return `${health.unavailableChunks} with no copy online`;
+  if (repairing > 0) return `repairing, ${repairing} chunk${repairing === 1 ? '' : 's'} to go`;
+  if (health.underReplicatedChunks > 0) return 'fewer copies online than wanted';
+  return 'every chunk fully replicated';
+}
 
 /** The cluster at a glance: totals, then every node. All of it follows the gateway's event stream. */
 @customElement('shoal-dashboard-page')
@@ -120,7 +128,7 @@ export class DashboardPage extends LitElement {
           value=${health ? String(health.underReplicatedChunks) : '–'}
           tone=${!health ? 'normal' : health.unavailableChunks > 0 ? 'bad' : health.underReplicatedChunks > 0 ? 'warn' : 'normal'}
         >
-          <span>${!health ? '' : health.unavailableChunks > 0 ? `${health.unavailableChunks} with no copy online` : health.underReplicatedChunks > 0 ? 'fewer copies online than wanted' : 'every chunk fully replicated'}</span>
+          <span>${health ? replicationNote(health) : ''}</span>
         </shoal-stat>
       </section>
       <div class="section-head">

@@ -7,6 +7,8 @@ import '../components/bar.ts';
 import '../components/confirm-button.ts';
 import '../components/stat-tile.ts';
 import '../components/status-badge.ts';
+import { client } from '../api.ts';
+import { describeError, type ErrorText } from '../error-text.ts';
 import { formatBytes, fraction } from '../format.ts';
 import { NodeAgentController, type NodeTabState } from '../node-agent-controller.ts';
 import { maxCapacity } from '../storage-budget.ts';
@@ -110,6 +112,7 @@ export class NodePage extends LitElement {
 
   readonly #node = new NodeAgentController(this, nodeOptions(new URLSearchParams(location.search)));
   @state() private draftCapacity: number | null = null;
+  @state() private problem: ErrorText | null = null;
   #announced = '';
 
   override render() {
@@ -134,6 +137,7 @@ export class NodePage extends LitElement {
             ${node.state === 'rejected' ? html`<button @click=${() => node.startFresh()}>Start as a new node</button>` : ''}
           </div>`
         : ''}
+      ${this.problem ? html`<p class="banner" role="alert">${this.problem.title} <span class="mono">${this.problem.detail}</span></p>` : ''}
       <section class="tiles">
         <shoal-stat id="node-id" mono label="Node" value=${identity?.id ?? '…'}>
           <span>${node.how === 'adopted' ? 'adopted from a closed tab' : node.how === 'resumed' ? 'kept across a reload' : 'new in this tab'}</span>
@@ -209,11 +213,20 @@ export class NodePage extends LitElement {
             <span class="id mono">${o.identity.id}</span>
             <span class="muted">${o.chunkCount} chunks · ${formatBytes(o.usedBytes)}</span>
             <button class="small primary" @click=${() => this.#node.adopt(o.identity.id)}>Adopt</button>
-            <shoal-confirm-button @confirm=${() => this.#node.forget(o.identity.id)}></shoal-confirm-button>
+            <shoal-confirm-button @confirm=${() => this.#forget(o.identity.id)}></shoal-confirm-button>
           </li>`,
         )}
       </ul>
     </section>`;
+  }
+
+  async #forget(id: string): Promise<void> {
+    try {
+      await this.#node.forget(id);
+      this.problem = null;
+    } catch (err) {
+      this.problem = describeError(err);
+    }
   }
 
   async #applyCapacity(): Promise<void> {
@@ -231,7 +244,7 @@ function nodeOptions(params: URLSearchParams) {
   } catch {
     capacityBytes = undefined;
   }
-  return { gatewayUrl: location.origin, adopt: params.get('adopt') === '1', capacityBytes };
+  return { client, adopt: params.get('adopt') === '1', capacityBytes };
 }
 
 declare global {
