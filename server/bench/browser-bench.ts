@@ -34,9 +34,10 @@ export async function benchBrowser(opts: { fileMB: number }): Promise<{ uploadMB
       const res = await cluster.client.download('bench.bin');
       const received = createHash('sha256');
       let bytes = 0;
-      for await (const piece of res.body!) {
-        received.update(piece);
-        bytes += piece.length;
+      const reader = res.body!.getReader();
+      for (let piece = await reader.read(); !piece.done; piece = await reader.read()) {
+        received.update(piece.value);
+        bytes += piece.value.length;
       }
       return { bytes, sha256: received.digest('hex') };
     });

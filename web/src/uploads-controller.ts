@@ -37,8 +37,6 @@ export class UploadsController implements ReactiveController {
     host.addController(this);
   }
 
-  hostConnected(): void {}
-
   hostDisconnected(): void {
     this.#abort.abort();
   }

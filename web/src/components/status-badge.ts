@@ -8,17 +8,14 @@ type Tone = 'ok' | 'warn' | 'bad' | 'idle';
 const TONES: Record<string, Tone> = {
   online: 'ok',
   ok: 'ok',
-  done: 'ok',
   draining: 'warn',
   degraded: 'warn',
   connecting: 'warn',
   waiting: 'warn',
   starting: 'warn',
-  uploading: 'warn',
   unavailable: 'bad',
   rejected: 'bad',
   unsupported: 'bad',
-  failed: 'bad',
   offline: 'idle',
   stopped: 'idle',
 };
