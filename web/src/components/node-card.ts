@@ -7,7 +7,7 @@ import { baseStyles } from '../styles.ts';
 import './bar.ts';
 import './status-badge.ts';
 
-const KIND_LABEL = { disk: 'Disk node', browser: 'Browser tab' } as const;
+const KIND_LABEL = { disk: 'Disk', browser: 'Browser tab' } as const;
 
 /**
  * One node on the dashboard. Disk nodes and browser tabs differ in colour and icon; the host element
@@ -122,7 +122,7 @@ export class ShoalNodeCard extends LitElement {
         <span class="icon">${n.kind === 'disk' ? diskIcon : browserIcon}</span>
         <div class="name">
           <div class="id" title=${n.id}>${n.id}</div>
-          <div class="kind">${KIND_LABEL[n.kind]}${n.cpu ? html`<span class="muted">, ${n.cpu} CPU</span>` : ''}</div>
+          <div class="kind">${KIND_LABEL[n.kind]}${n.cpu ? html`<span class="muted"> · ${n.cpu} CPU</span>` : ''}</div>
         </div>
         <shoal-status status=${n.status}></shoal-status>
       </div>
