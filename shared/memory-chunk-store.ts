@@ -14,10 +14,12 @@ export class MemoryChunkStore implements ChunkStore {
 
   async put(hash: string, data: Uint8Array): Promise<void> {
     await verifyChunk(hash, data);
-    if (this.#chunks.has(hash)) return;
-    assertRoom(this.capacityBytes, this.#usedBytes, data.length);
+    // A copy already held is replaced, not trusted: it may have been damaged since it was stored.
+    if (!this.#chunks.has(hash)) {
+      assertRoom(this.capacityBytes, this.#usedBytes, data.length);
+      this.#usedBytes += data.length;
+    }
     this.#chunks.set(hash, data.slice());
-    this.#usedBytes += data.length;
   }
 
   async get(hash: string): Promise<Uint8Array> {

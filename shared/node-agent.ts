@@ -52,7 +52,8 @@ export interface NodeAgentOptions {
 }
 
 type Listener<T> = (value: T) => void;
-type Handler<M> = (header: M, payload: Uint8Array) => Promise<void> | void;
+type Handler<M> = (header: M, payload: Uint8Array, socket: SocketLike) => Promise<void> | void;
+type Answer = (header: NodeToGateway, payload?: Uint8Array) => void;
 
 /**
  * The one storage-node implementation, shared by disk nodes and browser tabs. It dials out to the
@@ -78,10 +79,10 @@ export class NodeAgent {
     stats: new Set(),
   };
   readonly #handlers: { [K in GatewayToNode['type']]: Handler<Extract<GatewayToNode, { type: K }>> } = {
-    welcome: (m) => this.#onWelcome(m),
-    put: (m, payload) => this.#onPut(m, payload),
-    get: (m) => this.#onGet(m),
-    delete: (m) => this.#onDelete(m),
+    welcome: (m, _payload, socket) => this.#onWelcome(m, socket),
+    put: (m, payload, socket) => this.#onPut(m, payload, socket),
+    get: (m, _payload, socket) => this.#onGet(m, socket),
+    delete: (m, _payload, socket) => this.#onDelete(m, socket),
     scrub: () => this.#scrubber.runNow(),
     error: (m) => this.#log('error', `gateway: ${m.code} ${m.message}`),
   };
@@ -187,57 +188,59 @@ export class NodeAgent {
     const header = frame.header as GatewayToNode;
     const handler = this.#handlers[header.type] as Handler<GatewayToNode> | undefined;
     if (!handler) {
-      this.#reply({ type: 'error', id: (header as { id?: number }).id, code: 'BAD_FRAME', message: `unknown message type ${header.type}` });
+      this.#answerOn(socket)({ type: 'error', id: (header as { id?: number }).id, code: 'BAD_FRAME', message: `unknown message type ${header.type}` });
       return;
     }
-    await handler(header, frame.payload);
+    await handler(header, frame.payload, socket);
   }
 
-  async #onWelcome(_m: WelcomeMessage): Promise<void> {
+  async #onWelcome(_m: WelcomeMessage, socket: SocketLike): Promise<void> {
     this.#attempt = 0;
     this.#setState('online');
     this.#log('connect', `connected to ${this.options.gatewayUrl}`);
     const hashes = await this.options.store.list();
+    const answer = this.#answerOn(socket);
     for (let i = 0; i < hashes.length || i === 0; i += INVENTORY_PAGE_SIZE) {
       const page = hashes.slice(i, i + INVENTORY_PAGE_SIZE);
-      this.#reply({ type: 'inventory', hashes: page, done: i + INVENTORY_PAGE_SIZE >= hashes.length });
+      answer({ type: 'inventory', hashes: page, done: i + INVENTORY_PAGE_SIZE >= hashes.length });
     }
   }
 
-  async #onPut(m: PutMessage, payload: Uint8Array): Promise<void> {
-    await this.#serve(m.id, 'put', async () => {
+  async #onPut(m: PutMessage, payload: Uint8Array, socket: SocketLike): Promise<void> {
+    await this.#serve(socket, m.id, 'put', async (answer) => {
       await this.options.store.put(m.hash, payload);
       this.bytesIn += payload.length;
-      this.#reply({ type: 'ok', id: m.id });
+      answer({ type: 'ok', id: m.id });
       this.#log('put', `stored ${short(m.hash)}`, payload.length);
       this.#statsChanged();
     });
   }
 
-  async #onGet(m: GetMessage): Promise<void> {
-    await this.#serve(m.id, 'get', async () => {
+  async #onGet(m: GetMessage, socket: SocketLike): Promise<void> {
+    await this.#serve(socket, m.id, 'get', async (answer) => {
       const data = await this.options.store.get(m.hash);
       this.bytesOut += data.length;
-      this.#reply({ type: 'data', id: m.id }, data);
+      answer({ type: 'data', id: m.id }, data);
       this.#log('get', `served ${short(m.hash)}`, data.length);
     });
   }
 
-  async #onDelete(m: DeleteMessage): Promise<void> {
-    await this.#serve(m.id, 'delete', async () => {
+  async #onDelete(m: DeleteMessage, socket: SocketLike): Promise<void> {
+    await this.#serve(socket, m.id, 'delete', async (answer) => {
       await this.options.store.delete(m.hashes);
-      this.#reply({ type: 'ok', id: m.id });
+      answer({ type: 'ok', id: m.id });
       this.#log('delete', `deleted ${m.hashes.length} chunk(s)`);
       this.#statsChanged();
     });
   }
 
-  async #serve(id: number, what: string, work: () => Promise<void>): Promise<void> {
+  async #serve(socket: SocketLike, id: number, what: string, work: (answer: Answer) => Promise<void>): Promise<void> {
+    const answer = this.#answerOn(socket);
     try {
-      await work();
+      await work(answer);
     } catch (err) {
       const e = toShoalError(err);
-      this.#reply({ type: 'error', id, code: e.code, message: e.message });
+      answer({ type: 'error', id, code: e.code, message: e.message });
       this.#log('error', `${what} failed: ${e.code} ${e.message}`);
       if (e.code === 'CHUNK_CORRUPT') this.#statsChanged();
     }
@@ -260,8 +263,9 @@ export class NodeAgent {
 
   #scheduleReconnect(): void {
     const { backoffInitialMs, backoffMaxMs, random } = this.options;
-    const ceiling = Math.min(backoffMaxMs, backoffInitialMs * 2 ** this.#attempt);
-    const delay = ceiling / 2 + (random() * ceiling) / 2;
+    // 0.5-1 s, then 1-2 s, ... up to 30 s: the jitter spreads nodes that lost the gateway together.
+    const base = Math.min(backoffMaxMs, backoffInitialMs * 2 ** this.#attempt);
+    const delay = Math.min(backoffMaxMs, base + random() * base);
     this.#attempt++;
     this.#setState('waiting', `reconnecting in ${Math.round(delay)} ms`);
     this.#retryTimer = setTimeout(() => {
@@ -285,6 +289,16 @@ export class NodeAgent {
 
   #reply(header: NodeToGateway, payload?: Uint8Array): void {
     if (this.#socket) this.#send(this.#socket, header, payload);
+  }
+
+  /**
+   * Answers go back on the connection the request came in on, or nowhere: request ids belong to
+   * one session, and an answer carried over to the next one could settle an unrelated request.
+   */
+  #answerOn(socket: SocketLike): Answer {
+    return (header, payload) => {
+      if (socket === this.#socket) this.#send(socket, header, payload);
+    };
   }
 
   #send(socket: SocketLike, header: NodeToGateway, payload?: Uint8Array): void {

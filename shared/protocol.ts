@@ -11,6 +11,11 @@ export const NODE_WS_PATH = '/ws/node';
 /** Inventory pages stay well under the header limit: 64-char hashes plus JSON punctuation. */
 export const INVENTORY_PAGE_SIZE = 1000;
 export const MAX_HEADER_BYTES = 256 * 1024;
+/**
+ * The largest chunk any frame may carry, whatever the gateway's current --chunk-size: chunks
+ * written under an earlier, larger setting must stay readable.
+ */
+export const MAX_CHUNK_BYTES = 64 * 1024 * 1024;
 
 export type NodeKind = 'disk' | 'browser';
 

@@ -2,7 +2,7 @@ import type { GatewayContext } from './context.ts';
 
 /**
  * Removes chunks that no file references any more from the nodes holding them, then forgets them.
- * A node that is offline keeps its copy until reconciliation collects it when it returns.
+ * A node that is offline keeps its copy until reconciliation reports it as an orphan when it returns.
  */
 export async function deleteChunksFromNodes(ctx: GatewayContext, hashes: string[]): Promise<void> {
   const unpinned = hashes.filter((hash) => !ctx.pins.has(hash));
@@ -15,5 +15,16 @@ export async function deleteChunksFromNodes(ctx: GatewayContext, hashes: string[
       byNode.set(nodeId, [...(byNode.get(nodeId) ?? []), hash]);
     }
   }
-  await Promise.allSettled([...byNode].map(([nodeId, nodeHashes]) => ctx.registry.get(nodeId)?.delete(nodeHashes)));
+  await Promise.all(
+    [...byNode].map(async ([nodeId, nodeHashes]) => {
+      try {
+        const link = ctx.registry.get(nodeId);
+        if (!link) throw new Error('offline');
+        await link.delete(nodeHashes);
+      } catch {
+        // The metadata has forgotten these chunks, so only the collector can still remove them.
+        ctx.orphans.note(nodeId, nodeHashes);
+      }
+    }),
+  );
 }

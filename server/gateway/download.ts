@@ -9,18 +9,23 @@ export interface ByteRange {
   end: number;
 }
 
+/** How long a read may go unanswered before the next replica is asked too. */
+const HEDGE_AFTER_MS = 1500;
+
 /**
  * Reads one chunk from whichever replica can produce it intact. Replicas are tried in random order
  * to spread load; one that fails, lacks the chunk or returns bytes that do not hash right is
- * reported lost and the next is tried.
+ * reported lost and the next is tried at once. A replica that is merely slow (a tab whose page is
+ * busy still answers pings) gets a head start, then the next one is asked as well and the first
+ * good answer wins.
  */
 export async function fetchChunk(ctx: GatewayContext, hash: string, nodeIds: string[]): Promise<Uint8Array> {
   const online = shuffle(nodeIds.filter((id) => ctx.registry.isOnline(id)));
   const reasons: string[] = [];
-  for (const nodeId of online) {
-    const link = ctx.registry.get(nodeId);
-    if (!link) continue;
+  const attempt = async (nodeId: string): Promise<Uint8Array | null> => {
     try {
+      const link = ctx.registry.get(nodeId);
+      if (!link) throw new ShoalError('NODE_OFFLINE', `node ${nodeId} went offline`);
       const data = await link.get(hash);
       if (createHash('sha256').update(data).digest('hex') !== hash) {
         throw new ShoalError('CHUNK_CORRUPT', `node ${nodeId} returned bytes that do not match ${hash.slice(0, 12)}`);
@@ -29,8 +34,25 @@ export async function fetchChunk(ctx: GatewayContext, hash: string, nodeIds: str
     } catch (err) {
       const e = toShoalError(err);
       reasons.push(`${nodeId}: ${e.code}`);
-      if (e.code === 'CHUNK_CORRUPT' || e.code === 'CHUNK_NOT_FOUND') await ctx.replicaLost(hash, nodeId, e.code);
+      if (e.code === 'CHUNK_CORRUPT' || e.code === 'CHUNK_NOT_FOUND') await ctx.replicaLost(hash, nodeId, e.code).catch(() => {});
+      return null;
     }
+  };
+  const running = new Set<Promise<Uint8Array | null>>();
+  let next = 0;
+  while (next < online.length || running.size > 0) {
+    if (next < online.length) {
+      const tried = attempt(online[next++]!);
+      running.add(tried);
+      void tried.then(() => running.delete(tried));
+    }
+    let hedge: ReturnType<typeof setTimeout> | undefined;
+    const waits: Array<Promise<Uint8Array | null | 'hedge'>> = [...running];
+    if (next < online.length) waits.push(new Promise((resolve) => (hedge = setTimeout(() => resolve('hedge'), HEDGE_AFTER_MS))));
+    const first = await Promise.race(waits);
+    clearTimeout(hedge);
+    if (first instanceof Uint8Array) return first;
+    // A failed attempt or a slow one: loop round to ask the next replica, or wait for the rest.
   }
   const offline = nodeIds.length - online.length;
   throw new ShoalError(
@@ -90,26 +112,24 @@ export async function openFileStream(ctx: GatewayContext, file: FileRecord, rang
   );
 }
 
-/** Parses a single-range `Range` header; null means serve the whole file. Multiple ranges are served whole too. */
+/**
+ * Parses a single-range `Range` header; null means serve the whole file, as RFC 9110 asks for
+ * headers it does not understand and for multiple ranges. A range wholly outside the file is 416.
+ */
 export function parseRange(header: string | undefined, size: number): ByteRange | null {
-  if (!header) return null;
-  const match = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
-  if (!match) {
-    if (/^bytes=.*,/.test(header)) return null;
-    throw new ShoalError('BAD_RANGE', `unsupported Range header ${header}`);
-  }
+  const match = header ? /^bytes=(\d*)-(\d*)$/.exec(header.trim()) : null;
+  if (!match || (match[1] === '' && match[2] === '')) return null;
   const [, from, to] = match;
   let start: number;
   let end: number;
   if (from === '') {
-    if (to === '') throw new ShoalError('BAD_RANGE', 'empty Range');
     start = Math.max(0, size - Number(to));
     end = size - 1;
   } else {
     start = Number(from);
     end = to === '' ? size - 1 : Math.min(Number(to), size - 1);
   }
-  if (start >= size || end < start || size === 0) {
+  if (start >= size || end < start) {
     throw new ShoalError('BAD_RANGE', `range ${header} is outside the file's ${size} bytes`);
   }
   return { start, end };

@@ -59,6 +59,12 @@ describe('gateway with three disk nodes', () => {
       assert.equal(res.headers.get('content-range'), `bytes ${start}-${end}/${big.length}`, range);
       assert.ok(body.equals(big.subarray(start, end + 1)), `bytes of ${range}`);
     }
+    const etag = `"${sha(big)}"`;
+    const resumed = await download(cluster, 'data/big.bin', { Range: 'bytes=10-19', 'If-Range': etag });
+    assert.equal(resumed.status, 206);
+    const otherVersion = await download(cluster, 'data/big.bin', { Range: 'bytes=10-19', 'If-Range': '"an-older-version"' });
+    assert.equal(otherVersion.status, 200, 'a Range for another version gets the whole file');
+    assert.equal(otherVersion.body.length, big.length);
   });
 
   test('HEAD gives the headers without a body', async () => {

@@ -62,7 +62,9 @@ export function createApi(ctx: GatewayContext): Hono {
     if (c.req.header('if-none-match') === etag) return c.body(null, 304, headers);
     let range;
     try {
-      range = parseRange(c.req.header('range'), file.size);
+      // If-Range names the version the client already has part of; for any other, send it all.
+      const ifRange = c.req.header('if-range');
+      range = ifRange === undefined || ifRange === etag ? parseRange(c.req.header('range'), file.size) : null;
     } catch (err) {
       headers['Content-Range'] = `bytes */${file.size}`;
       return c.json(toShoalError(err).toJSON(), 416, headers);

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { serve } from '@hono/node-server';
 import { ShoalError } from '../../shared/errors.ts';
-import { NODE_WS_PATH } from '../../shared/protocol.ts';
+import { MAX_CHUNK_BYTES, NODE_WS_PATH } from '../../shared/protocol.ts';
 import type { GatewayConfig, GatewayContext } from './context.ts';
 import { EventBus } from './events.ts';
 import { createApi } from './http-api.ts';
@@ -48,6 +48,9 @@ export interface Gateway {
 export async function startGateway(overrides: Partial<GatewayConfig> = {}): Promise<Gateway> {
   const config: GatewayConfig = { ...DEFAULT_GATEWAY_CONFIG, ...overrides };
   if (!Number.isInteger(config.replicas) || config.replicas < 1) throw new ShoalError('BAD_REQUEST', 'replicas must be a positive integer');
+  if (!(config.chunkSize >= 64 * 1024 && config.chunkSize <= MAX_CHUNK_BYTES)) {
+    throw new ShoalError('BAD_REQUEST', `chunk size must be between 64 KiB and ${MAX_CHUNK_BYTES / MiB} MiB`);
+  }
   mkdirSync(config.dataDir, { recursive: true });
   const metadata = await SqliteMetadataStore.open(join(config.dataDir, 'metadata.db'));
   const events = new EventBus();
@@ -58,7 +61,6 @@ export async function startGateway(overrides: Partial<GatewayConfig> = {}): Prom
     requestTimeoutMs: config.requestTimeoutMs,
     maxInFlightDisk: config.maxInFlightDisk,
     maxInFlightBrowser: config.maxInFlightBrowser,
-    maxChunkBytes: config.chunkSize,
   });
   // Repair and collection need the context they belong to, so they join it once it exists.
   const base: Omit<GatewayContext, 'repair' | 'orphans'> = {
@@ -89,9 +91,6 @@ export async function startGateway(overrides: Partial<GatewayConfig> = {}): Prom
     async corrupt(link, hashes) {
       for (const hash of hashes) await ctx.replicaLost(hash, link.id, 'CHUNK_CORRUPT (scrub)');
     },
-  });
-  events.subscribe((event) => {
-    if (event.type === 'node.left') setTimeout(() => ctx.repair.sweepSoon(0), config.repairAfterMs + 100).unref();
   });
   ctx.repair.start();
   ctx.orphans.start();

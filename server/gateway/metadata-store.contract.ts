@@ -117,6 +117,18 @@ export function metadataStoreContract(factory: MetadataStoreFactory): ContractCa
       assert.equal((await store.referenced([])).size, 0);
     }),
 
+    withStore('reconcileNode matches a node\'s rows to what it holds: drops missing, adopts needed, names the rest', async ({ store }) => {
+      await store.commitFile(file('x', [A, B]), on(['n1'], A, B));
+      await store.commitFile(file('y', [C]), on(['n2'], C));
+      const result = await store.reconcileNode('n1', [B, C, D, D]);
+      assert.deepEqual(result.missing, [A]);
+      assert.deepEqual(result.adopted, [C]);
+      assert.deepEqual(result.unknown, [D]);
+      assert.deepEqual((await store.chunksOnNode('n1')).sort(), [B, C].sort());
+      assert.deepEqual((await store.getChunks([C])).get(C)?.nodeIds.sort(), ['n1', 'n2']);
+      assert.deepEqual(await store.reconcileNode('n1', [B, C]), { missing: [], adopted: [], unknown: [] });
+    }),
+
     withStore('forgetUnreferenced drops only hashes no file references', async ({ store }) => {
       await store.commitFile(file('x', [A, B]), on(['n1'], A, B));
       await store.commitFile(file('y', [B, C]), on(['n1', 'n2'], B, C));

@@ -38,6 +38,15 @@ export interface NodeRecord {
   draining: boolean;
 }
 
+export interface InventoryReconciliation {
+  /** Recorded on the node, but the node no longer has them: their rows are gone. */
+  missing: string[];
+  /** Held by the node and needed by a file: now recorded. */
+  adopted: string[];
+  /** Held by the node but needed by no file. */
+  unknown: string[];
+}
+
 export interface MetadataStore {
   /**
    * Records a file and where each of its chunks lives, in one transaction, replacing any file of
@@ -61,6 +70,12 @@ export interface MetadataStore {
   removeReplica(hash: string, nodeId: string): Promise<void>;
   /** Drops chunk and replica rows for hashes that, at the time of the call, no file references. Returns those dropped. */
   forgetUnreferenced(hashes: string[]): Promise<string[]>;
+
+  /**
+   * Makes the node's replica rows match the hashes it reports holding, in one transaction: a node
+   * returning with a large store must not stall the gateway with a write per chunk.
+   */
+  reconcileNode(nodeId: string, held: string[]): Promise<InventoryReconciliation>;
 
   upsertNode(node: NodeRecord): Promise<void>;
   getNode(id: string): Promise<NodeRecord | undefined>;

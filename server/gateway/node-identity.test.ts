@@ -49,12 +49,12 @@ test('a node id belongs to the first node that used it: another token is refused
   const impostor = agent('n1', 'some-other-secret-token');
   await reaches(impostor, 'rejected');
   assert.equal(first.state, 'online');
-  assert.equal(gateway.ctx.registry.isOnline('n1'), true);
+  await waitFor(() => gateway.ctx.registry.isOnline('n1'), 5000, 'n1 online at the gateway');
 
   const reconnect = agent('n1', 'token-of-the-real-n1');
   await reaches(reconnect, 'online');
   await reaches(first, 'rejected');
-  assert.equal(gateway.ctx.registry.isOnline('n1'), true);
+  await waitFor(() => gateway.ctx.registry.isOnline('n1'), 5000, 'n1 online again at the gateway');
 });
 
 test('hellos that break the protocol are refused with a reason', async () => {

@@ -1,7 +1,7 @@
 import type { WebSocket } from 'ws';
 import { ShoalError, isErrorCode } from '../../shared/errors.ts';
 import type { GatewayToNode, HelloMessage, NodeKind, NodeToGateway } from '../../shared/protocol.ts';
-import { CLOSE, encodeFrame } from '../../shared/protocol.ts';
+import { CLOSE, encodeFrame, INVENTORY_PAGE_SIZE } from '../../shared/protocol.ts';
 import { RateMeter } from './rate-meter.ts';
 import { Semaphore } from './semaphore.ts';
 
@@ -18,6 +18,11 @@ interface Pending {
 }
 
 type Request = Extract<GatewayToNode, { id: number }>;
+
+const DELETE_PAGE_SIZE = INVENTORY_PAGE_SIZE;
+
+/** Unique across every link of the process, so no answer can ever match a request of another session. */
+let nextRequestId = 1;
 type RequestBody = Request extends infer M ? (M extends Request ? Omit<M, 'id'> : never) : never;
 
 /**
@@ -44,7 +49,6 @@ export class NodeLink {
   readonly #options: NodeLinkOptions;
   readonly #window: Semaphore;
   readonly #pending = new Map<number, Pending>();
-  #nextId = 1;
   #closed = false;
 
   constructor(socket: WebSocket, hello: HelloMessage, options: NodeLinkOptions) {
@@ -86,8 +90,11 @@ export class NodeLink {
     return data;
   }
 
+  /** In pages, so a delete of a whole large file never exceeds the frame header limit. */
   async delete(hashes: string[]): Promise<void> {
-    await this.#request({ type: 'delete', hashes });
+    for (let i = 0; i < hashes.length; i += DELETE_PAGE_SIZE) {
+      await this.#request({ type: 'delete', hashes: hashes.slice(i, i + DELETE_PAGE_SIZE) });
+    }
   }
 
   send(header: GatewayToNode): void {
@@ -139,7 +146,9 @@ export class NodeLink {
     const release = await this.#window.acquire();
     try {
       if (this.#closed) throw new ShoalError('NODE_OFFLINE', `node ${this.id} is offline`);
-      const id = this.#nextId++;
+      const id = nextRequestId++;
+      // Encoded before anything waits on it: a frame that cannot be built fails this call alone.
+      const frame = encodeFrame({ ...body, id } as Request, payload);
       const answer = new Promise<Uint8Array>((resolve, reject) => {
         const timer = setTimeout(() => {
           this.#pending.delete(id);
@@ -147,7 +156,7 @@ export class NodeLink {
         }, this.#options.requestTimeoutMs);
         this.#pending.set(id, { resolve, reject, timer });
       });
-      this.#socket.send(encodeFrame({ ...body, id } as Request, payload));
+      this.#socket.send(frame);
       return await answer;
     } finally {
       release();

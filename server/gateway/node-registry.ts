@@ -6,7 +6,7 @@ import type { NodeInfo } from '../../shared/api-types.ts';
 import { toShoalError } from '../../shared/errors.ts';
 import { isChunkHash } from '../../shared/hash.ts';
 import type { HelloMessage, NodeToGateway } from '../../shared/protocol.ts';
-import { CLOSE, decodeFrame, MAX_HEADER_BYTES, PROTOCOL_VERSION } from '../../shared/protocol.ts';
+import { CLOSE, decodeFrame, MAX_CHUNK_BYTES, MAX_HEADER_BYTES, PROTOCOL_VERSION } from '../../shared/protocol.ts';
 import type { EventBus } from './events.ts';
 import type { MetadataStore, NodeRecord } from './metadata-store.ts';
 import { NodeLink } from './node-link.ts';
@@ -21,7 +21,6 @@ export interface NodeRegistryOptions {
   requestTimeoutMs: number;
   maxInFlightDisk: number;
   maxInFlightBrowser: number;
-  maxChunkBytes: number;
 }
 
 /** What the gateway does with what nodes report about their own storage. */
@@ -49,7 +48,7 @@ export class NodeRegistry {
     this.#metadata = metadata;
     this.#events = events;
     this.#options = options;
-    this.#wss = new WebSocketServer({ noServer: true, maxPayload: options.maxChunkBytes + MAX_HEADER_BYTES + 4 });
+    this.#wss = new WebSocketServer({ noServer: true, maxPayload: MAX_CHUNK_BYTES + MAX_HEADER_BYTES + 4 });
     this.#wss.on('connection', (socket) => this.#accept(socket));
     this.#heartbeat = setInterval(() => this.#checkLiveness(), options.heartbeatMs);
     this.#heartbeat.unref();
@@ -73,8 +72,9 @@ export class NodeRegistry {
     return link && !link.closed ? link : undefined;
   }
 
+  /** Online means connected and reconciled: only then is a node shown online and used for placement. */
   isOnline(id: string): boolean {
-    return this.get(id) !== undefined;
+    return this.get(id)?.ready === true;
   }
 
   async views(): Promise<NodeView[]> {
@@ -105,7 +105,7 @@ export class NodeRegistry {
     return {
       id: record.id,
       kind: record.kind,
-      status: !link ? 'offline' : record.draining ? 'draining' : 'online',
+      status: !link?.ready ? 'offline' : record.draining ? 'draining' : 'online',
       capacityBytes: link?.capacityBytes ?? record.capacityBytes,
       usedBytes: link?.usedBytes ?? record.usedBytes,
       chunkCount: link?.chunkCount ?? record.chunkCount,
@@ -117,56 +117,55 @@ export class NodeRegistry {
   }
 
   #accept(socket: WebSocket): void {
-    const helloTimer = setTimeout(() => socket.close(CLOSE.BAD_HELLO, 'no hello in time'), this.#options.helloTimeoutMs);
+    // Not BAD_HELLO: a node that was merely slow to start should try again, not give up.
+    const helloTimer = setTimeout(() => socket.close(CLOSE.PROTOCOL_ERROR, 'no hello in time'), this.#options.helloTimeoutMs);
     let link: NodeLink | null = null;
     let inventory: string[] = [];
+    // Anything a node sends is untrusted input: a frame that is not well-formed ends the session,
+    // and no failure in handling one may escape as an unhandled rejection.
     socket.on('message', async (data: RawData, isBinary: boolean) => {
-      let frame;
       try {
         if (!isBinary) throw new Error('text frames are not part of the protocol');
-        frame = decodeFrame(toBytes(data), this.#options.maxChunkBytes);
-      } catch (err) {
-        socket.close(CLOSE.PROTOCOL_ERROR, toShoalError(err).message.slice(0, 120));
-        return;
-      }
-      const header = frame.header as NodeToGateway;
-      if (!link) {
-        clearTimeout(helloTimer);
-        link = await this.#hello(socket, header).catch(() => null);
-        return;
-      }
-      if (link.settle(header, frame.payload)) return;
-      if (header.type === 'inventory') {
-        inventory.push(...header.hashes.filter(isChunkHash));
-        if (header.done) {
-          const hashes = inventory;
-          inventory = [];
-          await this.#reports.inventory(link, hashes).catch(() => {});
-          link.ready = !link.closed;
+        const frame = decodeFrame(toBytes(data), MAX_CHUNK_BYTES);
+        const header = frame.header as NodeToGateway;
+        const problem = link ? reportProblem(header) : helloProblem(header);
+        if (problem) throw new Error(problem);
+        if (!link) {
+          clearTimeout(helloTimer);
+          link = await this.#hello(socket, header as HelloMessage);
+          return;
         }
-      } else if (header.type === 'corrupt') {
-        await this.#reports.corrupt(link, header.hashes.filter(isChunkHash)).catch(() => {});
-      } else if (header.type === 'stats') {
-        // Kept in memory while the node is online; written to the metadata when it leaves.
-        link.usedBytes = header.usedBytes;
-        link.chunkCount = header.chunkCount;
-        await this.#publish('node.stats', link.id);
+        if (link.settle(header, frame.payload)) return;
+        if (header.type === 'inventory') {
+          inventory.push(...header.hashes.filter(isChunkHash));
+          if (header.done) {
+            const hashes = inventory;
+            inventory = [];
+            await this.#reports.inventory(link, hashes).catch(() => {});
+            if (link.closed) return;
+            link.ready = true;
+            await this.#publish('node.joined', link.id);
+          }
+        } else if (header.type === 'corrupt') {
+          await this.#reports.corrupt(link, header.hashes.filter(isChunkHash)).catch(() => {});
+        } else if (header.type === 'stats') {
+          // Kept in memory while the node is online; written to the metadata when it leaves.
+          link.usedBytes = header.usedBytes;
+          link.chunkCount = header.chunkCount;
+          await this.#publish('node.stats', link.id);
+        }
+      } catch (err) {
+        socket.close(link ? CLOSE.PROTOCOL_ERROR : CLOSE.BAD_HELLO, toShoalError(err).message.slice(0, 120));
       }
     });
     socket.on('close', () => {
       clearTimeout(helloTimer);
-      if (link) void this.#offline(link);
+      if (link) this.#offline(link).catch(() => {});
     });
     socket.on('error', () => socket.terminate());
   }
 
-  async #hello(socket: WebSocket, header: NodeToGateway): Promise<NodeLink | null> {
-    const problem = helloProblem(header);
-    if (problem) {
-      socket.close(CLOSE.BAD_HELLO, problem);
-      return null;
-    }
-    const hello = header as HelloMessage;
+  async #hello(socket: WebSocket, hello: HelloMessage): Promise<NodeLink | null> {
     const tokenHash = createHash('sha256').update(hello.token).digest('hex');
     const known = await this.#metadata.getNode(hello.nodeId);
     if (known && known.tokenHash !== tokenHash) {
@@ -181,7 +180,6 @@ export class NodeRegistry {
       requestTimeoutMs: this.#options.requestTimeoutMs,
     });
     link.draining = known?.draining ?? false;
-    this.#links.set(link.id, link);
     const now = new Date().toISOString();
     await this.#metadata.upsertNode({
       id: link.id,
@@ -195,8 +193,8 @@ export class NodeRegistry {
       lastSeenAt: now,
       draining: known?.draining ?? false,
     });
+    this.#links.set(link.id, link);
     link.send({ type: 'welcome', heartbeatMs: this.#options.heartbeatMs });
-    await this.#publish('node.joined', link.id);
     return link;
   }
 
@@ -213,7 +211,7 @@ export class NodeRegistry {
     for (const link of this.#links.values()) {
       if (link.lastPongAt < deadline) {
         link.terminate();
-        void this.#offline(link);
+        this.#offline(link).catch(() => {});
       } else {
         link.ping();
       }
@@ -246,9 +244,33 @@ function helloProblem(header: NodeToGateway): string | null {
   if (typeof header.token !== 'string' || header.token.length < 16) return 'missing node token';
   if (header.kind !== 'disk' && header.kind !== 'browser') return 'bad node kind';
   for (const field of ['capacityBytes', 'usedBytes', 'chunkCount'] as const) {
-    if (!Number.isSafeInteger(header[field]) || header[field] < 0) return `bad ${field}`;
+    if (!isCount(header[field])) return `bad ${field}`;
   }
+  if (header.cpu !== undefined && !(typeof header.cpu === 'number' && Number.isFinite(header.cpu) && header.cpu >= 0)) return 'bad cpu';
   return null;
+}
+
+/** Checks the shape of every frame a node may send after its hello. */
+function reportProblem(header: NodeToGateway): string | null {
+  switch (header.type) {
+    case 'ok':
+    case 'data':
+      return Number.isSafeInteger(header.id) ? null : `${header.type} without an id`;
+    case 'error':
+      return header.id === undefined || Number.isSafeInteger(header.id) ? null : 'error with a bad id';
+    case 'inventory':
+      return Array.isArray(header.hashes) && typeof header.done === 'boolean' ? null : 'bad inventory';
+    case 'corrupt':
+      return Array.isArray(header.hashes) ? null : 'bad corrupt report';
+    case 'stats':
+      return isCount(header.usedBytes) && isCount(header.chunkCount) ? null : 'bad stats';
+    default:
+      return `unexpected ${(header as { type: string }).type} frame`;
+  }
+}
+
+function isCount(value: unknown): value is number {
+  return Number.isSafeInteger(value) && (value as number) >= 0;
 }
 
 function toBytes(data: RawData): Uint8Array {

@@ -58,26 +58,30 @@ export class OrphanCollector {
     if (this.#collecting) return;
     this.#collecting = true;
     try {
-      const cutoff = Date.now() - this.#graceMs;
-      for (const [nodeId, hashes] of this.#candidates) {
-        const link = this.#ctx.registry.get(nodeId);
-        if (!link) continue;
-        const due = [...hashes].filter(([, seen]) => seen <= cutoff).map(([hash]) => hash);
-        if (due.length === 0) continue;
-        const referenced = await this.#ctx.metadata.referenced(due);
-        const orphans = due.filter((hash) => !referenced.has(hash) && !this.#ctx.pins.has(hash));
-        await this.#ctx.metadata.forgetUnreferenced(orphans);
-        for (const hash of due) hashes.delete(hash);
-        if (hashes.size === 0) this.#candidates.delete(nodeId);
-        if (orphans.length === 0) continue;
-        await link.delete(orphans);
-        this.#collected += orphans.length;
-        this.#ctx.events.publish({ type: 'orphans.collected', nodeId, count: orphans.length });
+      for (const nodeId of [...this.#candidates.keys()]) {
+        // One node failing (gone mid-way, a timeout) must not hold up the others.
+        await this.#collectOn(nodeId).catch(() => {});
       }
-    } catch {
-      // A node that drops mid-collection is reconciled again when it returns.
     } finally {
       this.#collecting = false;
     }
+  }
+
+  async #collectOn(nodeId: string): Promise<void> {
+    const hashes = this.#candidates.get(nodeId);
+    const link = this.#ctx.registry.get(nodeId);
+    if (!hashes || !link) return;
+    const cutoff = Date.now() - this.#graceMs;
+    const due = [...hashes].filter(([, seen]) => seen <= cutoff).map(([hash]) => hash);
+    if (due.length === 0) return;
+    const referenced = await this.#ctx.metadata.referenced(due);
+    const orphans = due.filter((hash) => !referenced.has(hash) && !this.#ctx.pins.has(hash));
+    await this.#ctx.metadata.forgetUnreferenced(orphans);
+    await link.delete(orphans);
+    for (const hash of due) hashes.delete(hash);
+    if (hashes.size === 0) this.#candidates.delete(nodeId);
+    if (orphans.length === 0) return;
+    this.#collected += orphans.length;
+    this.#ctx.events.publish({ type: 'orphans.collected', nodeId, count: orphans.length });
   }
 }

@@ -45,6 +45,10 @@ export class RepairService {
   #resweep = false;
   #lastPublished = '';
   #publishTimer: ReturnType<typeof setTimeout> | null = null;
+  readonly #leftTimers = new Set<ReturnType<typeof setTimeout>>();
+  #unsubscribe: () => void = () => {};
+  /** Set by stop(): work still in flight must not touch a metadata store that is closing. */
+  #stopped = true;
 
   constructor(ctx: GatewayContext, options: RepairOptions) {
     this.#ctx = ctx;
@@ -53,11 +57,25 @@ export class RepairService {
   }
 
   start(): void {
+    this.#stopped = false;
     this.#interval = setInterval(() => this.sweepSoon(0), this.#options.sweepIntervalMs);
     this.#interval.unref();
+    this.#unsubscribe = this.#ctx.events.subscribe((event) => {
+      if (event.type !== 'node.left') return;
+      // Its replicas count as waiting until --repair-after has passed; sweep just after that.
+      const timer = setTimeout(() => {
+        this.#leftTimers.delete(timer);
+        this.sweepSoon(0);
+      }, this.#options.repairAfterMs + 100);
+      this.#leftTimers.add(timer);
+    });
   }
 
   stop(): void {
+    this.#stopped = true;
+    this.#unsubscribe();
+    for (const timer of this.#leftTimers) clearTimeout(timer);
+    this.#leftTimers.clear();
     if (this.#interval) clearInterval(this.#interval);
     if (this.#sweepTimer) clearTimeout(this.#sweepTimer);
     if (this.#publishTimer) clearTimeout(this.#publishTimer);
@@ -73,10 +91,11 @@ export class RepairService {
 
   /** Debounced, so a burst of events (a node with many chunks going away) is one sweep. */
   sweepSoon(delayMs = 200): void {
-    if (this.#sweepTimer) return;
+    if (this.#sweepTimer || this.#stopped) return;
     this.#sweepTimer = setTimeout(() => {
       this.#sweepTimer = null;
-      void this.sweep();
+      // A sweep that fails (the store busy, a node gone mid-way) is simply tried again at the next one.
+      this.sweep().catch(() => {});
     }, delayMs);
   }
 
@@ -87,6 +106,7 @@ export class RepairService {
   }
 
   async sweep(): Promise<void> {
+    if (this.#stopped) return;
     if (this.#sweeping) {
       this.#resweep = true;
       return this.#sweeping;
@@ -160,7 +180,7 @@ export class RepairService {
   }
 
   #pump(): void {
-    while (this.#active.size < this.#options.concurrency && this.#queue.size > 0) {
+    while (!this.#stopped && this.#active.size < this.#options.concurrency && this.#queue.size > 0) {
       let next: Job | undefined;
       for (const job of this.#queue.values()) if (!next || job.priority < next.priority) next = job;
       this.#queue.delete(next!.hash);
@@ -177,53 +197,66 @@ export class RepairService {
     }
   }
 
-  /** Brings one chunk to R good replicas, then trims what is surplus. Re-reads state: the sweep's view may be stale. */
+  /**
+   * Brings one chunk to R good replicas, then trims what is surplus. The replica rows are read
+   * again before every decision: the sweep's view, or even the one from before the read, may be
+   * stale (reading can find a replica lost and drop its record).
+   */
   async #converge(hash: string): Promise<void> {
-    const { metadata, registry, config } = this.#ctx;
-    const chunk = (await metadata.getChunks([hash])).get(hash);
+    const { config, replicator } = this.#ctx;
+    let chunk = await this.#current(hash);
     if (!chunk) return;
-    const good = () => chunk.nodeIds.filter((id) => {
-      const link = registry.get(id);
-      return link?.ready && !link.draining;
-    });
-    const ideal = this.#ideal(chunk);
-    const missing = this.#rebalance ? ideal.filter((l) => !chunk.nodeIds.includes(l.id)) : [];
-    if (good().length < config.replicas || missing.length > 0) {
+    const good = (c: ChunkRecord) => c.nodeIds.filter((id) => replicator.isGoodHolder(id)).length;
+    const misplacedOn = (c: ChunkRecord) => (this.#rebalance ? this.#ideal(c).filter((link) => !c.nodeIds.includes(link.id)) : []);
+    if (good(chunk) < config.replicas || misplacedOn(chunk).length > 0) {
       await this.#bucket.take(chunk.size);
       const data = await fetchChunk(this.#ctx, hash, chunk.nodeIds);
-      const targets = missing.length > 0 ? missing : [];
-      for (const link of targets) {
+      chunk = await this.#current(hash);
+      if (!chunk) return;
+      for (const link of misplacedOn(chunk)) {
         await link.put(hash, data);
-        await this.#recordNew(chunk, link.id);
+        await this.#recordNew(hash, link.id);
       }
-      if (good().length < config.replicas) {
-        const holders = await this.#ctx.replicator.ensure(hash, data, good(), config.replicas);
-        for (const id of holders) if (!chunk.nodeIds.includes(id)) await this.#recordNew(chunk, id);
-      }
+      chunk = await this.#current(hash);
+      if (!chunk) return;
+      for (const id of await replicator.ensure(hash, data, chunk.nodeIds, config.replicas)) await this.#recordNew(hash, id);
     }
-    await this.#trim(chunk, new Set(ideal.map((l) => l.id)));
+    await this.#trim(hash);
   }
 
-  async #recordNew(chunk: ChunkRecord, nodeId: string): Promise<void> {
-    await this.#ctx.metadata.addReplica(chunk.hash, nodeId);
-    chunk.nodeIds.push(nodeId);
+  async #current(hash: string): Promise<ChunkRecord | undefined> {
+    return (await this.#ctx.metadata.getChunks([hash])).get(hash);
+  }
+
+  async #recordNew(hash: string, nodeId: string): Promise<void> {
+    await this.#ctx.metadata.addReplica(hash, nodeId);
     this.#done++;
   }
 
   /**
    * Deletes replicas on draining nodes, and good replicas beyond R (those the placement rule likes
    * least first), never leaving fewer than R good replicas that have acknowledged a durable write.
+   * A chunk an upload has pinned is left alone: the upload may be counting on those copies.
    */
-  async #trim(chunk: ChunkRecord, ideal: Set<string>): Promise<void> {
-    const { registry, config, metadata } = this.#ctx;
+  async #trim(hash: string): Promise<void> {
+    const { registry, config, metadata, pins } = this.#ctx;
+    const chunk = await this.#current(hash);
+    if (!chunk || pins.has(hash)) return;
+    const ideal = new Set(this.#ideal(chunk).map((link) => link.id));
     const online = chunk.nodeIds.map((id) => registry.get(id)).filter((l): l is NodeLink => Boolean(l?.ready));
     const good = online.filter((l) => !l.draining);
     if (good.length < config.replicas) return;
-    const surplus = good.filter((l) => !ideal.has(l.id)).concat(good.filter((l) => ideal.has(l.id)).reverse()).slice(0, good.length - config.replicas);
+    const surplus = good
+      .filter((l) => !ideal.has(l.id))
+      .concat(good.filter((l) => ideal.has(l.id)).reverse())
+      .slice(0, good.length - config.replicas);
     for (const link of [...online.filter((l) => l.draining), ...surplus]) {
+      // The record goes first: a delete that times out after it happened must not leave a row
+      // claiming a copy that is gone. A delete that really failed leaves an unrecorded copy, which
+      // the node's next inventory reports and this trim removes again.
+      await metadata.removeReplica(hash, link.id);
       try {
-        await link.delete([chunk.hash]);
-        await metadata.removeReplica(chunk.hash, link.id);
+        await link.delete([hash]);
         this.#removed++;
       } catch {
         this.#failed++;
@@ -233,11 +266,12 @@ export class RepairService {
 
   /** At most a few progress events a second, however fast jobs finish. */
   #publish(): void {
-    if (this.#publishTimer) return;
+    if (this.#publishTimer || this.#stopped) return;
     this.#publishTimer = setTimeout(async () => {
       this.#publishTimer = null;
       const stats = this.stats();
-      const underReplicatedChunks = await this.#underReplicated();
+      const underReplicatedChunks = await this.#underReplicated().catch(() => null);
+      if (underReplicatedChunks === null || this.#stopped) return;
       const key = JSON.stringify({ stats, underReplicatedChunks });
       if (key === this.#lastPublished) return;
       this.#lastPublished = key;

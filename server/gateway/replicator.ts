@@ -6,31 +6,31 @@ import { rankNodes } from './placement.ts';
 /**
  * Puts a chunk on enough distinct nodes. Targets come from weighted rendezvous hashing over the
  * ready nodes with room, so the same chunk always prefers the same nodes; a node that fails is
- * skipped for the next in rank. Concurrent requests for the same chunk share one attempt.
+ * skipped for the next in rank.
  */
 export class Replicator {
   readonly #registry: NodeRegistry;
-  readonly #inFlight = new Map<string, Promise<string[]>>();
 
   constructor(registry: NodeRegistry) {
     this.#registry = registry;
   }
 
-  /**
-   * Ensures `replicas` online nodes hold the chunk, counting `holders` that are online already, and
-   * resolves with every holder once each new replica has acknowledged a durable write.
-   */
-  ensure(hash: string, data: Uint8Array, holders: string[], replicas: number): Promise<string[]> {
-    const running = this.#inFlight.get(hash);
-    if (running) return running;
-    const attempt = this.#place(hash, data, holders, replicas).finally(() => this.#inFlight.delete(hash));
-    this.#inFlight.set(hash, attempt);
-    return attempt;
+  /** A holder counts only while it is ready (its inventory reconciled) and not draining. */
+  isGoodHolder(id: string): boolean {
+    const link = this.#registry.get(id);
+    return Boolean(link?.ready && !link.draining);
   }
 
-  async #place(hash: string, data: Uint8Array, holders: string[], replicas: number): Promise<string[]> {
-    const have = new Set(holders.filter((id) => this.#registry.isOnline(id)));
-    if (have.size >= replicas) return [...have];
+  /**
+   * Makes `replicas` good nodes hold the chunk, counting the good ones among `holders`, and
+   * resolves with the nodes it wrote to, each of which acknowledged a durable write. Only those
+   * are new facts for the metadata: the existing holders are already recorded there, and a record
+   * removed meanwhile (a scrub found the copy rotten) must not be put back.
+   */
+  async ensure(hash: string, data: Uint8Array, holders: string[], replicas: number): Promise<string[]> {
+    const have = new Set(holders.filter((id) => this.isGoodHolder(id)));
+    const written: string[] = [];
+    if (have.size >= replicas) return written;
     const candidates = this.#registry
       .ready()
       .filter((link) => !have.has(link.id) && !link.draining && link.freeBytes >= data.length)
@@ -41,14 +41,19 @@ export class Replicator {
       const batch = ranked.splice(0, replicas - have.size);
       const results = await Promise.allSettled(batch.map((link: NodeLink) => link.put(hash, data)));
       results.forEach((result, i) => {
-        if (result.status === 'fulfilled') have.add(batch[i]!.id);
-        else failures.push(`${batch[i]!.id}: ${toShoalError(result.reason).code}`);
+        const id = batch[i]!.id;
+        if (result.status === 'fulfilled') {
+          have.add(id);
+          written.push(id);
+        } else {
+          failures.push(`${id}: ${toShoalError(result.reason).code}`);
+        }
       });
     }
     if (have.size < replicas) {
       const detail = failures.length > 0 ? ` (${failures.join(', ')})` : '';
       throw new ShoalError('INSUFFICIENT_NODES', `could place only ${have.size} of ${replicas} replicas of chunk ${hash.slice(0, 12)}${detail}`);
     }
-    return [...have];
+    return written;
   }
 }

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import type { ChunkRecord, FileRecord, MetadataStore, NodeRecord } from './metadata-store.ts';
+import type { ChunkRecord, FileRecord, InventoryReconciliation, MetadataStore, NodeRecord } from './metadata-store.ts';
 
 /**
  * STRICT tables make a wrong type an error instead of a silently stored string. Chunk rows are
@@ -99,6 +99,7 @@ export class SqliteMetadataStore implements MetadataStore {
   readonly #deleteFile;
   readonly #forgetUnreferenced;
   readonly #removeNode;
+  readonly #reconcileNode;
 
   private constructor(db: Database.Database) {
     this.#db = db;
@@ -169,6 +170,25 @@ export class SqliteMetadataStore implements MetadataStore {
     this.#forgetUnreferenced = db.transaction((hashes: string[]) =>
       this.#unreferenced([...new Set(hashes)]).filter((hash) => this.#sql.deleteChunk.run(hash).changes > 0),
     );
+
+    this.#reconcileNode = db.transaction((nodeId: string, held: string[]): InventoryReconciliation => {
+      const heldSet = new Set(held);
+      const recorded = new Set(this.#sql.chunksOnNode.all(nodeId));
+      const missing = [...recorded].filter((hash) => !heldSet.has(hash));
+      for (const hash of missing) this.#sql.removeReplica.run(hash, nodeId);
+      const adopted: string[] = [];
+      const unknown: string[] = [];
+      for (const hash of heldSet) {
+        if (recorded.has(hash)) continue;
+        if (this.#sql.isReferenced.get(hash) === undefined) {
+          unknown.push(hash);
+        } else {
+          this.#sql.addReplica.run({ hash, nodeId });
+          adopted.push(hash);
+        }
+      }
+      return { missing, adopted, unknown };
+    });
 
     this.#removeNode = db.transaction((id: string) => {
       this.#sql.deleteNodeReplicas.run(id);
@@ -247,6 +267,10 @@ export class SqliteMetadataStore implements MetadataStore {
 
   async listNodes(): Promise<NodeRecord[]> {
     return this.#sql.listNodes.all().map(toNode);
+  }
+
+  async reconcileNode(nodeId: string, held: string[]): Promise<InventoryReconciliation> {
+    return this.#reconcileNode(nodeId, held);
   }
 
   async removeNode(id: string): Promise<void> {

@@ -34,8 +34,9 @@ export async function storeFile(ctx: GatewayContext, name: string, body: Readabl
 
   const replicate = async (hash: string, data: Uint8Array): Promise<void> => {
     const known = (await ctx.metadata.getChunks([hash])).get(hash);
-    const nodeIds = await ctx.replicator.ensure(hash, data, known?.nodeIds ?? [], replicas);
-    records.set(hash, { hash, size: data.length, nodeIds });
+    const written = await ctx.replicator.ensure(hash, data, known?.nodeIds ?? [], replicas);
+    const before = records.get(hash)?.nodeIds ?? [];
+    records.set(hash, { hash, size: data.length, nodeIds: [...new Set([...before, ...written])] });
   };
 
   try {
@@ -68,7 +69,8 @@ export async function storeFile(ctx: GatewayContext, name: string, body: Readabl
     };
     const { orphaned } = await ctx.metadata.commitFile(file, [...records.values()]);
     ctx.events.publish({ type: 'file.added', file: { name, size, sha256: file.sha256, chunks: hashes.length, createdAt: file.createdAt } });
-    await deleteChunksFromNodes(ctx, orphaned);
+    // The file is committed: cleaning up the version it replaced must neither delay nor fail the 201.
+    deleteChunksFromNodes(ctx, orphaned).catch(() => ctx.orphans.noteEverywhere(orphaned));
     return file;
   } catch (err) {
     ctx.orphans.noteEverywhere(hashes);

@@ -48,15 +48,20 @@ export class DiskChunkStore implements ChunkStore {
     const actual = sha256Hex(data);
     if (actual !== hash) throw new ShoalError('HASH_MISMATCH', `chunk bytes hash to ${actual}, not ${hash}`);
     await this.#exclusive(hash, async () => {
-      if (this.#sizes.has(hash)) return;
-      assertRoom(this.capacityBytes, this.#storedBytes + this.#reservedBytes, data.length);
-      this.#reservedBytes += data.length;
+      // A copy already here is written again rather than trusted: it may have rotted since, and
+      // the gateway is about to count this answer as a good replica.
+      const present = this.#sizes.has(hash);
+      if (!present) assertRoom(this.capacityBytes, this.#storedBytes + this.#reservedBytes, data.length);
+      const reserved = present ? 0 : data.length;
+      this.#reservedBytes += reserved;
       try {
         await this.#writeDurably(chunkPath(this.#dir, hash), data);
-        this.#sizes.set(hash, data.length);
-        this.#storedBytes += data.length;
+        if (!present) {
+          this.#sizes.set(hash, data.length);
+          this.#storedBytes += data.length;
+        }
       } finally {
-        this.#reservedBytes -= data.length;
+        this.#reservedBytes -= reserved;
       }
     });
   }
@@ -68,8 +73,10 @@ export class DiskChunkStore implements ChunkStore {
       data = await readFile(chunkPath(this.#dir, hash));
     } catch (err) {
       if (!isCode(err, 'ENOENT')) throw err;
-      // Removed behind our back: stop claiming to hold it.
-      await this.#exclusive(hash, () => this.#remove(hash));
+      // Removed behind our back: stop claiming to hold it, unless a put wrote it again meanwhile.
+      await this.#exclusive(hash, async () => {
+        if (!(await exists(chunkPath(this.#dir, hash)))) await this.#remove(hash);
+      });
       throw notHeld(hash);
     }
     if (sha256Hex(data) !== hash) {
@@ -214,4 +221,11 @@ function notHeld(hash: string): ShoalError {
 
 function isCode(err: unknown, code: string): boolean {
   return err instanceof Error && (err as NodeJS.ErrnoException).code === code;
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
 }

@@ -49,11 +49,13 @@ export class IdbChunkStore implements ChunkStore {
     try {
       await this.#use('readwrite', async (store) => {
         const [held, totals] = await Promise.all([promisifyRequest(store.getKey(sizeKey(hash))), readTotals(store)]);
-        if (held !== undefined) return;
-        assertRoom(this.capacityBytes, totals.usedBytes, data.length);
+        if (held === undefined) assertRoom(this.capacityBytes, totals.usedBytes, data.length);
+        // A copy already held is written again rather than trusted: it may have been damaged.
         store.put(value, chunkKey(hash));
-        store.put(data.length, sizeKey(hash));
-        store.put({ usedBytes: totals.usedBytes + data.length, chunkCount: totals.chunkCount + 1 }, TOTALS_KEY);
+        if (held === undefined) {
+          store.put(data.length, sizeKey(hash));
+          store.put({ usedBytes: totals.usedBytes + data.length, chunkCount: totals.chunkCount + 1 }, TOTALS_KEY);
+        }
         await promisifyRequest(store.transaction);
       });
     } catch (err) {
