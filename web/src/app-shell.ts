@@ -1,5 +1,6 @@
 import { css, html, LitElement, nothing } from 'lit';
 import { customElement, state } from 'lit/decorators.js';
+import type { RepairStats } from '../../shared/api-types.ts';
 import { client } from './api.ts';
 import './components/status-badge.ts';
 import { logoIcon } from './icons.ts';
@@ -137,7 +138,14 @@ export class ShoalApp extends LitElement {
         </div>
       </header>
       <main>
-        ${visited.has('dashboard') ? html`<shoal-dashboard-page ?hidden=${route !== 'dashboard'} .cluster=${view}></shoal-dashboard-page>` : nothing}
+        ${visited.has('dashboard')
+          ? html`<shoal-dashboard-page
+              ?hidden=${route !== 'dashboard'}
+              .cluster=${view}
+              @cluster-changed=${() => this.#cluster.refresh()}
+              @repair-stats=${(e: CustomEvent<RepairStats>) => this.#cluster.applyRepair(e.detail)}
+            ></shoal-dashboard-page>`
+          : nothing}
         ${visited.has('files')
           ? html`<shoal-files-page ?hidden=${route !== 'files'} .cluster=${view} @cluster-changed=${() => this.#cluster.refresh()}></shoal-files-page>`
           : nothing}

@@ -3,6 +3,9 @@ import { toShoalError, type ErrorCode } from '../../shared/errors.ts';
 export interface ErrorText {
   title: string;
   detail: string;
+  code: ErrorCode;
+  /** The gateway's own words, without the code. */
+  message: string;
 }
 
 /** What a person should read for the gateway's error codes; the gateway's own message is the detail. */
@@ -18,7 +21,8 @@ const TITLES: Partial<Record<ErrorCode, string>> = {
   NODE_NOT_SAFE_TO_REMOVE: 'The cluster still needs chunks that only this store holds. Adopt it, or delete it once they have been repaired elsewhere.',
 };
 
-export function describeError(err: unknown): ErrorText {
+/** `titles` words some codes for where the error happened, over the app-wide ones above. */
+export function describeError(err: unknown, titles: Partial<Record<ErrorCode, string>> = {}): ErrorText {
   const e = toShoalError(err);
-  return { title: TITLES[e.code] ?? 'Something went wrong.', detail: `${e.code}: ${e.message}` };
+  return { title: titles[e.code] ?? TITLES[e.code] ?? 'Something went wrong.', detail: `${e.code}: ${e.message}`, code: e.code, message: e.message };
 }

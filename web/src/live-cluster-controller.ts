@@ -1,11 +1,22 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import type { ClusterHealth, FileListing, NodeInfo, ShoalClient } from '../../shared/api-client.ts';
+import type { RepairStats } from '../../shared/api-types.ts';
 import { toShoalError, type ShoalError } from '../../shared/errors.ts';
 
 /** The gateway's event types (server/gateway/events.ts); any of them may change what is shown. */
-const EVENT_TYPES = ['ready', 'node.joined', 'node.left', 'node.stats', 'node.removed', 'file.added', 'file.removed', 'replica.lost', 'repair.progress', 'orphans.collected'];
+const EVENT_TYPES = ['ready', 'node.joined', 'node.left', 'node.stats', 'node.removed', 'file.added', 'file.removed', 'replica.lost', 'orphans.collected'];
 /** Transfer rates fade and "last seen" ages without any event, so a slow poll runs beside the stream. */
 const POLL_MS = 3000;
+/**
+ * The least time between two refetches. A repair or a busy cluster sends several events a second,
+ * and listing nodes makes the gateway walk every chunk, so events only ever mark the view stale.
+ */
+const REFETCH_GAP_MS = 1000;
+/** repair.progress carries its own numbers; they are shown at most this often. */
+const REPAIR_RENDER_MS = 250;
+
+/** What a repair.progress event carries: the queue's counters and the under-replicated count. */
+export type RepairProgress = RepairStats & { underReplicatedChunks: number };
 
 /** A snapshot, replaced whenever anything in it changes, so elements given it as a property update. */
 export interface ClusterView {
@@ -21,7 +32,9 @@ export interface ClusterView {
 /**
  * The cluster as the gateway sees it, kept current from its event stream: each event triggers a
  * refetch of nodes, health and files. Events arrive in bursts (a busy node reports every second),
- * so refetches never overlap: events during one cause exactly one more.
+ * so refetches never overlap, events during one cause exactly one more, and they start at most
+ * once per REFETCH_GAP_MS. Repair progress is patched into the health from the event itself, so
+ * the repair numbers move live without a refetch for each.
  */
 export class LiveClusterController implements ReactiveController {
   view: ClusterView = { nodes: [], files: [], health: null, live: false, loaded: false, error: null };
@@ -32,6 +45,14 @@ export class LiveClusterController implements ReactiveController {
   #started = false;
   #loading = false;
   #again = false;
+  #lastLoadAt = 0;
+  #refetchTimer: ReturnType<typeof setTimeout> | null = null;
+  /** The newest repair numbers from the stream, with when they came, outranking an older fetch. */
+  #repair: { at: number; progress: RepairProgress } | null = null;
+  #repairTimer: ReturnType<typeof setTimeout> | null = null;
+  #repairShownAt = 0;
+  /** When the fetch that produced view.health started. */
+  #healthFetchedAt = 0;
 
   constructor(host: ReactiveControllerHost, client: ShoalClient) {
     this.#host = host;
@@ -54,7 +75,9 @@ export class LiveClusterController implements ReactiveController {
     this.#source?.close();
     this.#source = null;
     if (this.#poll) clearInterval(this.#poll);
-    this.#poll = null;
+    if (this.#refetchTimer) clearTimeout(this.#refetchTimer);
+    if (this.#repairTimer) clearTimeout(this.#repairTimer);
+    this.#poll = this.#refetchTimer = this.#repairTimer = null;
     this.#change({ live: false });
   }
 
@@ -63,7 +86,18 @@ export class LiveClusterController implements ReactiveController {
       this.#again = true;
       return;
     }
+    // One already waiting for its turn will fetch this change too.
+    if (this.#refetchTimer) return;
+    const wait = this.#lastLoadAt + REFETCH_GAP_MS - Date.now();
+    if (wait > 0) {
+      this.#refetchTimer = setTimeout(() => {
+        this.#refetchTimer = null;
+        this.refresh();
+      }, wait);
+      return;
+    }
     this.#loading = true;
+    this.#lastLoadAt = Date.now();
     void this.#load().finally(() => {
       this.#loading = false;
       if (this.#again) {
@@ -71,6 +105,41 @@ export class LiveClusterController implements ReactiveController {
         this.refresh();
       }
     });
+  }
+
+  /** Repair numbers known before the stream reports them, such as the answer to a rebalance request. */
+  applyRepair(stats: RepairStats): void {
+    const health = this.view.health;
+    if (health) this.#patchRepair({ ...stats, underReplicatedChunks: health.underReplicatedChunks });
+  }
+
+  #onRepairProgress(event: MessageEvent<string>): void {
+    // The event also names its type; only the numbers belong in the health.
+    const { queued, active, done, failed, removed, rebalancing, underReplicatedChunks } = JSON.parse(event.data) as RepairProgress;
+    this.#patchRepair({ queued, active, done, failed, removed, rebalancing, underReplicatedChunks });
+    // Chunk counts per node, file health and the rest follow, at the refetch pace.
+    this.refresh();
+  }
+
+  /** Keeps the newest numbers and shows them at most every REPAIR_RENDER_MS, the last always. */
+  #patchRepair(progress: RepairProgress): void {
+    this.#repair = { at: Date.now(), progress };
+    if (this.#repairTimer) return;
+    const show = () => {
+      this.#repairTimer = null;
+      this.#repairShownAt = Date.now();
+      if (this.view.health) this.#change({ health: this.#withRepair(this.view.health, this.#healthFetchedAt) });
+    };
+    const wait = this.#repairShownAt + REPAIR_RENDER_MS - Date.now();
+    if (wait > 0) this.#repairTimer = setTimeout(show, wait);
+    else show();
+  }
+
+  /** The health with the streamed repair numbers laid over it, if they are newer than `fetchedAt`. */
+  #withRepair(health: ClusterHealth, fetchedAt: number): ClusterHealth {
+    if (!this.#repair || this.#repair.at < fetchedAt) return health;
+    const { underReplicatedChunks, ...repair } = this.#repair.progress;
+    return { ...health, underReplicatedChunks, repair: { ...health.repair, ...repair } };
   }
 
   #open(): void {
@@ -81,6 +150,7 @@ export class LiveClusterController implements ReactiveController {
     // The browser reconnects by itself; until then the page says it is not live.
     source.onerror = () => this.#change({ live: false });
     for (const type of EVENT_TYPES) source.addEventListener(type, () => this.refresh());
+    source.addEventListener('repair.progress', (event) => this.#onRepairProgress(event));
     this.#poll = setInterval(() => this.refresh(), POLL_MS);
     this.refresh();
   }
@@ -91,9 +161,11 @@ export class LiveClusterController implements ReactiveController {
   }
 
   async #load(): Promise<void> {
+    const startedAt = Date.now();
     try {
       const [nodes, health, files] = await Promise.all([this.#client.nodes(), this.#client.health(), this.#client.list()]);
-      this.#change({ nodes, health, files, error: null, loaded: true });
+      this.#healthFetchedAt = startedAt;
+      this.#change({ nodes, health: this.#withRepair(health, startedAt), files, error: null, loaded: true });
     } catch (err) {
       this.#change({ error: toShoalError(err) });
     }

@@ -84,10 +84,33 @@ export const baseStyles = css`
     color: var(--bad);
     border: 1px solid color-mix(in srgb, var(--bad) 25%, transparent);
   }
+  /* The gateway's own words under a banner's explanation. */
+  .banner small {
+    display: block;
+    font-family: var(--mono);
+    font-size: 0.8rem;
+    opacity: 0.8;
+  }
   .banner.info {
     background: var(--accent-soft);
     color: var(--text);
     border-color: color-mix(in srgb, var(--accent) 25%, transparent);
+  }
+  /* Figures: a small-caps term over its value. */
+  dl {
+    margin: 0;
+  }
+  dt {
+    font-size: 0.72rem;
+    text-transform: uppercase;
+    letter-spacing: 0.04em;
+    color: var(--muted);
+    white-space: nowrap;
+  }
+  dd {
+    margin: 0.1rem 0 0;
+    font-weight: 550;
+    font-variant-numeric: tabular-nums;
   }
   button,
   .button {

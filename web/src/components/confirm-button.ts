@@ -7,20 +7,24 @@ const CONFIRM_MS = 4000;
 
 /**
  * A delete button that asks once more before it acts, without a modal dialog. Emits `confirm` on
- * the second click.
+ * the second click. The words can change for other destructive acts, such as removing a node.
  */
 @customElement('shoal-confirm-button')
 export class ShoalConfirmButton extends LitElement {
   static override styles = [baseStyles];
 
   @property() label = 'Delete';
+  /** Asked on the first click. */
+  @property() question = 'Really delete?';
+  /** Shown while the action runs. */
+  @property({ attribute: 'busy-label' }) busyLabel = 'Deleting…';
   @property({ type: Boolean }) busy = false;
   @state() private armed = false;
   #disarm: ReturnType<typeof setTimeout> | undefined;
 
   override render() {
     return html`<button class="small danger ${this.armed ? 'armed' : ''}" ?disabled=${this.busy} @click=${this.#onClick}>
-      ${this.busy ? 'Deleting…' : this.armed ? 'Really delete?' : this.label}
+      ${this.busy ? this.busyLabel : this.armed ? this.question : this.label}
     </button>`;
   }
 

@@ -1,17 +1,29 @@
 import { css, html, LitElement, type PropertyValues } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
 import type { NodeInfo } from '../../../shared/api-client.ts';
-import { formatBytes, formatRate, fraction, timeAgo } from '../format.ts';
+import type { ErrorText } from '../error-text.ts';
+import { formatBytes, formatRate, fraction, plural, timeAgo } from '../format.ts';
 import { browserIcon, diskIcon } from '../icons.ts';
 import { baseStyles } from '../styles.ts';
 import './bar.ts';
+import './confirm-button.ts';
 import './status-badge.ts';
 
 const KIND_LABEL = { disk: 'Disk', browser: 'Browser tab' } as const;
 
+/** What a node card asks of the page; 'dismiss' clears the problem it shows. */
+export type NodeAction = 'drain' | 'undrain' | 'remove' | 'force-remove' | 'dismiss';
+
+export interface NodeActionDetail {
+  id: string;
+  action: NodeAction;
+}
+
 /**
  * One node on the dashboard. Disk nodes and browser tabs differ in colour and icon; the host element
  * carries node-id, kind and status attributes so tests and styles can find a node by what it is.
+ * Drain, undrain and remove go up as `node-action` events; the page runs them and hands back
+ * `busy` while one is under way and `problem` when the gateway said no.
  */
 @customElement('shoal-node-card')
 export class ShoalNodeCard extends LitElement {
@@ -20,7 +32,8 @@ export class ShoalNodeCard extends LitElement {
     css`
       .card {
         border-top: 3px solid var(--kind);
-        display: grid;
+        display: flex;
+        flex-direction: column;
         gap: 0.7rem;
         height: 100%;
       }
@@ -85,33 +98,86 @@ export class ShoalNodeCard extends LitElement {
         display: grid;
         grid-template-columns: repeat(2, minmax(0, 1fr));
         gap: 0.55rem 0.75rem;
-        margin: 0;
         padding-top: 0.7rem;
         border-top: 1px solid var(--border);
       }
-      dt {
-        font-size: 0.72rem;
-        text-transform: uppercase;
-        letter-spacing: 0.04em;
+      dd {
+        font-size: 0.88rem;
+        white-space: nowrap;
+      }
+      .drain {
+        display: grid;
+        gap: 0.35rem;
+        font-size: 0.85rem;
+        color: var(--accent);
+        font-weight: 550;
+      }
+      .drain.done {
+        color: var(--ok);
+      }
+      .note {
+        font-size: 0.85rem;
         color: var(--muted);
       }
-      dd {
-        margin: 0.1rem 0 0;
-        font-size: 0.88rem;
-        font-weight: 550;
-        font-variant-numeric: tabular-nums;
-        white-space: nowrap;
+      .problem {
+        position: relative;
+        display: grid;
+        gap: 0.4rem;
+        padding: 0.6rem 0.75rem;
+        border-radius: 8px;
+        background: var(--bad-soft);
+        border: 1px solid color-mix(in srgb, var(--bad) 25%, transparent);
+        font-size: 0.85rem;
+      }
+      .problem strong {
+        color: var(--bad);
+        font-weight: 600;
+        padding-right: 1.2rem;
+      }
+      .problem .warning {
+        color: var(--warn);
+      }
+      .dismiss {
+        position: absolute;
+        top: 0.3rem;
+        right: 0.35rem;
+        padding: 0 0.35rem;
+        border: none;
+        background: none;
+        color: var(--bad);
+        font-size: 1.1rem;
+        line-height: 1.4;
+      }
+      .row {
+        display: flex;
+        flex-wrap: wrap;
+        align-items: center;
+        gap: 0.5rem;
+      }
+      footer {
+        margin-top: auto;
+        justify-content: flex-end;
       }
     `,
   ];
 
   @property({ attribute: false }) node!: NodeInfo;
+  /** The action being run for this node right now, if any. */
+  @property({ attribute: false }) busy: NodeAction | null = null;
+  /** Why the last action failed; a NODE_NOT_SAFE_TO_REMOVE refusal offers to remove anyway. */
+  @property({ attribute: false }) problem: ErrorText | null = null;
+  /**
+   * The most chunks seen on the node since its drain began, the whole that drain progress is a
+   * part of. Plain field: it only changes together with `node`.
+   */
+  #drainFrom = 0;
 
   protected override willUpdate(changed: PropertyValues<this>): void {
     if (!changed.has('node')) return;
     this.setAttribute('node-id', this.node.id);
     this.setAttribute('kind', this.node.kind);
     this.setAttribute('status', this.node.status);
+    this.#drainFrom = this.node.status === 'draining' ? Math.max(this.#drainFrom, this.node.recordedChunks) : 0;
   }
 
   override render() {
@@ -139,7 +205,56 @@ export class ShoalNodeCard extends LitElement {
         <div><dt>Writing</dt><dd>${online ? formatRate(n.writeBps) : '–'}</dd></div>
         <div><dt>Reading</dt><dd>${online ? formatRate(n.readBps) : '–'}</dd></div>
       </dl>
+      ${this.#renderState()} ${this.problem ? this.#renderProblem(this.problem) : ''}
+      <footer class="row">
+        ${n.status === 'online' ? this.#actionButton('drain', 'Drain', 'Draining…', 'Move every chunk off this node so it can be removed without losing a copy') : ''}
+        ${n.status === 'draining' ? this.#actionButton('undrain', 'Undrain', 'Undraining…', 'Take new chunks again and keep the ones it still has') : ''}
+        <shoal-confirm-button id="remove" label="Remove" question="Really remove?" busy-label="Removing…" ?busy=${this.busy === 'remove'} @confirm=${() => this.#ask('remove')}></shoal-confirm-button>
+      </footer>
     </article>`;
+  }
+
+  #actionButton(action: 'drain' | 'undrain', label: string, busyLabel: string, help: string) {
+    return html`<button class="small" id=${action} ?disabled=${this.busy !== null} title=${help} @click=${() => this.#ask(action)}>${this.busy === action ? busyLabel : label}</button>`;
+  }
+
+  /** How far a drain has come, or whether an offline node can go without loss. */
+  #renderState() {
+    const n = this.node;
+    if (n.status === 'draining') {
+      if (n.recordedChunks === 0) return html`<div class="drain done" id="drain-state">Drained — safe to remove</div>`;
+      const moved = this.#drainFrom - n.recordedChunks;
+      return html`<div class="drain" id="drain-state">
+        <span>Draining · ${plural(n.recordedChunks, 'chunk')} to move</span>
+        <shoal-bar tone="progress" .value=${fraction(moved, this.#drainFrom)} label="drain progress"></shoal-bar>
+      </div>`;
+    }
+    if (n.status === 'offline' && n.recordedChunks > 0) {
+      return html`<p class="note" id="drain-state">
+        ${n.atRiskChunks === 0 ? 'Every chunk it held has enough copies elsewhere — safe to remove.' : `${plural(n.atRiskChunks, 'chunk')} it held still ${n.atRiskChunks === 1 ? 'waits' : 'wait'} for repair.`}
+      </p>`;
+    }
+    return '';
+  }
+
+  /** The gateway's refusal in its own words; only after one is removing by force offered. */
+  #renderProblem(problem: ErrorText) {
+    const refused = problem.code === 'NODE_NOT_SAFE_TO_REMOVE';
+    return html`<div class="problem" role="alert">
+      <button class="dismiss" aria-label="Dismiss" title="Dismiss" @click=${() => this.#ask('dismiss')}>×</button>
+      <strong>${problem.title}</strong>
+      <span>${problem.message}</span>
+      ${refused
+        ? html`<span class="warning">Removing anyway leaves those chunks short of copies until repair rebuilds them; a chunk with no other copy is lost.</span>
+            <div class="row">
+              <shoal-confirm-button id="force-remove" label="Remove anyway" question="Really, without its copies?" busy-label="Removing…" ?busy=${this.busy === 'force-remove'} @confirm=${() => this.#ask('force-remove')}></shoal-confirm-button>
+            </div>`
+        : ''}
+    </div>`;
+  }
+
+  #ask(action: NodeAction): void {
+    this.dispatchEvent(new CustomEvent<NodeActionDetail>('node-action', { detail: { id: this.node.id, action }, bubbles: true, composed: true }));
   }
 }
 

@@ -2,23 +2,34 @@ import { css, html, LitElement } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
 import { baseStyles } from '../styles.ts';
 
-type Tone = 'ok' | 'warn' | 'bad' | 'idle';
+type Tone = 'ok' | 'warn' | 'bad' | 'idle' | 'moving';
 
-/** One vocabulary for node states, agent states and file health. */
+/**
+ * One vocabulary for node states, agent states, file health and the repair panel. 'moving' is data
+ * being moved on purpose (a drain, a rebalance): nothing is wrong, but the cluster is busy.
+ */
 const TONES: Record<string, Tone> = {
   online: 'ok',
   ok: 'ok',
-  draining: 'warn',
+  healthy: 'ok',
+  draining: 'moving',
+  moving: 'moving',
+  rebalancing: 'moving',
+  healing: 'warn',
   degraded: 'warn',
   connecting: 'warn',
   waiting: 'warn',
   starting: 'warn',
   unavailable: 'bad',
+  failed: 'bad',
   rejected: 'bad',
   unsupported: 'bad',
   offline: 'idle',
   stopped: 'idle',
 };
+
+/** States in which something is being done right now. */
+const BUSY = new Set(['draining', 'moving', 'rebalancing', 'healing']);
 
 @customElement('shoal-status')
 export class ShoalStatus extends LitElement {
@@ -63,6 +74,25 @@ export class ShoalStatus extends LitElement {
         color: var(--bad);
         border-color: transparent;
       }
+      .moving {
+        background: var(--accent-soft);
+        color: var(--accent);
+        border-color: transparent;
+      }
+      /* Work under way: the dot breathes, so a busy cluster reads differently from a stuck one. */
+      .busy::before {
+        animation: pulse 1.2s ease-in-out infinite;
+      }
+      @keyframes pulse {
+        50% {
+          opacity: 0.25;
+        }
+      }
+      @media (prefers-reduced-motion: reduce) {
+        .busy::before {
+          animation: none;
+        }
+      }
     `,
   ];
 
@@ -71,7 +101,8 @@ export class ShoalStatus extends LitElement {
   @property() label = '';
 
   override render() {
-    return html`<span class=${TONES[this.status] ?? 'idle'}>${this.label || this.status}</span>`;
+    const busy = BUSY.has(this.status) ? 'busy' : '';
+    return html`<span class="${TONES[this.status] ?? 'idle'} ${busy}">${this.label || this.status}</span>`;
   }
 }
 

@@ -32,12 +32,6 @@ export class FilesPage extends LitElement {
       .banner {
         margin-bottom: 1rem;
       }
-      .banner small {
-        display: block;
-        font-family: var(--mono);
-        font-size: 0.8rem;
-        opacity: 0.8;
-      }
     `,
   ];
 
