@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { chunkStream } from '../../shared/chunker.ts';
+import { chunkStream, type ByteSource } from '../../shared/chunker.ts';
 import { ShoalError } from '../../shared/errors.ts';
 import type { GatewayContext } from './context.ts';
 import type { ChunkRecord, FileRecord } from './metadata-store.ts';
@@ -40,7 +40,7 @@ export async function storeFile(ctx: GatewayContext, name: string, body: Readabl
   };
 
   try {
-    for await (const chunk of chunkStream(body ?? [], chunkSize)) {
+    for await (const chunk of chunkStream(fromClient(body ?? []), chunkSize)) {
       size += chunk.length;
       if (size > maxFileBytes) throw new ShoalError('FILE_TOO_LARGE', `upload exceeds the maximum of ${maxFileBytes} bytes`);
       fileHash.update(chunk);
@@ -78,5 +78,14 @@ export async function storeFile(ctx: GatewayContext, name: string, body: Readabl
   } finally {
     await Promise.allSettled(inFlight);
     for (const hash of hashes) ctx.pins.unpin(hash);
+  }
+}
+
+/** A request body that breaks off (the client went away) is the client's doing, not a gateway fault. */
+async function* fromClient(body: ByteSource): AsyncGenerator<Uint8Array> {
+  try {
+    yield* body as AsyncIterable<Uint8Array>;
+  } catch (err) {
+    throw new ShoalError('UPLOAD_INCOMPLETE', `the upload broke off before its end: ${(err as Error).message}`, { cause: err });
   }
 }
