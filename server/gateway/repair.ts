@@ -16,6 +16,8 @@ export interface RepairOptions {
   sweepIntervalMs: number;
 }
 
+const MAX_STALLED_SWEEPS = 5;
+
 interface Job {
   hash: string;
   /** Lower runs first: the number of good replicas left, so chunks with one copy go first. */
@@ -39,6 +41,9 @@ export class RepairService {
   #failed = 0;
   #removed = 0;
   #rebalance = false;
+  /** Misplaced chunks at the last sweep, and sweeps since that number last went down. */
+  #misplaced = Infinity;
+  #stalledSweeps = 0;
   #sweepTimer: ReturnType<typeof setTimeout> | null = null;
   #interval: ReturnType<typeof setInterval> | null = null;
   #sweeping: Promise<void> | null = null;
@@ -102,6 +107,8 @@ export class RepairService {
   /** Moves chunks toward their rendezvous placement too, at the repair rate, until none is left. */
   rebalance(): void {
     this.#rebalance = true;
+    this.#misplaced = Infinity;
+    this.#stalledSweeps = 0;
     this.sweepSoon(0);
   }
 
@@ -130,7 +137,13 @@ export class RepairService {
       if (plan.misplaced) misplaced++;
       if (plan.needsWork) this.#enqueue({ hash: chunk.hash, priority: plan.good });
     }
-    if (this.#rebalance && misplaced === 0 && this.#queue.size === 0 && this.#active.size === 0) this.#rebalance = false;
+    if (this.#rebalance) {
+      this.#stalledSweeps = misplaced < this.#misplaced ? 0 : this.#stalledSweeps + 1;
+      this.#misplaced = misplaced;
+      const settled = misplaced === 0 && this.#queue.size === 0 && this.#active.size === 0;
+      // Chunks that cannot reach their ideal nodes (full, failing) must not keep a rebalance alive forever.
+      if (settled || this.#stalledSweeps >= MAX_STALLED_SWEEPS) this.#rebalance = false;
+    }
     this.#publish();
     this.#pump();
   }

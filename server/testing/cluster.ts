@@ -129,6 +129,8 @@ export class TestCluster {
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill(signal);
+    // A process a test froze with SIGSTOP only acts on SIGTERM once it runs again.
+    child.kill('SIGCONT');
     await exited;
   }
 
