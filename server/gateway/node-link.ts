@@ -148,7 +148,7 @@ export class NodeLink {
       if (this.#closed) throw new ShoalError('NODE_OFFLINE', `node ${this.id} is offline`);
       const id = nextRequestId++;
       // Encoded before anything waits on it: a frame that cannot be built fails this call alone.
-      const frame = encodeFrame({ ...body, id } as Request, payload);
+      const head = encodeFrame({ ...body, id } as Request);
       const answer = new Promise<Uint8Array>((resolve, reject) => {
         const timer = setTimeout(() => {
           this.#pending.delete(id);
@@ -156,7 +156,15 @@ export class NodeLink {
         }, this.#options.requestTimeoutMs);
         this.#pending.set(id, { resolve, reject, timer });
       });
-      this.#socket.send(frame);
+      // The chunk follows its header as a second WebSocket fragment of the same message, so the
+      // gateway sends the bytes it holds instead of copying every chunk into a new frame per
+      // replica; the node's WebSocket hands over the reassembled message as one frame.
+      if (payload && payload.length > 0) {
+        this.#socket.send(head, { binary: true, fin: false });
+        this.#socket.send(payload, { binary: true, fin: true });
+      } else {
+        this.#socket.send(head);
+      }
       return await answer;
     } finally {
       release();
