@@ -74,10 +74,13 @@ export class OrphanCollector {
     const cutoff = Date.now() - this.#graceMs;
     const due = [...hashes].filter(([, seen]) => seen <= cutoff).map(([hash]) => hash);
     if (due.length === 0) return;
-    const referenced = await this.#ctx.metadata.referenced(due);
-    const orphans = due.filter((hash) => !referenced.has(hash) && !this.#ctx.pins.has(hash));
-    await this.#ctx.metadata.forgetUnreferenced(orphans);
-    await link.delete(orphans);
+    const orphans = await this.#ctx.pins.locked(due, async () => {
+      const referenced = await this.#ctx.metadata.referenced(due);
+      const unneeded = due.filter((hash) => !referenced.has(hash) && !this.#ctx.pins.has(hash));
+      await this.#ctx.metadata.forgetUnreferenced(unneeded);
+      await link.delete(unneeded);
+      return unneeded;
+    });
     for (const hash of due) hashes.delete(hash);
     if (hashes.size === 0) this.#candidates.delete(nodeId);
     if (orphans.length === 0) return;

@@ -33,8 +33,10 @@ export async function storeFile(ctx: GatewayContext, name: string, body: Readabl
   let size = 0;
 
   const replicate = async (hash: string, data: Uint8Array): Promise<void> => {
-    const known = (await ctx.metadata.getChunks([hash])).get(hash);
-    const written = await ctx.replicator.ensure(hash, data, known?.nodeIds ?? [], replicas);
+    const written = await ctx.pins.locked([hash], async () => {
+      const known = (await ctx.metadata.getChunks([hash])).get(hash);
+      return ctx.replicator.ensure(hash, data, known?.nodeIds ?? [], replicas);
+    });
     const before = records.get(hash)?.nodeIds ?? [];
     records.set(hash, { hash, size: data.length, nodeIds: [...new Set([...before, ...written])] });
   };
