@@ -19,6 +19,13 @@ export const MAX_CHUNK_BYTES = 64 * 1024 * 1024;
 
 export type NodeKind = 'disk' | 'browser';
 
+const NODE_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/** Node ids are short and safe in paths, URLs and logs: letters, digits, '.', '_' and '-'. */
+export function isNodeId(value: unknown): value is string {
+  return typeof value === 'string' && NODE_ID_RE.test(value);
+}
+
 export interface HelloMessage {
   type: 'hello';
   nodeId: string;

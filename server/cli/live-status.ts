@@ -13,10 +13,6 @@ export class LiveStatus {
     this.#tty = Boolean(stream.isTTY) && process.env.CI === undefined;
   }
 
-  get interactive(): boolean {
-    return this.#tty;
-  }
-
   start(intervalMs = 1000): void {
     if (!this.#tty) return;
     this.#timer = setInterval(() => void this.#draw(), intervalMs);

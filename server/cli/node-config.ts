@@ -3,6 +3,7 @@ import { mkdir, readFile, rename, rmdir, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join, resolve } from 'node:path';
 import { ShoalError } from '../../shared/errors.ts';
+import { isNodeId } from '../../shared/protocol.ts';
 
 export interface NodeConfig {
   id: string;
@@ -17,7 +18,6 @@ export interface NodeConfig {
   pid?: number;
 }
 
-const NODE_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 /** The nodes this machine runs, kept in DATA/nodes.json like the prototype's node registry. */
 export class NodeConfigFile {
@@ -45,7 +45,7 @@ export class NodeConfigFile {
   }
 
   async create(input: { id: string; gateway: string; capacityBytes: number; cpu: number; dir?: string }): Promise<NodeConfig> {
-    if (!NODE_ID_RE.test(input.id)) throw new ShoalError('BAD_REQUEST', `node id ${JSON.stringify(input.id)} must be letters, digits, '.', '_' or '-' (up to 64)`);
+    if (!isNodeId(input.id)) throw new ShoalError('BAD_REQUEST', `node id ${JSON.stringify(input.id)} must be letters, digits, '.', '_' or '-' (up to 64)`);
     if (!(input.capacityBytes > 0)) throw new ShoalError('BAD_REQUEST', 'storage must be more than 0 bytes');
     if (!(input.cpu > 0)) throw new ShoalError('BAD_REQUEST', 'cpu must be a positive number');
     const node: NodeConfig = {

@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { WEB_ROOT } from './commands/gateway.ts';
+import { isAlive } from './process-alive.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 /** What the web bundle is made from. */
@@ -79,13 +80,4 @@ async function takeLock(): Promise<boolean> {
   const owner = Number(await readFile(join(LOCK, 'pid'), 'utf8').catch(() => ''));
   if (owner && !isAlive(owner)) await rm(LOCK, { recursive: true, force: true });
   return false;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

@@ -18,12 +18,23 @@ export function fileHealth(ctx: GatewayContext, file: FileRecord, chunks: Map<st
   return health;
 }
 
+/** Chunks with fewer than R replicas online, and those with none at all. */
+export function replicationCounts(ctx: GatewayContext, chunks: ChunkRecord[]): { underReplicated: number; unavailable: number } {
+  let underReplicated = 0;
+  let unavailable = 0;
+  for (const chunk of chunks) {
+    const online = onlineReplicas(ctx, chunk);
+    if (online < ctx.config.replicas) underReplicated++;
+    if (online === 0) unavailable++;
+  }
+  return { underReplicated, unavailable };
+}
+
 export async function clusterHealth(ctx: GatewayContext): Promise<ClusterHealth> {
   // Views, not metadata records: an online node's usage lives in memory until it leaves.
   const [nodes, files, chunks] = await Promise.all([ctx.registry.views(), ctx.metadata.listFiles(), ctx.metadata.listChunks()]);
   const nodesOnline = nodes.filter((n) => ctx.registry.isOnline(n.id)).length;
-  const underReplicatedChunks = chunks.filter((c) => onlineReplicas(ctx, c) < ctx.config.replicas).length;
-  const unavailableChunks = chunks.filter((c) => onlineReplicas(ctx, c) === 0).length;
+  const { underReplicated: underReplicatedChunks, unavailable: unavailableChunks } = replicationCounts(ctx, chunks);
   const status = unavailableChunks > 0 ? 'unavailable' : underReplicatedChunks > 0 || nodesOnline < ctx.config.replicas ? 'degraded' : 'ok';
   return {
     status,

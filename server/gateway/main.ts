@@ -17,7 +17,7 @@ import { Replicator } from './replicator.ts';
 import { SqliteMetadataStore } from './sqlite-metadata-store.ts';
 import { mountWebApp } from './static.ts';
 
-export const MiB = 1024 * 1024;
+const MiB = 1024 * 1024;
 
 export const DEFAULT_GATEWAY_CONFIG: GatewayConfig = {
   host: '127.0.0.1',

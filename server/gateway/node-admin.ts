@@ -12,16 +12,12 @@ export interface NodeSafety {
 /** For every node: how much it holds, and how much would be lost or weakened if it vanished now. */
 export async function nodeSafety(ctx: GatewayContext): Promise<Map<string, NodeSafety>> {
   const { registry, config } = ctx;
-  const isGood = (id: string) => {
-    const link = registry.get(id);
-    return Boolean(link?.ready && !link.draining);
-  };
   const safety = new Map<string, NodeSafety>();
   for (const chunk of await ctx.metadata.listChunks()) {
     for (const id of chunk.nodeIds) {
       const entry = safety.get(id) ?? { recordedChunks: 0, atRiskChunks: 0 };
       entry.recordedChunks++;
-      if (chunk.nodeIds.filter((other) => other !== id && isGood(other)).length < config.replicas) entry.atRiskChunks++;
+      if (chunk.nodeIds.filter((other) => other !== id && registry.isGood(other)).length < config.replicas) entry.atRiskChunks++;
       safety.set(id, entry);
     }
   }

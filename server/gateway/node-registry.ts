@@ -6,7 +6,7 @@ import type { NodeInfo } from '../../shared/api-types.ts';
 import { toShoalError } from '../../shared/errors.ts';
 import { isChunkHash } from '../../shared/hash.ts';
 import type { HelloMessage, NodeToGateway } from '../../shared/protocol.ts';
-import { CLOSE, decodeFrame, MAX_CHUNK_BYTES, MAX_HEADER_BYTES, PROTOCOL_VERSION } from '../../shared/protocol.ts';
+import { CLOSE, decodeFrame, isNodeId, MAX_CHUNK_BYTES, MAX_HEADER_BYTES, PROTOCOL_VERSION } from '../../shared/protocol.ts';
 import type { EventBus } from './events.ts';
 import type { MetadataStore, NodeRecord } from './metadata-store.ts';
 import { NodeLink } from './node-link.ts';
@@ -65,6 +65,17 @@ export class NodeRegistry {
   /** Nodes that are connected and have reported their inventory: the ones placement may use. */
   ready(): NodeLink[] {
     return [...this.#links.values()].filter((link) => link.ready);
+  }
+
+  /** Ready nodes that are not draining: the ones that may receive new replicas. */
+  writable(): NodeLink[] {
+    return this.ready().filter((link) => !link.draining);
+  }
+
+  /** A replica on this node counts toward R: the node is ready and not draining. */
+  isGood(id: string): boolean {
+    const link = this.get(id);
+    return Boolean(link?.ready && !link.draining);
   }
 
   get(id: string): NodeLink | undefined {
@@ -235,12 +246,10 @@ export class NodeRegistry {
   }
 }
 
-const NODE_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-
 function helloProblem(header: NodeToGateway): string | null {
   if (header.type !== 'hello') return 'first frame must be hello';
   if (header.version !== PROTOCOL_VERSION) return `protocol version ${header.version} is not ${PROTOCOL_VERSION}`;
-  if (typeof header.nodeId !== 'string' || !NODE_ID_RE.test(header.nodeId)) return 'bad node id';
+  if (!isNodeId(header.nodeId)) return 'bad node id';
   if (typeof header.token !== 'string' || header.token.length < 16) return 'missing node token';
   if (header.kind !== 'disk' && header.kind !== 'browser') return 'bad node kind';
   for (const field of ['capacityBytes', 'usedBytes', 'chunkCount'] as const) {

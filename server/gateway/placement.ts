@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { NodeLink } from './node-link.ts';
 
 export interface PlacementCandidate {
   id: string;
@@ -17,6 +18,18 @@ export function rankNodes<T extends PlacementCandidate>(key: string, nodes: read
     .map((node) => ({ node, score: -node.weight / Math.log(unitHash(`${node.id}\u0000${key}`)) }))
     .sort((a, b) => b.score - a.score || (a.node.id < b.node.id ? -1 : 1))
     .map((entry) => entry.node);
+}
+
+/**
+ * The writable nodes that could hold a chunk of `size` bytes (those with room, or already holding
+ * it), best first by rendezvous rank weighted by capacity.
+ */
+export function rankTargets(hash: string, size: number, writable: readonly NodeLink[], holding: readonly string[] = []): NodeLink[] {
+  const eligible = writable.filter((link) => holding.includes(link.id) || link.freeBytes >= size);
+  return rankNodes(
+    hash,
+    eligible.map((link) => ({ link, id: link.id, weight: link.capacityBytes })),
+  ).map((c) => c.link);
 }
 
 /** Maps a string to a uniform number strictly between 0 and 1. */

@@ -1,5 +1,4 @@
 import type { GatewayContext } from './context.ts';
-import type { InventoryReconciliation } from './metadata-store.ts';
 import type { NodeLink } from './node-link.ts';
 
 /**
@@ -8,9 +7,8 @@ import type { NodeLink } from './node-link.ts';
  * repair; chunks no file needs become candidates for collection; surplus copies are trimmed by the
  * sweep that follows.
  */
-export async function reconcileInventory(ctx: GatewayContext, link: NodeLink, hashes: string[]): Promise<InventoryReconciliation> {
-  const result = await ctx.metadata.reconcileNode(link.id, hashes);
-  ctx.orphans.note(link.id, result.unknown);
+export async function reconcileInventory(ctx: GatewayContext, link: NodeLink, hashes: string[]): Promise<void> {
+  const { unknown } = await ctx.metadata.reconcileNode(link.id, hashes);
+  ctx.orphans.note(link.id, unknown);
   ctx.repair.sweepSoon();
-  return result;
 }

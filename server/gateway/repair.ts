@@ -1,9 +1,10 @@
 import type { RepairStats } from '../../shared/api-types.ts';
 import type { GatewayContext } from './context.ts';
 import { fetchChunk } from './download.ts';
+import { replicationCounts } from './health.ts';
 import type { ChunkRecord } from './metadata-store.ts';
 import type { NodeLink } from './node-link.ts';
-import { rankNodes } from './placement.ts';
+import { rankTargets } from './placement.ts';
 import { TokenBucket } from './token-bucket.ts';
 
 export interface RepairOptions {
@@ -165,25 +166,18 @@ export class RepairService {
     if (!chunk.nodeIds.some((id) => registry.isOnline(id))) return { good: 0, needsWork: false, misplaced: false };
     for (const id of chunk.nodeIds) {
       const link = registry.get(id);
-      if (link?.ready && !link.draining) good++;
+      if (registry.isGood(id)) good++;
       else if (link?.draining) draining++;
       else if (!link && Date.now() - (offlineSince.get(id) ?? 0) < this.#options.repairAfterMs) waiting++;
     }
-    const ideal = new Set(this.#ideal(chunk).map((l) => l.id));
-    const misplaced = this.#rebalance && [...ideal].some((id) => !chunk.nodeIds.includes(id));
+    const misplaced = this.#rebalance && this.#ideal(chunk).some((link) => !chunk.nodeIds.includes(link.id));
     const needsWork = good + waiting < config.replicas || good > config.replicas || (draining > 0 && good >= config.replicas) || misplaced;
     return { good, needsWork, misplaced };
   }
 
   /** The nodes the placement rule picks for this chunk among those that could take it now. */
   #ideal(chunk: ChunkRecord): NodeLink[] {
-    const eligible = this.#ctx.registry
-      .ready()
-      .filter((l) => !l.draining && (chunk.nodeIds.includes(l.id) || l.freeBytes >= chunk.size))
-      .map((link) => ({ link, id: link.id, weight: link.capacityBytes }));
-    return rankNodes(chunk.hash, eligible)
-      .slice(0, this.#ctx.config.replicas)
-      .map((c) => c.link);
+    return rankTargets(chunk.hash, chunk.size, this.#ctx.registry.writable(), chunk.nodeIds).slice(0, this.#ctx.config.replicas);
   }
 
   #enqueue(job: Job): void {
@@ -216,10 +210,10 @@ export class RepairService {
    * stale (reading can find a replica lost and drop its record).
    */
   async #converge(hash: string): Promise<void> {
-    const { config, replicator } = this.#ctx;
+    const { config, replicator, registry } = this.#ctx;
     let chunk = await this.#current(hash);
     if (!chunk) return;
-    const good = (c: ChunkRecord) => c.nodeIds.filter((id) => replicator.isGoodHolder(id)).length;
+    const good = (c: ChunkRecord) => c.nodeIds.filter((id) => registry.isGood(id)).length;
     const misplacedOn = (c: ChunkRecord) => (this.#rebalance ? this.#ideal(c).filter((link) => !c.nodeIds.includes(link.id)) : []);
     if (good(chunk) < config.replicas || misplacedOn(chunk).length > 0) {
       await this.#bucket.take(chunk.size);
@@ -283,8 +277,9 @@ export class RepairService {
     this.#publishTimer = setTimeout(async () => {
       this.#publishTimer = null;
       const stats = this.stats();
-      const underReplicatedChunks = await this.#underReplicated().catch(() => null);
-      if (underReplicatedChunks === null || this.#stopped) return;
+      const chunks = await this.#ctx.metadata.listChunks().catch(() => null);
+      if (chunks === null || this.#stopped) return;
+      const underReplicatedChunks = replicationCounts(this.#ctx, chunks).underReplicated;
       const key = JSON.stringify({ stats, underReplicatedChunks });
       if (key === this.#lastPublished) return;
       this.#lastPublished = key;
@@ -292,8 +287,4 @@ export class RepairService {
     }, 250);
   }
 
-  async #underReplicated(): Promise<number> {
-    const chunks = await this.#ctx.metadata.listChunks();
-    return chunks.filter((c) => c.nodeIds.filter((id) => this.#ctx.registry.isOnline(id)).length < this.#ctx.config.replicas).length;
-  }
 }

@@ -1,7 +1,7 @@
 import { ShoalError, toShoalError } from '../../shared/errors.ts';
 import type { NodeLink } from './node-link.ts';
 import type { NodeRegistry } from './node-registry.ts';
-import { rankNodes } from './placement.ts';
+import { rankTargets } from './placement.ts';
 
 /**
  * Puts a chunk on enough distinct nodes. Targets come from weighted rendezvous hashing over the
@@ -15,12 +15,6 @@ export class Replicator {
     this.#registry = registry;
   }
 
-  /** A holder counts only while it is ready (its inventory reconciled) and not draining. */
-  isGoodHolder(id: string): boolean {
-    const link = this.#registry.get(id);
-    return Boolean(link?.ready && !link.draining);
-  }
-
   /**
    * Makes `replicas` good nodes hold the chunk, counting the good ones among `holders`, and
    * resolves with the nodes it wrote to, each of which acknowledged a durable write. Only those
@@ -28,14 +22,10 @@ export class Replicator {
    * removed meanwhile (a scrub found the copy rotten) must not be put back.
    */
   async ensure(hash: string, data: Uint8Array, holders: string[], replicas: number): Promise<string[]> {
-    const have = new Set(holders.filter((id) => this.isGoodHolder(id)));
+    const have = new Set(holders.filter((id) => this.#registry.isGood(id)));
     const written: string[] = [];
     if (have.size >= replicas) return written;
-    const candidates = this.#registry
-      .ready()
-      .filter((link) => !have.has(link.id) && !link.draining && link.freeBytes >= data.length)
-      .map((link) => ({ link, id: link.id, weight: link.capacityBytes }));
-    const ranked = rankNodes(hash, candidates).map((c) => c.link);
+    const ranked = rankTargets(hash, data.length, this.#registry.writable()).filter((link) => !have.has(link.id));
     const failures: string[] = [];
     while (have.size < replicas && ranked.length > 0) {
       const batch = ranked.splice(0, replicas - have.size);

@@ -22,8 +22,4 @@ export class Semaphore {
       else this.#free++;
     };
   }
-
-  get waiting(): number {
-    return this.#waiters.length;
-  }
 }

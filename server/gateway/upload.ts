@@ -8,7 +8,7 @@ import { deleteChunksFromNodes } from './chunk-cleanup.ts';
 /** Refuses an upload before its body is read when the cluster cannot hold it. */
 export function assertCanAccept(ctx: GatewayContext, declaredBytes: number | null): void {
   const { replicas, maxFileBytes } = ctx.config;
-  const online = ctx.registry.ready().filter((link) => !link.draining).length;
+  const online = ctx.registry.writable().length;
   if (online < replicas) {
     throw new ShoalError('INSUFFICIENT_NODES', `${online} node(s) online, ${replicas} needed for ${replicas} replicas`);
   }

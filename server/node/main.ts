@@ -15,7 +15,6 @@ export interface DiskNodeOptions {
 
 export interface DiskNode {
   agent: NodeAgent;
-  store: DiskChunkStore;
   stop(): Promise<void>;
 }
 
@@ -37,7 +36,6 @@ export async function startDiskNode(options: DiskNodeOptions): Promise<DiskNode>
   agent.start();
   return {
     agent,
-    store,
     async stop() {
       agent.stop();
       await store.close?.();

@@ -5,6 +5,7 @@ import { ShoalError, toShoalError } from '../../../shared/errors.ts';
 import { startDiskNode, type DiskNode } from '../../node/main.ts';
 import { LiveStatus } from '../live-status.ts';
 import { NodeConfigFile, type NodeConfig } from '../node-config.ts';
+import { isAlive } from '../process-alive.ts';
 import { numberOption, onShutdown, parse, stringOption } from '../options.ts';
 import { formatBytes, formatRate, parseDuration, parseSize } from '../units.ts';
 
@@ -119,15 +120,6 @@ const SUBCOMMANDS: Record<string, (args: string[]) => Promise<void>> = {
     console.log(`removed node ${id}${local ? ` and its storage ${local.dir}` : ''}`);
   },
 };
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** The node's terminal view: used space, chunks and transfer rates, or plain lines when logging. */
 function watchNodes(nodes: Array<{ config: NodeConfig; node: DiskNode }>): LiveStatus {
