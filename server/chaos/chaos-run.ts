@@ -40,7 +40,10 @@ function rng(seed: number): () => number {
  */
 export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   const log = options.log ?? (() => {});
-  const random = rng(options.seed ?? Date.now());
+  // Separate streams, so the writer's pace cannot change which faults the chaos loop picks.
+  const seed = options.seed ?? Date.now();
+  const random = rng(seed);
+  const sizes = rng(seed ^ 0x9e3779b9);
   const nodeCount = options.nodes ?? 5;
   const cluster = await TestCluster.start({
     nodes: nodeCount,
@@ -59,7 +62,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
 
   const writer = (async () => {
     for (let n = 0; running; n++) {
-      const data = randomBytesSeeded(16 * 1024 + Math.floor(random() * 3 * 1024 * 1024), n + 1);
+      const data = randomBytesSeeded(16 * 1024 + Math.floor(sizes() * 3 * 1024 * 1024), n + 1);
       const name = `chaos/file-${n}.bin`;
       try {
         const info = await cluster.client.upload(name, data);
@@ -71,10 +74,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   })();
 
   const corruptOne = async (): Promise<void> => {
-    const id = ids[Math.floor(random() * ids.length)]!;
-    const candidates = (await cluster.chunkFiles(id)).filter((path) => !corrupted.has(path.slice(-64)));
+    const candidates = (await Promise.all(ids.map((id) => cluster.chunkFiles(id)))).flat().filter((path) => !corrupted.has(path.slice(-64)));
     const path = candidates[Math.floor(random() * candidates.length)];
     if (!path) return;
+    const id = ids.find((node) => path.startsWith(`${cluster.nodeDir(node)}/`))!;
     const bytes = await readFile(path).catch(() => null);
     if (!bytes || bytes.length === 0) return;
     bytes[Math.floor(random() * bytes.length)] ^= 0xff;
@@ -85,7 +88,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
 
   const started = Date.now();
   const gatewayKillAt = started + options.durationMs / 2;
-  while (Date.now() - started < options.durationMs) {
+  for (let step = 0; Date.now() - started < options.durationMs; step++) {
     await sleep(1000 + random() * 2000);
     const health = await cluster.client.health().catch(() => null);
     if (health) repairsBeforeRestart = Math.max(repairsBeforeRestart, health.repair.done);
@@ -98,7 +101,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       log('restarted the gateway');
       continue;
     }
-    if (random() < 0.5) {
+    if (step % 2 === 1) {
       await corruptOne();
       continue;
     }
