@@ -6,6 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import { TestCluster } from '../testing/cluster.ts';
 import { rawWebSocketMBps } from './raw-ws.ts';
+import { timed } from './timed.ts';
 
 /**
  * `npm run bench [-- --quick] [-- --browser]`: upload and download MB/s through a real gateway with
@@ -54,12 +55,6 @@ function httpTransfer(method: 'PUT' | 'GET', url: string, body?: Iterable<Buffer
 function peakRssMB(pid: number): number {
   const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return match ? Number(match[1]) / 1024 : NaN;
-}
-
-async function timed<T>(work: () => Promise<T>): Promise<{ result: T; seconds: number }> {
-  const started = performance.now();
-  const result = await work();
-  return { result, seconds: (performance.now() - started) / 1000 };
 }
 
 async function benchDisk(totalBytes: number) {

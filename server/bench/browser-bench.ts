@@ -3,6 +3,7 @@ import { launchPersistentBrowser } from '../../e2e/browser.ts';
 import { onceNodesReady, openNodeTab, startWebCluster } from '../../e2e/web-cluster.ts';
 import { ShoalError } from '../../shared/errors.ts';
 import { randomBytesSeeded } from '../testing/cluster.ts';
+import { timed } from './timed.ts';
 
 const MiB = 1024 * 1024;
 const CHUNK = 4 * MiB;
@@ -67,8 +68,3 @@ function syntheticStream(totalBytes: number, hash: Hash): ReadableStream<Uint8Ar
   });
 }
 
-async function timed<T>(work: () => Promise<T>): Promise<{ result: T; seconds: number }> {
-  const started = performance.now();
-  const result = await work();
-  return { result, seconds: (performance.now() - started) / 1000 };
-}

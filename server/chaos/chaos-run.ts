@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { randomBytesSeeded, TestCluster, waitFor } from '../testing/cluster.ts';
+import { randomBytesSeeded, seededRandom, TestCluster, waitFor } from '../testing/cluster.ts';
 
 export interface ChaosOptions {
   durationMs: number;
@@ -21,17 +21,6 @@ export interface ChaosResult {
   secondsToFullReplication: number;
 }
 
-/** Small deterministic generator so a failing run can be replayed with the same seed. */
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 2 ** 32;
-  };
-}
-
 /**
  * A writer uploads continuously while nodes are SIGKILLed and restarted (never more than R-1 down
  * at once), the gateway is SIGKILLed and restarted once, and chunk files are corrupted on disk (one
@@ -42,8 +31,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   const log = options.log ?? (() => {});
   // Separate streams, so the writer's pace cannot change which faults the chaos loop picks.
   const seed = options.seed ?? Date.now();
-  const random = rng(seed);
-  const sizes = rng(seed ^ 0x9e3779b9);
+  const random = seededRandom(seed);
+  const sizes = seededRandom(seed ^ 0x9e3779b9);
   const nodeCount = options.nodes ?? 5;
   const cluster = await TestCluster.start({
     nodes: nodeCount,

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { ShoalClient } from '../../shared/api-client.ts';
+import { stopChild } from '../cli/processes.ts';
 
 export const SHOAL_BIN = fileURLToPath(new URL('../cli/bin.mjs', import.meta.url));
 
@@ -126,12 +127,7 @@ export class TestCluster {
   }
 
   async kill(child: ChildProcess | null | undefined, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill(signal);
-    // A process a test froze with SIGSTOP only acts on SIGTERM once it runs again.
-    child.kill('SIGCONT');
-    await exited;
+    await stopChild(child, signal);
   }
 
   async killNode(id: string, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
@@ -169,17 +165,29 @@ export async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${(lastError as Error).message})` : ''}`);
 }
 
+/** xorshift32: tiny, fast, and the same sequence for the same seed, so a failing run can be replayed. */
+export function seededWords(seed: number): () => number {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return x >>> 0;
+  };
+}
+
+/** Deterministic numbers in [0, 1). */
+export function seededRandom(seed: number): () => number {
+  const next = seededWords(seed);
+  return () => next() / 2 ** 32;
+}
+
 /** Deterministic pseudo-random bytes, fast enough for tens of MiB. */
 export function randomBytesSeeded(size: number, seed = 1): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(size);
   const words = new Uint32Array(out.buffer, 0, Math.floor(size / 4));
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < words.length; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    words[i] = x >>> 0;
-  }
+  const next = seededWords(seed);
+  for (let i = 0; i < words.length; i++) words[i] = next();
   for (let i = words.length * 4; i < size; i++) out[i] = i & 0xff;
   return out;
 }

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { startGateway } from '../../gateway/main.ts';
 import { NodeConfigFile } from '../node-config.ts';
+import { stopChild } from '../processes.ts';
 import { onShutdown, parse } from '../options.ts';
 import { formatBytes } from '../units.ts';
 import { ensureWebBuild } from '../web-build.ts';
@@ -50,16 +51,7 @@ Ctrl-C stops everything.
   onShutdown(async () => {
     stopping = true;
     status.stop();
-    await Promise.all(
-      [...children.values()].map(
-        (child) =>
-          new Promise<void>((resolve) => {
-            if (child.exitCode !== null || child.signalCode !== null) return resolve();
-            child.once('exit', () => resolve());
-            child.kill('SIGTERM');
-          }),
-      ),
-    );
+    await Promise.all([...children.values()].map((child) => stopChild(child)));
     await gateway.close();
   });
 }

@@ -5,7 +5,7 @@ import { ShoalError, toShoalError } from '../../../shared/errors.ts';
 import { startDiskNode, type DiskNode } from '../../node/main.ts';
 import { LiveStatus } from '../live-status.ts';
 import { NodeConfigFile, type NodeConfig } from '../node-config.ts';
-import { isAlive } from '../process-alive.ts';
+import { isAlive } from '../processes.ts';
 import { numberOption, onShutdown, parse, stringOption } from '../options.ts';
 import { formatBytes, formatRate, parseDuration, parseSize } from '../units.ts';
 
