@@ -13,20 +13,17 @@ export interface FileInfo {
 
 export type FileHealth = 'ok' | 'degraded' | 'unavailable';
 
-export interface FileListing {
-  name: string;
-  size: number;
-  sha256: string;
-  chunks: number;
-  replicas: number;
-  createdAt: string;
+export interface FileListing extends FileInfo {
   health: FileHealth;
 }
 
-export interface NodeInfo {
+export type NodeStatus = 'online' | 'offline' | 'draining';
+
+/** A node as it is now: what the event stream carries, and the base of what /api/nodes lists. */
+export interface NodeView {
   id: string;
   kind: NodeKind;
-  status: 'online' | 'offline' | 'draining';
+  status: NodeStatus;
   capacityBytes: number;
   usedBytes: number;
   chunkCount: number;
@@ -34,6 +31,10 @@ export interface NodeInfo {
   lastSeenAt: string;
   writeBps: number;
   readBps: number;
+}
+
+/** A node as /api/nodes lists it: its view and how safe it would be to lose it. */
+export interface NodeInfo extends NodeView {
   /** Chunks the gateway records on this node. */
   recordedChunks: number;
   /** Chunks that would have fewer than R good replicas without this node: 0 means safe to remove. */
@@ -63,3 +64,32 @@ export interface ClusterHealth {
   capacityBytes: number;
   usedBytes: number;
 }
+
+export type RepairProgress = RepairStats & { underReplicatedChunks: number };
+
+/** What the gateway publishes on /api/events; the SSE event name is the `type`. */
+export type ShoalEvent =
+  | { type: 'node.joined'; node: NodeView }
+  | { type: 'node.left'; node: NodeView }
+  | { type: 'node.stats'; node: NodeView }
+  | { type: 'node.removed'; nodeId: string }
+  | { type: 'file.added'; file: FileInfo }
+  | { type: 'file.removed'; name: string }
+  | { type: 'replica.lost'; hash: string; nodeId: string; reason: string }
+  | ({ type: 'repair.progress' } & RepairProgress)
+  | { type: 'orphans.collected'; nodeId: string; count: number };
+
+export type ShoalEventType = ShoalEvent['type'];
+
+/** Every event type, so a subscriber can listen to all of them without copying the list. */
+export const SHOAL_EVENT_TYPES: readonly ShoalEventType[] = [
+  'node.joined',
+  'node.left',
+  'node.stats',
+  'node.removed',
+  'file.added',
+  'file.removed',
+  'replica.lost',
+  'repair.progress',
+  'orphans.collected',
+];
