@@ -1,21 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Page } from 'playwright';
+import { launchPersistentBrowser, type PersistentBrowser } from '../server/testing/browser.ts';
 import { randomBytesSeeded, waitFor, type TestCluster } from '../server/testing/cluster.ts';
-import { launchPersistentBrowser, type PersistentBrowser } from './browser.ts';
-import {
-  chunkHashes,
-  downloadThroughPage,
-  FAST_HEARTBEAT,
-  onlineNodeId,
-  openNodeTab,
-  sha256,
-  startWebCluster,
-  storedHashes,
-  tabChunkCount,
-  uploadThroughPage,
-  type NodeTab,
-} from './web-cluster.ts';
+import { FAST_HEARTBEAT, onlineNodeId, openNodeTab, startWebCluster, type NodeTab } from '../server/testing/web-cluster.ts';
+import { chunkHashes, downloadThroughPage, sha256, storedHashes, tabChunkCount, uploadThroughPage } from './web-app.ts';
 
 // Issue 4, test 1: a cluster made of nothing but browser tabs, driven through the web app.
 const FILE = 'twenty.bin';

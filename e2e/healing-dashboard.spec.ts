@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Locator, Page } from 'playwright';
+import { launchBrowser } from '../server/testing/browser.ts';
 import { randomBytesSeeded, waitFor, type TestCluster } from '../server/testing/cluster.ts';
-import { launchBrowser } from './browser.ts';
-import { startWebCluster } from './web-cluster.ts';
+import { startWebCluster } from '../server/testing/web-cluster.ts';
 
 // Issue 5 on the dashboard: a lost node healed, a drain, a refused and then a safe removal, a rebalance.
 const ARTIFACTS = fileURLToPath(new URL('../test-artifacts', import.meta.url));

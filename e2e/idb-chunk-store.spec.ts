@@ -6,8 +6,8 @@ import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { CDPSession, Page } from 'playwright';
 import { build } from 'vite';
+import { launchPersistentBrowser, type PersistentBrowser } from '../server/testing/browser.ts';
 import { chunkStoreContract } from '../shared/chunk-store.contract.ts';
-import { launchPersistentBrowser, type PersistentBrowser } from './browser.ts';
 
 const PAGE_ROOT = fileURLToPath(new URL('./idb-contract-page', import.meta.url));
 /** Nothing listens here: requests are answered from the built page by Playwright, and localhost is a secure context. */

@@ -4,9 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import type { Page } from 'playwright';
+import { launchPersistentBrowser, type PersistentBrowser } from '../server/testing/browser.ts';
 import { randomBytesSeeded, runShoal, waitFor, type TestCluster } from '../server/testing/cluster.ts';
-import { launchPersistentBrowser, type PersistentBrowser } from './browser.ts';
-import { chunkHashes, onceNodesReady, openNodeTab, sha256, startWebCluster, storedHashes, type NodeTab } from './web-cluster.ts';
+import { onceNodesReady, openNodeTab, startWebCluster, type NodeTab } from '../server/testing/web-cluster.ts';
+import { chunkHashes, sha256, storedHashes } from './web-app.ts';
 
 // Issue 4, tests 2 and 4: a disk node and two tabs side by side, used through the CLI, then pictured.
 const ARTIFACTS = fileURLToPath(new URL('../test-artifacts', import.meta.url));
@@ -49,23 +51,51 @@ test('the CLI uploads to a disk node and two tabs, and every chunk has a copy in
   assert.equal(await downloadWithCli('back.bin'), sha256(bytes));
 });
 
-test('the dashboard, files page and a node page are pictured in test-artifacts/', async () => {
+/** The value a dashboard or node page tile shows. */
+function tile(page: Page, id: string): Promise<string | null> {
+  return page.locator(`shoal-stat#${id}`).getAttribute('value');
+}
+
+test('the dashboard, files page and a node page show the cluster, and are pictured in test-artifacts/', async () => {
   await mkdir(ARTIFACTS, { recursive: true });
   await shoal('upload', join(work, 'mixed.bin'), '--name', 'photos/holiday-2024.tar');
   const page = await browser!.context.newPage();
   await page.setViewportSize({ width: 1280, height: 860 });
   await page.goto(cluster!.url);
   await page.locator('shoal-node-card[status="online"]').nth(2).waitFor();
-  await waitFor(async () => (await page.locator('shoal-stat#files').getAttribute('value')) === '2', 5000, 'the dashboard to count both files');
+  await waitFor(async () => (await tile(page, 'files')) === '2', 5000, 'the dashboard to count both files');
+  const cards = await page.locator('shoal-node-card').evaluateAll((els) => els.map((el) => `${el.getAttribute('kind')} ${el.getAttribute('node-id')} ${el.getAttribute('status')}`));
+  assert.deepEqual(cards, ['disk node1 online', ...tabs.map((t) => `browser ${t.id} online`).sort()], 'the disk node first, then both tabs');
+  assert.equal(await tile(page, 'nodes-online'), '3 of 3');
+  assert.equal(await page.locator('shoal-stat#nodes-online shoal-status').getAttribute('status'), 'ok');
+  assert.equal(await tile(page, 'under-replicated'), '0');
+  assert.equal(await page.locator('shoal-dashboard-page .live').innerText(), 'Live');
   await page.screenshot({ path: join(ARTIFACTS, 'dashboard.png'), fullPage: true });
+
   await page.locator('shoal-app nav a[href="/files"]').click();
   await page.locator('shoal-file-list li[data-name="photos/holiday-2024.tar"]').waitFor();
+  const files = await page.locator('shoal-file-list li').evaluateAll((els) => els.map((el) => `${el.getAttribute('data-name')} ${el.getAttribute('data-health')}`));
+  assert.deepEqual(files.sort(), ['mixed.bin ok', 'photos/holiday-2024.tar ok']);
+  assert.ok(await page.locator('shoal-dashboard-page').isHidden(), 'only the files page is on screen');
   await page.screenshot({ path: join(ARTIFACTS, 'files.png'), fullPage: true });
+
   await page.setViewportSize({ width: 390, height: 844 });
   await page.locator('shoal-app nav a[href="/"]').click();
+  await page.locator('shoal-dashboard-page').waitFor();
+  assert.ok(await page.locator('shoal-files-page').isHidden(), 'the dashboard is back on screen');
+  assert.equal(await page.locator('shoal-dashboard-page shoal-node-card').count(), 3);
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  assert.equal(overflow, 0, 'nothing is wider than a phone screen');
   await page.screenshot({ path: join(ARTIFACTS, 'dashboard-narrow.png'), fullPage: true });
-  await tabs[0]!.page.setViewportSize({ width: 1280, height: 860 });
-  await tabs[0]!.page.screenshot({ path: join(ARTIFACTS, 'node.png'), fullPage: true });
+
+  const node = tabs[0]!;
+  await node.page.setViewportSize({ width: 1280, height: 860 });
+  assert.equal(await node.page.locator('shoal-node-page #state').getAttribute('status'), 'online');
+  assert.equal(await tile(node.page, 'node-id'), node.id);
+  const held = (await storedHashes(node)).length;
+  assert.ok(held > 0, 'the tab holds chunks');
+  await waitFor(async () => (await tile(node.page, 'chunks')) === String(held), 5000, `the node page to count the ${held} chunks in its store`);
+  await node.page.screenshot({ path: join(ARTIFACTS, 'node.png'), fullPage: true });
   await page.close();
 });
 

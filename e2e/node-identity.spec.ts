@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { launchPersistentBrowser, type PersistentBrowser } from '../server/testing/browser.ts';
 import { randomBytesSeeded, waitFor, type TestCluster } from '../server/testing/cluster.ts';
-import { launchPersistentBrowser, type PersistentBrowser } from './browser.ts';
-import { FAST_HEARTBEAT, onceNodesReady, onlineNodeId, openNodeTab, sha256, startWebCluster, storedHashes, tabChunkCount, type NodeTab } from './web-cluster.ts';
+import { FAST_HEARTBEAT, onceNodesReady, onlineNodeId, openNodeTab, startWebCluster, type NodeTab } from '../server/testing/web-cluster.ts';
+import { sha256, storedHashes, tabChunkCount } from './web-app.ts';
 
 // Issue 4, test 3 and the rest of a tab's identity: reload, duplicated tab, adoption of a closed tab's store.
 const FILE = 'kept.bin';
@@ -80,11 +81,11 @@ test("a closed tab's store is adopted by a new tab opened with ?adopt=1", async 
 });
 
 test("the node page lists a closed tab's store and deletes it on request", async () => {
-  const orphan = heir.page.locator('shoal-node-page .orphans li', { hasText: copyId });
-  const remove = orphan.locator('shoal-confirm-button button');
+  const leftBehind = heir.page.locator('shoal-node-page .left-behind li', { hasText: copyId });
+  const remove = leftBehind.locator('shoal-confirm-button button');
   await remove.click();
   await remove.click();
-  await orphan.waitFor({ state: 'detached' });
+  await leftBehind.waitFor({ state: 'detached' });
   const databases = await heir.page.evaluate(async () => (await indexedDB.databases()).map((db) => db.name));
   assert.ok(!databases.includes(`shoal-node-${copyId}`), `${copyId}'s store is gone`);
   assert.ok(databases.includes(`shoal-node-${heir.id}`));

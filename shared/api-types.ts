@@ -33,13 +33,15 @@ export interface NodeView {
   readBps: number;
 }
 
-/** A node as /api/nodes lists it: its view and how safe it would be to lose it. */
-export interface NodeInfo extends NodeView {
+export interface NodeSafety {
   /** Chunks the gateway records on this node. */
   recordedChunks: number;
   /** Chunks that would have fewer than R good replicas without this node: 0 means safe to remove. */
   atRiskChunks: number;
 }
+
+/** A node as /api/nodes lists it: its view and how safe it would be to lose it. */
+export interface NodeInfo extends NodeView, NodeSafety {}
 
 export interface RepairStats {
   queued: number;

@@ -1,6 +1,7 @@
 import type { ChunkStore } from './chunk-store.ts';
 import { ShoalError } from './errors.ts';
 import { sha256Hex } from './hash.ts';
+import type { ChunkBackend } from './verified-chunk-store.ts';
 
 /**
  * The behaviour every ChunkStore must show. It is plain async functions rather than calls into a
@@ -9,10 +10,10 @@ import { sha256Hex } from './hash.ts';
  */
 export interface ChunkStoreHarness {
   store: ChunkStore;
+  /** The store's storage reached around it, to damage or remove chunks behind its back. */
+  backend: ChunkBackend;
   /** Opens the same storage afresh, as after a process restart; absent for stores that forget. */
   reopen?: () => Promise<ChunkStore>;
-  /** Damages a stored chunk's bytes behind the store's back. */
-  corrupt: (hash: string) => Promise<void>;
   cleanup: () => Promise<void>;
 }
 
@@ -101,14 +102,49 @@ export function chunkStoreContract(factory: ChunkStoreFactory): ContractCase[] {
       checkEqual(stored, 2, 'chunks that fit in 10000 bytes');
       check((await store.stats()).usedBytes <= 10_000, 'usedBytes over capacity');
     }, 10_000),
-    withStore('a corrupted chunk is never returned: CHUNK_CORRUPT, and it is dropped', async ({ store, corrupt }) => {
+    withStore('concurrent puts of one chunk while nearly full store it once', async ({ store }) => {
+      const filler = await chunk(6000, 18);
+      const { hash, data } = await chunk(4000, 19);
+      await store.put(filler.hash, filler.data);
+      await Promise.all([store.put(hash, data), store.put(hash, data), store.put(hash, data)]);
+      checkEqual((await store.stats()).usedBytes, 10_000, 'usedBytes');
+    }, 10_000),
+    withStore('a delete racing a put of the same chunk leaves the count matching what is held', async ({ store }) => {
+      const { hash, data } = await chunk(3000, 20);
+      await Promise.all([store.put(hash, data), store.delete([hash]), store.put(hash, data), store.delete([hash])]);
+      const held = await store.has(hash);
+      checkEqual((await store.stats()).usedBytes, held ? 3000 : 0, 'usedBytes');
+      checkEqual((await store.list()).length, held ? 1 : 0, 'chunks listed');
+    }),
+    withStore('a corrupted chunk is never returned: CHUNK_CORRUPT, and it is dropped', async ({ store, backend }) => {
       const { hash, data } = await chunk(2048, 15);
       await store.put(hash, data);
-      await corrupt(hash);
+      await damage(backend, hash);
       await expectCode(() => store.get(hash), 'CHUNK_CORRUPT');
       check(!(await store.has(hash)), 'corrupt chunk is still listed');
+      checkEqual((await store.stats()).usedBytes, 0, 'usedBytes after the corrupt copy was dropped');
+      check((await backend.read(hash)) === undefined, 'corrupt copy is still in storage');
       await store.put(hash, data);
       check(equalBytes(await store.get(hash), data), 'chunk could not be stored again after corruption');
+    }),
+    withStore('putting a chunk already held rewrites a damaged copy rather than trusting it', async ({ store, backend }) => {
+      const { hash, data } = await chunk(2048, 21);
+      await store.put(hash, data);
+      await damage(backend, hash);
+      await store.put(hash, data);
+      check(equalBytes(await store.get(hash), data), 'get after the damaged copy was put again');
+      checkEqual((await store.stats()).usedBytes, 2048, 'usedBytes');
+    }),
+    withStore('chunks removed behind the store are forgotten by get and by list', async ({ store, backend }) => {
+      const [a, b, c] = await Promise.all([chunk(500, 22), chunk(800, 23), chunk(300, 24)]);
+      for (const { hash, data } of [a, b, c]) await store.put(hash, data);
+      await backend.remove([a.hash, c.hash]);
+      await expectCode(() => store.get(a.hash), 'CHUNK_NOT_FOUND');
+      check(!(await store.has(a.hash)), 'chunk found missing by get is still held');
+      checkEqual((await store.list()).join(), b.hash, 'list after chunks were removed behind the store');
+      checkEqual((await store.stats()).usedBytes, 800, 'usedBytes');
+      checkEqual((await store.stats()).chunkCount, 1, 'chunkCount');
+      check(equalBytes(await store.get(b.hash), b.data), 'the chunk left alone');
     }),
     withStore('chunks survive reopening the store', async ({ store, reopen }) => {
       if (!reopen) return;
@@ -137,6 +173,14 @@ async function chunk(size: number, seed: number): Promise<{ hash: string; data: 
     data[i] = x >>> 24;
   }
   return { hash: await sha256Hex(data), data };
+}
+
+/** Flips a stored chunk's first byte, as bit rot would. */
+async function damage(backend: ChunkBackend, hash: string): Promise<void> {
+  const data = await backend.read(hash);
+  if (!data?.length) throw new Error(`no bytes of ${hash} in storage to damage`);
+  data[0] ^= 0xff;
+  await backend.write(hash, data);
 }
 
 function equalBytes(a: Uint8Array, b: Uint8Array): boolean {

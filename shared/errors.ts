@@ -31,11 +31,14 @@ export type ErrorCode = keyof typeof ERROR_STATUS;
 
 export class ShoalError extends Error {
   readonly code: ErrorCode;
+  /** Response headers the error's status calls for, e.g. Content-Range on a 416. */
+  readonly headers: Readonly<Record<string, string>>;
 
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; headers?: Record<string, string> }) {
     super(message, options);
     this.name = 'ShoalError';
     this.code = code;
+    this.headers = options?.headers ?? {};
   }
 
   get status(): number {

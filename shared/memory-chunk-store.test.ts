@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import { chunkStoreContract } from './chunk-store.contract.ts';
-import { MemoryChunkStore } from './memory-chunk-store.ts';
+import { MemoryChunkBackend, MemoryChunkStore } from './memory-chunk-store.ts';
 
 for (const c of chunkStoreContract(async (capacity) => {
-  const store = new MemoryChunkStore(capacity);
-  return { store, corrupt: async (hash) => store.corrupt(hash), cleanup: async () => {} };
+  const backend = new MemoryChunkBackend();
+  return { store: new MemoryChunkStore(capacity, backend), backend, cleanup: async () => {} };
 })) {
   test(`MemoryChunkStore: ${c.name}`, c.run);
 }

@@ -1,7 +1,7 @@
 import { chunkStoreContract } from '../../shared/chunk-store.contract.ts';
 import { toShoalError } from '../../shared/errors.ts';
 import { sha256Hex } from '../../shared/hash.ts';
-import { IdbChunkStore } from '../../web/src/idb-chunk-store.ts';
+import { IdbChunkBackend, IdbChunkStore } from '../../web/src/node/idb-chunk-store.ts';
 
 /**
  * Runs inside Chromium: the shared ChunkStore contract against the real IndexedDB store. The spec
@@ -10,12 +10,15 @@ import { IdbChunkStore } from '../../web/src/idb-chunk-store.ts';
 let stores = 0;
 const cases = chunkStoreContract(async (capacity) => {
   const id = `contract-${++stores}`;
-  const store = new IdbChunkStore(id, capacity);
+  const backend = new IdbChunkBackend(id);
   return {
-    store,
+    store: new IdbChunkStore(id, capacity),
+    backend,
     reopen: async () => new IdbChunkStore(id, capacity),
-    corrupt: (hash) => store.corrupt(hash),
-    cleanup: () => IdbChunkStore.destroy(id),
+    cleanup: async () => {
+      await backend.close();
+      await IdbChunkStore.destroy(id);
+    },
   };
 });
 

@@ -1,8 +1,8 @@
 import { createHash, type Hash } from 'node:crypto';
-import { launchPersistentBrowser } from '../../e2e/browser.ts';
-import { onceNodesReady, openNodeTab, startWebCluster } from '../../e2e/web-cluster.ts';
 import { ShoalError } from '../../shared/errors.ts';
+import { launchPersistentBrowser } from '../testing/browser.ts';
 import { randomBytesSeeded } from '../testing/cluster.ts';
+import { onceNodesReady, openNodeTab, startWebCluster } from '../testing/web-cluster.ts';
 import { timed } from './timed.ts';
 
 const MiB = 1024 * 1024;

@@ -1,2 +1,2 @@
 // The whole app is one small bundle: every page registers its element here.
-import './app-shell.ts';
+import './shoal-app.ts';

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { startGateway } from '../../gateway/main.ts';
+import { startGateway } from '../../gateway/start-gateway.ts';
 import { NodeConfigFile } from '../node-config.ts';
 import { stopChild } from '../processes.ts';
 import { onShutdown, parse } from '../options.ts';
@@ -39,7 +39,7 @@ export async function demoCommand(args: string[]): Promise<void> {
   console.log(`
 Shoal is running: ${gateway.url}
   dashboard   ${gateway.url}/            (add this browser as a node at ${gateway.url}/node)
-  data        ${nodesFile.dataDir}       (${DEMO_NODES.length} disk nodes of ${formatBytes(DEMO_STORAGE)}, ${gateway.ctx.config.replicas} replicas per chunk)
+  data        ${nodesFile.dataDir}       (${DEMO_NODES.length} disk nodes of ${formatBytes(DEMO_STORAGE)}, ${gateway.config.replicas} replicas per chunk)
 Try:
   curl -T big.iso ${gateway.url}/api/files/big.iso
   curl -o back.iso ${gateway.url}/api/files/big.iso

@@ -1,7 +1,6 @@
 import { fileURLToPath } from 'node:url';
-import type { GatewayConfig } from '../../gateway/context.ts';
-import { clusterHealth } from '../../gateway/health.ts';
-import { DEFAULT_GATEWAY_CONFIG, startGateway, type Gateway } from '../../gateway/main.ts';
+import { DEFAULT_GATEWAY_CONFIG, type GatewayConfig } from '../../gateway/config.ts';
+import { startGateway, type Gateway } from '../../gateway/start-gateway.ts';
 import { LiveStatus } from '../live-status.ts';
 import { numberOption, onShutdown, parse, stringOption } from '../options.ts';
 import { formatBytes, formatRate, parseDuration, parseSize } from '../units.ts';
@@ -51,7 +50,7 @@ export async function gatewayCommand(args: string[]): Promise<void> {
   const { values, dataDir } = parse(args, GATEWAY_OPTIONS);
   const gateway = await startGateway(gatewayConfig(values, dataDir));
   const status = watchGateway(gateway);
-  console.log(`shoal gateway listening on ${gateway.url} (data in ${dataDir}, ${gateway.ctx.config.replicas} replicas)`);
+  console.log(`shoal gateway listening on ${gateway.url} (data in ${dataDir}, ${gateway.config.replicas} replicas)`);
   status.start();
   onShutdown(async () => {
     status.stop();
@@ -61,9 +60,8 @@ export async function gatewayCommand(args: string[]): Promise<void> {
 
 /** The gateway's terminal view: a live table on a terminal, one line per event otherwise. */
 export function watchGateway(gateway: Gateway): LiveStatus {
-  const { ctx } = gateway;
   const status = new LiveStatus(async () => {
-    const [health, nodes] = await Promise.all([clusterHealth(ctx), ctx.registry.views()]);
+    const [health, nodes] = await Promise.all([gateway.status.health(), gateway.registry.views()]);
     return [
       `── shoal gateway ${gateway.url} ── ${health.status.toUpperCase()}`,
       `nodes ${health.nodesOnline}/${health.nodesTotal} online · ${formatBytes(health.usedBytes)} of ${formatBytes(health.capacityBytes)} used · ` +
@@ -77,14 +75,14 @@ export function watchGateway(gateway: Gateway): LiveStatus {
       ),
     ];
   });
-  ctx.events.subscribe((event) => {
+  gateway.events.subscribe((event) => {
     if (event.type === 'node.joined') status.log(`node ${event.node.id} (${event.node.kind}) online`);
     else if (event.type === 'node.left') status.log(`node ${event.node.id} offline`);
     else if (event.type === 'file.added') status.log(`stored ${event.file.name} (${formatBytes(event.file.size)}, ${event.file.chunks} chunks)`);
     else if (event.type === 'file.removed') status.log(`deleted ${event.name}`);
     else if (event.type === 'replica.lost') status.log(`replica of ${event.hash.slice(0, 12)} on ${event.nodeId} lost: ${event.reason}`);
     else if (event.type === 'node.removed') status.log(`node ${event.nodeId} removed`);
-    else if (event.type === 'orphans.collected') status.log(`collected ${event.count} orphaned chunk(s) on ${event.nodeId}`);
+    else if (event.type === 'orphans.collected') status.log(`collected ${event.count} unreferenced chunk(s) on ${event.nodeId}`);
     else if (event.type === 'repair.progress' && event.queued + event.active === 0) {
       status.log(`repair idle: ${event.done} replica(s) made, ${event.removed} removed, ${event.failed} failed, ${event.underReplicatedChunks} under-replicated`);
     }

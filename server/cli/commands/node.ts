@@ -2,7 +2,7 @@ import { rm } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ShoalClient } from '../../../shared/api-client.ts';
 import { ShoalError, toShoalError } from '../../../shared/errors.ts';
-import { startDiskNode, type DiskNode } from '../../node/main.ts';
+import { startDiskNode, type DiskNode } from '../../node/start-node.ts';
 import { LiveStatus } from '../live-status.ts';
 import { NodeConfigFile, type NodeConfig } from '../node-config.ts';
 import { isAlive } from '../processes.ts';

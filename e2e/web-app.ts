@@ -1,0 +1,57 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import type { Page } from 'playwright';
+import type { NodeTab } from '../server/testing/web-cluster.ts';
+
+/** The chunk count the tab shows for itself. */
+export async function tabChunkCount(page: Page): Promise<number> {
+  return Number(await page.locator('shoal-node-page').getAttribute('chunks'));
+}
+
+/** The chunk hashes really in the tab's IndexedDB, read past the app. */
+export function storedHashes(tab: NodeTab): Promise<string[]> {
+  return tab.page.evaluate(
+    (id) =>
+      new Promise<string[]>((resolve, reject) => {
+        const open = indexedDB.open(`shoal-node-${id}`);
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const db = open.result;
+          const keys = db.transaction('chunks').objectStore('chunks').getAllKeys(IDBKeyRange.bound(['chunk'], ['chunk', []]));
+          keys.onerror = () => reject(keys.error);
+          keys.onsuccess = () => {
+            db.close();
+            resolve(keys.result.map((key) => (key as string[])[1]!));
+          };
+        };
+      }),
+    tab.id,
+  );
+}
+
+/** Uploads through the files page's picker and waits for the page to call it stored. */
+export async function uploadThroughPage(page: Page, name: string, bytes: Uint8Array): Promise<void> {
+  await page.locator('shoal-file-drop input[type="file"]').setInputFiles({ name, mimeType: 'application/octet-stream', buffer: Buffer.from(bytes) });
+  const row = page.locator(`shoal-upload-list li[data-name="${name}"]`);
+  await row.and(page.locator(':is([data-state="done"], [data-state="failed"])')).waitFor({ timeout: 60_000 });
+  if ((await row.getAttribute('data-state')) === 'failed') throw new Error(`upload of ${name} failed: ${await row.innerText()}`);
+}
+
+/** Clicks the file's download button and answers with the SHA-256 of what the browser saved. */
+export async function downloadThroughPage(page: Page, name: string): Promise<string> {
+  const [download] = await Promise.all([page.waitForEvent('download'), page.locator(`shoal-file-list li[data-name="${name}"] a.download`).click()]);
+  const failure = await download.failure();
+  if (failure) throw new Error(`download of ${name} failed: ${failure}`);
+  return sha256(await readFile((await download.path())!));
+}
+
+export function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** The SHA-256 of each `chunkSize` slice: the hashes the gateway files the chunks under. */
+export function chunkHashes(bytes: Uint8Array, chunkSize = 4 * 1024 * 1024): string[] {
+  const hashes: string[] = [];
+  for (let at = 0; at < bytes.length; at += chunkSize) hashes.push(sha256(bytes.subarray(at, at + chunkSize)));
+  return hashes;
+}

@@ -1,0 +1,25 @@
+import { Hono } from 'hono';
+import { ShoalError } from '../../../shared/errors.ts';
+import type { NodeAdmin } from '../healing/node-admin.ts';
+import type { RepairService } from '../healing/repair-service.ts';
+import type { ClusterStatus } from '../status/cluster-status.ts';
+
+/** `/api/health`, `/api/rebalance`, `/api/scrub`, and a typed 404 for every other API path. */
+export function clusterRoutes(repair: RepairService, admin: NodeAdmin, status: ClusterStatus): Hono {
+  const cluster = new Hono();
+
+  cluster.get('/health', async (c) => c.json(await status.health()));
+
+  cluster.post('/rebalance', (c) => {
+    repair.rebalance();
+    return c.json({ repair: repair.stats() }, 202);
+  });
+
+  cluster.post('/scrub', (c) => c.json({ nodes: admin.requestScrub() }, 202));
+
+  cluster.all('/*', () => {
+    throw new ShoalError('NOT_FOUND', 'no such API route');
+  });
+
+  return cluster;
+}

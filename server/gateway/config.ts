@@ -1,0 +1,59 @@
+import { ShoalError } from '../../shared/errors.ts';
+import { MAX_CHUNK_BYTES } from '../../shared/protocol.ts';
+
+const MiB = 1024 * 1024;
+
+export interface GatewayConfig {
+  host: string;
+  port: number;
+  dataDir: string;
+  replicas: number;
+  chunkSize: number;
+  maxFileBytes: number;
+  /** Chunks of one upload being replicated at once; more waits, which pauses reading the request body. */
+  uploadWindow: number;
+  /** Chunks fetched ahead of the one being sent during a download. */
+  readAhead: number;
+  heartbeatMs: number;
+  offlineAfterMs: number;
+  requestTimeoutMs: number;
+  maxInFlightDisk: number;
+  maxInFlightBrowser: number;
+  /** How long a node may be offline before its chunks are re-replicated elsewhere. */
+  repairAfterMs: number;
+  /** Bytes per second repair and rebalancing may copy. */
+  repairBytesPerSec: number;
+  /** How long a chunk no file needs stays on a node before it is collected. */
+  gcGraceMs: number;
+  /** Built web app to serve; absent means a placeholder page. */
+  webRoot?: string;
+}
+
+export const DEFAULT_GATEWAY_CONFIG: GatewayConfig = {
+  host: '127.0.0.1',
+  port: 8000,
+  dataDir: './shoal-data',
+  replicas: 2,
+  chunkSize: 4 * MiB,
+  maxFileBytes: 1024 ** 4,
+  uploadWindow: 4,
+  readAhead: 2,
+  heartbeatMs: 5000,
+  offlineAfterMs: 15_000,
+  requestTimeoutMs: 30_000,
+  maxInFlightDisk: 8,
+  maxInFlightBrowser: 2,
+  repairAfterMs: 60_000,
+  repairBytesPerSec: 64 * MiB,
+  gcGraceMs: 10 * 60_000,
+};
+
+/** The defaults with `overrides` applied, refused when a value would make the gateway misbehave. */
+export function gatewayConfig(overrides: Partial<GatewayConfig> = {}): GatewayConfig {
+  const config: GatewayConfig = { ...DEFAULT_GATEWAY_CONFIG, ...overrides };
+  if (!Number.isInteger(config.replicas) || config.replicas < 1) throw new ShoalError('BAD_REQUEST', 'replicas must be a positive integer');
+  if (!(config.chunkSize >= 64 * 1024 && config.chunkSize <= MAX_CHUNK_BYTES)) {
+    throw new ShoalError('BAD_REQUEST', `chunk size must be between 64 KiB and ${MAX_CHUNK_BYTES / MiB} MiB`);
+  }
+  return config;
+}

@@ -1,0 +1,244 @@
+import assert from 'node:assert/strict';
+import type { ContractCase } from '../../../shared/chunk-store.contract.ts';
+import type { ChunkRecord, FileRecord, MetadataStore, NodeRecord } from './metadata-store.ts';
+
+/**
+ * The behaviour every MetadataStore must show, as plain async cases so that any test runner (and a
+ * later PostgreSQL store) can run them. Orders the interface leaves open (listings, node ids of a
+ * chunk) are compared sorted.
+ */
+export interface MetadataStoreHarness {
+  store: MetadataStore;
+  /** Opens the same database afresh, as after a gateway restart; absent for stores that forget. */
+  reopen?: () => Promise<MetadataStore>;
+  cleanup: () => Promise<void>;
+}
+
+export type MetadataStoreFactory = () => Promise<MetadataStoreHarness>;
+
+export function metadataStoreContract(factory: MetadataStoreFactory): ContractCase[] {
+  const withStore = (name: string, body: (h: MetadataStoreHarness) => Promise<void>): ContractCase => ({
+    name,
+    run: async () => {
+      const harness = await factory();
+      try {
+        await body(harness);
+      } finally {
+        await harness.store.close();
+        await harness.cleanup();
+      }
+    },
+  });
+
+  return [
+    withStore('a committed file reads back as written, chunk order and repeats kept', async ({ store }) => {
+      const f = file('docs/a.txt', [A, B, A, C]);
+      assert.deepEqual(await store.commitFile(f, on(['n1'], A, B, C)), { unreferenced: [] });
+      assert.deepEqual(await store.getFile('docs/a.txt'), f);
+      assert.equal(await store.getFile('docs/b.txt'), undefined);
+    }),
+
+    withStore('listFiles returns every file', async ({ store }) => {
+      const x = file('x', [A]);
+      const y = file('y', [A, B]);
+      await store.commitFile(y, on(['n1'], A, B));
+      await store.commitFile(x, on(['n1'], A));
+      assert.deepEqual(byName(await store.listFiles()), [x, y]);
+    }),
+
+    withStore('an empty file has no chunks and is still a file', async ({ store }) => {
+      const empty = file('empty', [], { size: 0 });
+      assert.deepEqual(await store.commitFile(empty, []), { unreferenced: [] });
+      assert.deepEqual(await store.getFile('empty'), empty);
+      assert.deepEqual(await store.listFiles(), [empty]);
+      assert.deepEqual(await store.deleteFile('empty'), { file: empty, unreferenced: [] });
+    }),
+
+    withStore('replacing a file orphans only the hashes no file uses any more', async ({ store }) => {
+      await store.commitFile(file('x', [A, B, C, A]), on(['n1'], A, B, C));
+      await store.commitFile(file('y', [C]), on(['n1'], C));
+      const replacement = file('x', [B, D], { sha256: 'f'.repeat(64) });
+      const { unreferenced } = await store.commitFile(replacement, on(['n2'], B, D));
+      assert.deepEqual(unreferenced, [A]);
+      assert.deepEqual(await store.getFile('x'), replacement);
+      assert.ok((await store.getChunks([A])).has(A), 'commitFile leaves unreferenced rows for forgetUnreferenced');
+      assert.deepEqual(await store.commitFile(replacement, on(['n2'], B, D)), { unreferenced: [] }, 'same version again');
+    }),
+
+    withStore('deleteFile returns the file and the hashes no file uses any more', async ({ store }) => {
+      const x = file('x', [A, B, A]);
+      await store.commitFile(x, on(['n1'], A, B));
+      await store.commitFile(file('y', [B]), on(['n1'], B));
+      assert.deepEqual(await store.deleteFile('x'), { file: x, unreferenced: [A] });
+      assert.equal(await store.getFile('x'), undefined);
+      assert.equal(await store.deleteFile('x'), undefined);
+      assert.equal(await store.deleteFile('never'), undefined);
+      assert.ok((await store.getChunks([A])).has(A), 'deleteFile leaves unreferenced rows for forgetUnreferenced');
+      assert.deepEqual((await store.deleteFile('y'))?.unreferenced, [B]);
+    }),
+
+    withStore('chunk records follow commits and replica changes', async ({ store }) => {
+      await store.commitFile(file('x', [A, B]), [chunk(A, ['n1', 'n2']), chunk(B, ['n2'])]);
+      await store.commitFile(file('y', [B]), [chunk(B, ['n2', 'n3'])]);
+
+      const found = await store.getChunks([A, B, D]);
+      assert.deepEqual([...found.keys()].sort(), [A, B]);
+      assert.deepEqual(sorted(found.get(A)!), chunk(A, ['n1', 'n2']));
+      assert.deepEqual(sorted(found.get(B)!), chunk(B, ['n2', 'n3']), 'replicas of a known chunk accumulate');
+      assert.equal((await store.getChunks([])).size, 0);
+      assert.deepEqual((await store.listChunks()).map(sorted).sort(byHash), [chunk(A, ['n1', 'n2']), chunk(B, ['n2', 'n3'])]);
+      assert.deepEqual((await store.chunksOnNode('n2')).sort(), [A, B]);
+      assert.deepEqual(await store.chunksOnNode('nobody'), []);
+
+      await store.addReplica(A, 'n3');
+      await store.addReplica(A, 'n3');
+      await store.removeReplica(A, 'n1');
+      await store.removeReplica(A, 'nobody');
+      assert.deepEqual(sorted((await store.getChunks([A])).get(A)!), chunk(A, ['n2', 'n3']));
+      assert.deepEqual((await store.chunksOnNode('n3')).sort(), [A, B]);
+      assert.deepEqual(await store.chunksOnNode('n1'), []);
+
+      // A replica of a chunk the store has never recorded has nothing to attach to.
+      await store.addReplica(D, 'n1');
+      assert.equal((await store.getChunks([D])).size, 0);
+    }),
+
+    withStore('listChunks leaves out chunks no file references', async ({ store }) => {
+      await store.commitFile(file('x', [A, B]), on(['n1'], A, B));
+      await store.commitFile(file('x', [B]), on(['n1'], B));
+      assert.deepEqual((await store.listChunks()).map((c) => c.hash), [B]);
+    }),
+
+    withStore('referenced names the hashes some file uses, whether or not a chunk row lingers', async ({ store }) => {
+      await store.commitFile(file('x', [A, B]), on(['n1'], A, B));
+      await store.commitFile(file('y', [B]), on(['n1'], B));
+      await store.deleteFile('x');
+      assert.deepEqual([...(await store.referenced([A, B, D]))], [B]);
+      assert.equal((await store.referenced([])).size, 0);
+    }),
+
+    withStore('reconcileNode matches a node\'s rows to what it holds: drops missing, adopts needed, names the rest', async ({ store }) => {
+      await store.commitFile(file('x', [A, B]), on(['n1'], A, B));
+      await store.commitFile(file('y', [C]), on(['n2'], C));
+      const result = await store.reconcileNode('n1', [B, C, D, D]);
+      assert.deepEqual(result.missing, [A]);
+      assert.deepEqual(result.adopted, [C]);
+      assert.deepEqual(result.unknown, [D]);
+      assert.deepEqual((await store.chunksOnNode('n1')).sort(), [B, C].sort());
+      assert.deepEqual((await store.getChunks([C])).get(C)?.nodeIds.sort(), ['n1', 'n2']);
+      assert.deepEqual(await store.reconcileNode('n1', [B, C]), { missing: [], adopted: [], unknown: [] });
+    }),
+
+    withStore('forgetUnreferenced drops only hashes no file references', async ({ store }) => {
+      await store.commitFile(file('x', [A, B]), on(['n1'], A, B));
+      await store.commitFile(file('y', [B, C]), on(['n1', 'n2'], B, C));
+      const { unreferenced } = (await store.deleteFile('x'))!;
+      assert.deepEqual(unreferenced, [A]);
+      assert.deepEqual((await store.forgetUnreferenced([A, B, C, D, A])).sort(), [A]);
+      assert.deepEqual([...(await store.getChunks([A, B, C])).keys()].sort(), [B, C]);
+      assert.deepEqual((await store.chunksOnNode('n1')).sort(), [B, C]);
+      assert.deepEqual(await store.forgetUnreferenced([A]), [], 'already forgotten');
+    }),
+
+    withStore('nodes are upserted, read, listed and removed with their replicas', async ({ store }) => {
+      const n1 = node('n1');
+      const n2 = node('n2', { kind: 'browser', cpu: null, draining: true });
+      await store.upsertNode(n1);
+      await store.upsertNode(n2);
+      assert.deepEqual(await store.getNode('n1'), n1);
+      assert.deepEqual(await store.getNode('n2'), n2);
+      assert.equal(await store.getNode('n3'), undefined);
+
+      const seen = { ...n1, usedBytes: 4096, chunkCount: 1, lastSeenAt: '2025-01-02T00:00:00.000Z', draining: true };
+      await store.upsertNode(seen);
+      assert.deepEqual(byId(await store.listNodes()), [seen, n2]);
+
+      await store.commitFile(file('x', [A, B]), [chunk(A, ['n1', 'n2']), chunk(B, ['n1'])]);
+      await store.removeNode('n1');
+      await store.removeNode('never');
+      assert.equal(await store.getNode('n1'), undefined);
+      assert.deepEqual(await store.listNodes(), [n2]);
+      assert.deepEqual(await store.chunksOnNode('n1'), []);
+      const left = await store.getChunks([A, B]);
+      assert.deepEqual(left.get(A)?.nodeIds, ['n2']);
+      assert.deepEqual(left.get(B)?.nodeIds, [], 'a chunk with no replica left is still recorded');
+    }),
+
+    withStore('everything survives reopening the store', async ({ store, reopen }) => {
+      if (!reopen) return;
+      const x = file('x', [A, B, A]);
+      await store.commitFile(x, [chunk(A, ['n1', 'n2']), chunk(B, ['n2'])]);
+      await store.upsertNode(node('n1'));
+      await store.close();
+      const again = await reopen();
+      try {
+        assert.deepEqual(await again.getFile('x'), x);
+        assert.deepEqual((await again.listChunks()).map(sorted).sort(byHash), [chunk(A, ['n1', 'n2']), chunk(B, ['n2'])]);
+        assert.deepEqual(await again.listNodes(), [node('n1')]);
+      } finally {
+        await again.close();
+      }
+    }),
+  ];
+}
+
+const A = 'a'.repeat(64);
+const B = 'b'.repeat(64);
+const C = 'c'.repeat(64);
+const D = 'd'.repeat(64);
+
+const CHUNK_SIZE = 1000;
+
+function file(name: string, chunks: string[], fields: Partial<FileRecord> = {}): FileRecord {
+  return {
+    name,
+    size: chunks.length * CHUNK_SIZE,
+    sha256: '0'.repeat(64),
+    chunkSize: CHUNK_SIZE,
+    chunks,
+    replicas: 2,
+    createdAt: '2025-01-01T00:00:00.000Z',
+    ...fields,
+  };
+}
+
+function chunk(hash: string, nodeIds: string[]): ChunkRecord {
+  return { hash, size: CHUNK_SIZE, nodeIds };
+}
+
+/** Chunk records for `hashes`, each held by the same nodes. */
+function on(nodeIds: string[], ...hashes: string[]): ChunkRecord[] {
+  return hashes.map((hash) => chunk(hash, nodeIds));
+}
+
+function node(id: string, fields: Partial<NodeRecord> = {}): NodeRecord {
+  return {
+    id,
+    kind: 'disk',
+    capacityBytes: 1 << 30,
+    usedBytes: 0,
+    chunkCount: 0,
+    cpu: 2,
+    tokenHash: 'e'.repeat(64),
+    createdAt: '2025-01-01T00:00:00.000Z',
+    lastSeenAt: '2025-01-01T00:00:00.000Z',
+    draining: false,
+    ...fields,
+  };
+}
+
+function sorted(record: ChunkRecord): ChunkRecord {
+  return { ...record, nodeIds: [...record.nodeIds].sort() };
+}
+
+function byHash(a: ChunkRecord, b: ChunkRecord): number {
+  return a.hash < b.hash ? -1 : 1;
+}
+
+function byName(files: FileRecord[]): FileRecord[] {
+  return [...files].sort((a, b) => (a.name < b.name ? -1 : 1));
+}
+
+function byId(nodes: NodeRecord[]): NodeRecord[] {
+  return [...nodes].sort((a, b) => (a.id < b.id ? -1 : 1));
+}

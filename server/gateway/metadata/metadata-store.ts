@@ -1,0 +1,87 @@
+import type { NodeKind } from '../../../shared/protocol.ts';
+
+/**
+ * Everything the gateway must not forget: files, the chunks they are made of, which nodes hold
+ * which chunk, and the nodes themselves. Async throughout so that a networked database (several
+ * gateways on one PostgreSQL) can implement it later; every implementation passes
+ * metadata-store.contract.ts.
+ */
+export interface FileRecord {
+  name: string;
+  size: number;
+  sha256: string;
+  chunkSize: number;
+  /** Chunk hashes in file order; the same hash may repeat. */
+  chunks: string[];
+  /** Replication factor the file was written with. */
+  replicas: number;
+  createdAt: string;
+}
+
+export interface ChunkRecord {
+  hash: string;
+  size: number;
+  nodeIds: string[];
+}
+
+export interface NodeRecord {
+  id: string;
+  kind: NodeKind;
+  capacityBytes: number;
+  usedBytes: number;
+  chunkCount: number;
+  cpu: number | null;
+  /** SHA-256 of the node's secret token: proves identity on reconnect without storing the secret. */
+  tokenHash: string;
+  createdAt: string;
+  lastSeenAt: string;
+  draining: boolean;
+}
+
+export interface InventoryReconciliation {
+  /** Recorded on the node, but the node no longer has them: their rows are gone. */
+  missing: string[];
+  /** Held by the node and needed by a file: now recorded. */
+  adopted: string[];
+  /** Held by the node but needed by no file. */
+  unknown: string[];
+}
+
+export interface MetadataStore {
+  /**
+   * Records a file and where each of its chunks lives, in one transaction, replacing any file of
+   * that name. Returns the hashes that no file references any more (from the replaced version).
+   */
+  commitFile(file: FileRecord, chunks: ChunkRecord[]): Promise<{ unreferenced: string[] }>;
+  getFile(name: string): Promise<FileRecord | undefined>;
+  listFiles(): Promise<FileRecord[]>;
+  /** Removes a file; returns it and the hashes that no file references any more. */
+  deleteFile(name: string): Promise<{ file: FileRecord; unreferenced: string[] } | undefined>;
+
+  /** Chunk records for the given hashes; unknown hashes are absent from the map. */
+  getChunks(hashes: string[]): Promise<Map<string, ChunkRecord>>;
+  /** The subset of `hashes` that some file references now. */
+  referenced(hashes: string[]): Promise<Set<string>>;
+  /** Every chunk some file references, with its replicas. */
+  listChunks(): Promise<ChunkRecord[]>;
+  /** Hashes recorded as held by a node. */
+  chunksOnNode(nodeId: string): Promise<string[]>;
+  addReplica(hash: string, nodeId: string): Promise<void>;
+  removeReplica(hash: string, nodeId: string): Promise<void>;
+  /** Drops chunk and replica rows for hashes that, at the time of the call, no file references. Returns those dropped. */
+  forgetUnreferenced(hashes: string[]): Promise<string[]>;
+
+  /**
+   * Makes the node's replica rows match the hashes it reports holding, in one transaction: a node
+   * returning with a large store must not stall the gateway with a write per chunk.
+   */
+  reconcileNode(nodeId: string, held: string[]): Promise<InventoryReconciliation>;
+
+  upsertNode(node: NodeRecord): Promise<void>;
+  getNode(id: string): Promise<NodeRecord | undefined>;
+  listNodes(): Promise<NodeRecord[]>;
+  /** Forgets a node and every replica it was recorded as holding. */
+  removeNode(id: string): Promise<void>;
+
+  close(): Promise<void>;
+}

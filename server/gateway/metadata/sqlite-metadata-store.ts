@@ -1,0 +1,333 @@
+import Database from 'better-sqlite3';
+import type { ChunkRecord, FileRecord, InventoryReconciliation, MetadataStore, NodeRecord } from './metadata-store.ts';
+
+/**
+ * STRICT tables make a wrong type an error instead of a silently stored string. Chunk rows are
+ * shared by every file that uses the hash; a file's rows go with it (ON DELETE CASCADE), and so do a
+ * chunk's replica rows. Replicas do not reference nodes: the nodes table describes nodes the gateway
+ * has met, and a replica recorded for one it has not met yet is still worth knowing about.
+ */
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS nodes (
+  id TEXT PRIMARY KEY,
+  kind TEXT NOT NULL CHECK (kind IN ('disk', 'browser')),
+  capacity_bytes INTEGER NOT NULL,
+  used_bytes INTEGER NOT NULL,
+  chunk_count INTEGER NOT NULL,
+  cpu REAL,
+  token_hash TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  last_seen_at TEXT NOT NULL,
+  draining INTEGER NOT NULL CHECK (draining IN (0, 1))
+) STRICT;
+
+CREATE TABLE IF NOT EXISTS files (
+  name TEXT PRIMARY KEY,
+  size INTEGER NOT NULL,
+  sha256 TEXT NOT NULL,
+  chunk_size INTEGER NOT NULL,
+  replicas INTEGER NOT NULL,
+  created_at TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE IF NOT EXISTS chunks (
+  hash TEXT PRIMARY KEY,
+  size INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS file_chunks (
+  file_name TEXT NOT NULL REFERENCES files (name) ON DELETE CASCADE,
+  idx INTEGER NOT NULL,
+  hash TEXT NOT NULL REFERENCES chunks (hash),
+  PRIMARY KEY (file_name, idx)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS file_chunks_by_hash ON file_chunks (hash);
+
+CREATE TABLE IF NOT EXISTS replicas (
+  hash TEXT NOT NULL REFERENCES chunks (hash) ON DELETE CASCADE,
+  node_id TEXT NOT NULL,
+  PRIMARY KEY (hash, node_id)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS replicas_by_node ON replicas (node_id);
+`;
+
+/** A file row with its chunk hashes gathered, in order, into one JSON column: one query per listing. */
+const SELECT_FILE = `
+SELECT name, size, sha256, chunk_size, replicas, created_at,
+  (SELECT json_group_array(hash ORDER BY idx) FROM file_chunks WHERE file_name = files.name) AS chunks
+FROM files`;
+
+const SELECT_CHUNK = `
+SELECT hash, size,
+  (SELECT json_group_array(node_id ORDER BY node_id) FROM replicas WHERE replicas.hash = chunks.hash) AS node_ids
+FROM chunks`;
+
+interface FileRow {
+  name: string;
+  size: number;
+  sha256: string;
+  chunk_size: number;
+  replicas: number;
+  created_at: string;
+  chunks: string;
+}
+
+interface ChunkRow {
+  hash: string;
+  size: number;
+  node_ids: string;
+}
+
+interface NodeRow {
+  id: string;
+  kind: NodeRecord['kind'];
+  capacity_bytes: number;
+  used_bytes: number;
+  chunk_count: number;
+  cpu: number | null;
+  token_hash: string;
+  created_at: string;
+  last_seen_at: string;
+  draining: 0 | 1;
+}
+
+/** The embedded metadata store: one SQLite file in WAL mode, written by one gateway process. */
+export class SqliteMetadataStore implements MetadataStore {
+  readonly #db: Database.Database;
+  readonly #sql;
+  readonly #commitFile;
+  readonly #deleteFile;
+  readonly #forgetUnreferenced;
+  readonly #removeNode;
+  readonly #reconcileNode;
+
+  private constructor(db: Database.Database) {
+    this.#db = db;
+    this.#sql = {
+      getFile: db.prepare<[string], FileRow>(`${SELECT_FILE} WHERE name = ?`),
+      listFiles: db.prepare<[], FileRow>(`${SELECT_FILE} ORDER BY name`),
+      fileHashes: db.prepare<[string], string>('SELECT DISTINCT hash FROM file_chunks WHERE file_name = ?').pluck(),
+      insertFile: db.prepare<[FileRecord]>(
+        `INSERT INTO files (name, size, sha256, chunk_size, replicas, created_at)
+         VALUES (@name, @size, @sha256, @chunkSize, @replicas, @createdAt)`,
+      ),
+      deleteFile: db.prepare<[string]>('DELETE FROM files WHERE name = ?'),
+      insertFileChunk: db.prepare<[string, number, string]>('INSERT INTO file_chunks (file_name, idx, hash) VALUES (?, ?, ?)'),
+      isReferenced: db.prepare<[string], number>('SELECT 1 FROM file_chunks WHERE hash = ? LIMIT 1').pluck(),
+
+      getChunks: db.prepare<[string], ChunkRow>(`${SELECT_CHUNK} WHERE hash IN (SELECT value FROM json_each(?))`),
+      listChunks: db.prepare<[], ChunkRow>(
+        `${SELECT_CHUNK} WHERE EXISTS (SELECT 1 FROM file_chunks WHERE file_chunks.hash = chunks.hash) ORDER BY hash`,
+      ),
+      insertChunk: db.prepare<[string, number]>('INSERT INTO chunks (hash, size) VALUES (?, ?) ON CONFLICT (hash) DO NOTHING'),
+      deleteChunk: db.prepare<[string]>('DELETE FROM chunks WHERE hash = ?'),
+      chunksOnNode: db.prepare<[string], string>('SELECT hash FROM replicas WHERE node_id = ? ORDER BY hash').pluck(),
+      // ON CONFLICT rather than INSERT OR IGNORE, which would also swallow a NOT NULL violation.
+      insertReplica: db.prepare<[string, string]>(
+        'INSERT INTO replicas (hash, node_id) VALUES (?, ?) ON CONFLICT (hash, node_id) DO NOTHING',
+      ),
+      addReplica: db.prepare<{ hash: string; nodeId: string }>(
+        `INSERT INTO replicas (hash, node_id)
+         SELECT @hash, @nodeId WHERE EXISTS (SELECT 1 FROM chunks WHERE hash = @hash)
+         ON CONFLICT (hash, node_id) DO NOTHING`,
+      ),
+      removeReplica: db.prepare<[string, string]>('DELETE FROM replicas WHERE hash = ? AND node_id = ?'),
+
+      upsertNode: db.prepare<[NodeRow]>(
+        `INSERT INTO nodes (id, kind, capacity_bytes, used_bytes, chunk_count, cpu, token_hash, created_at, last_seen_at, draining)
+         VALUES (@id, @kind, @capacity_bytes, @used_bytes, @chunk_count, @cpu, @token_hash, @created_at, @last_seen_at, @draining)
+         ON CONFLICT (id) DO UPDATE SET
+           kind = excluded.kind, capacity_bytes = excluded.capacity_bytes, used_bytes = excluded.used_bytes,
+           chunk_count = excluded.chunk_count, cpu = excluded.cpu, token_hash = excluded.token_hash,
+           created_at = excluded.created_at, last_seen_at = excluded.last_seen_at, draining = excluded.draining`,
+      ),
+      getNode: db.prepare<[string], NodeRow>('SELECT * FROM nodes WHERE id = ?'),
+      listNodes: db.prepare<[], NodeRow>('SELECT * FROM nodes ORDER BY id'),
+      deleteNode: db.prepare<[string]>('DELETE FROM nodes WHERE id = ?'),
+      deleteNodeReplicas: db.prepare<[string]>('DELETE FROM replicas WHERE node_id = ?'),
+    };
+
+    this.#commitFile = db.transaction((file: FileRecord, chunks: ChunkRecord[]): string[] => {
+      const previous = this.#sql.fileHashes.all(file.name);
+      for (const chunk of chunks) {
+        this.#sql.insertChunk.run(chunk.hash, chunk.size);
+        for (const nodeId of chunk.nodeIds) this.#sql.insertReplica.run(chunk.hash, nodeId);
+      }
+      this.#sql.deleteFile.run(file.name);
+      this.#sql.insertFile.run(file);
+      file.chunks.forEach((hash, idx) => this.#sql.insertFileChunk.run(file.name, idx, hash));
+      return this.#unreferenced(previous);
+    });
+
+    this.#deleteFile = db.transaction((name: string) => {
+      const row = this.#sql.getFile.get(name);
+      if (!row) return undefined;
+      const previous = this.#sql.fileHashes.all(name);
+      this.#sql.deleteFile.run(name);
+      return { file: toFile(row), unreferenced: this.#unreferenced(previous) };
+    });
+
+    this.#forgetUnreferenced = db.transaction((hashes: string[]) =>
+      this.#unreferenced([...new Set(hashes)]).filter((hash) => this.#sql.deleteChunk.run(hash).changes > 0),
+    );
+
+    this.#reconcileNode = db.transaction((nodeId: string, held: string[]): InventoryReconciliation => {
+      const heldSet = new Set(held);
+      const recorded = new Set(this.#sql.chunksOnNode.all(nodeId));
+      const missing = [...recorded].filter((hash) => !heldSet.has(hash));
+      for (const hash of missing) this.#sql.removeReplica.run(hash, nodeId);
+      const adopted: string[] = [];
+      const unknown: string[] = [];
+      for (const hash of heldSet) {
+        if (recorded.has(hash)) continue;
+        if (this.#sql.isReferenced.get(hash) === undefined) {
+          unknown.push(hash);
+        } else {
+          this.#sql.addReplica.run({ hash, nodeId });
+          adopted.push(hash);
+        }
+      }
+      return { missing, adopted, unknown };
+    });
+
+    this.#removeNode = db.transaction((id: string) => {
+      this.#sql.deleteNodeReplicas.run(id);
+      this.#sql.deleteNode.run(id);
+    });
+  }
+
+  /** Opens or creates the database at `path` (':memory:' for one that lives as long as the store). */
+  static open(path: string): SqliteMetadataStore {
+    const db = new Database(path);
+    db.pragma('journal_mode = WAL');
+    // FULL fsyncs the WAL on every commit: a file acknowledged with 201 survives power loss, and at
+    // one transaction per file the ~4k commits a second it allows are plenty.
+    db.pragma('synchronous = FULL');
+    db.pragma('foreign_keys = ON');
+    db.pragma('busy_timeout = 5000');
+    db.exec(SCHEMA);
+    return new SqliteMetadataStore(db);
+  }
+
+  async commitFile(file: FileRecord, chunks: ChunkRecord[]): Promise<{ unreferenced: string[] }> {
+    return { unreferenced: this.#commitFile(file, chunks) };
+  }
+
+  async getFile(name: string): Promise<FileRecord | undefined> {
+    const row = this.#sql.getFile.get(name);
+    return row && toFile(row);
+  }
+
+  async listFiles(): Promise<FileRecord[]> {
+    return this.#sql.listFiles.all().map(toFile);
+  }
+
+  async deleteFile(name: string): Promise<{ file: FileRecord; unreferenced: string[] } | undefined> {
+    return this.#deleteFile(name);
+  }
+
+  async getChunks(hashes: string[]): Promise<Map<string, ChunkRecord>> {
+    const rows = this.#sql.getChunks.all(JSON.stringify(hashes));
+    return new Map(rows.map((row) => [row.hash, toChunk(row)]));
+  }
+
+  async referenced(hashes: string[]): Promise<Set<string>> {
+    return new Set(hashes.filter((hash) => this.#sql.isReferenced.get(hash) !== undefined));
+  }
+
+  async listChunks(): Promise<ChunkRecord[]> {
+    return this.#sql.listChunks.all().map(toChunk);
+  }
+
+  async chunksOnNode(nodeId: string): Promise<string[]> {
+    return this.#sql.chunksOnNode.all(nodeId);
+  }
+
+  /** A hash with no chunk row is ignored: no file needs it, so there is nothing to record it for. */
+  async addReplica(hash: string, nodeId: string): Promise<void> {
+    this.#sql.addReplica.run({ hash, nodeId });
+  }
+
+  async removeReplica(hash: string, nodeId: string): Promise<void> {
+    this.#sql.removeReplica.run(hash, nodeId);
+  }
+
+  async forgetUnreferenced(hashes: string[]): Promise<string[]> {
+    return this.#forgetUnreferenced(hashes);
+  }
+
+  async upsertNode(node: NodeRecord): Promise<void> {
+    this.#sql.upsertNode.run(toNodeRow(node));
+  }
+
+  async getNode(id: string): Promise<NodeRecord | undefined> {
+    const row = this.#sql.getNode.get(id);
+    return row && toNode(row);
+  }
+
+  async listNodes(): Promise<NodeRecord[]> {
+    return this.#sql.listNodes.all().map(toNode);
+  }
+
+  async reconcileNode(nodeId: string, held: string[]): Promise<InventoryReconciliation> {
+    return this.#reconcileNode(nodeId, held);
+  }
+
+  async removeNode(id: string): Promise<void> {
+    this.#removeNode(id);
+  }
+
+  async close(): Promise<void> {
+    this.#db.close();
+  }
+
+  #unreferenced(hashes: string[]): string[] {
+    return hashes.filter((hash) => this.#sql.isReferenced.get(hash) === undefined);
+  }
+}
+
+function toFile(row: FileRow): FileRecord {
+  return {
+    name: row.name,
+    size: row.size,
+    sha256: row.sha256,
+    chunkSize: row.chunk_size,
+    chunks: JSON.parse(row.chunks) as string[],
+    replicas: row.replicas,
+    createdAt: row.created_at,
+  };
+}
+
+function toChunk(row: ChunkRow): ChunkRecord {
+  return { hash: row.hash, size: row.size, nodeIds: JSON.parse(row.node_ids) as string[] };
+}
+
+function toNode(row: NodeRow): NodeRecord {
+  return {
+    id: row.id,
+    kind: row.kind,
+    capacityBytes: row.capacity_bytes,
+    usedBytes: row.used_bytes,
+    chunkCount: row.chunk_count,
+    cpu: row.cpu,
+    tokenHash: row.token_hash,
+    createdAt: row.created_at,
+    lastSeenAt: row.last_seen_at,
+    draining: row.draining === 1,
+  };
+}
+
+function toNodeRow(node: NodeRecord): NodeRow {
+  return {
+    id: node.id,
+    kind: node.kind,
+    capacity_bytes: node.capacityBytes,
+    used_bytes: node.usedBytes,
+    chunk_count: node.chunkCount,
+    cpu: node.cpu,
+    token_hash: node.tokenHash,
+    created_at: node.createdAt,
+    last_seen_at: node.lastSeenAt,
+    draining: node.draining ? 1 : 0,
+  };
+}

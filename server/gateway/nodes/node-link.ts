@@ -1,0 +1,286 @@
+import type { RawData, WebSocket } from 'ws';
+import { ShoalError, isErrorCode, toShoalError } from '../../../shared/errors.ts';
+import { isChunkHash } from '../../../shared/hash.ts';
+import type { GatewayToNode, HelloMessage, NodeKind, NodeToGateway } from '../../../shared/protocol.ts';
+import { CLOSE, decodeFrame, encodeFrame, INVENTORY_PAGE_SIZE, MAX_CHUNK_BYTES } from '../../../shared/protocol.ts';
+import { RateMeter } from '../../lib/rate-meter.ts';
+import { Semaphore } from '../../lib/semaphore.ts';
+
+/**
+ * joining: connected, inventory not yet in, so nothing may be placed on it or read from it;
+ * online: serves reads and takes new copies; draining: serves reads, takes nothing new;
+ * closed: gone, every request to it failed.
+ */
+export type LinkState = 'joining' | 'online' | 'draining' | 'closed';
+
+export interface NodeLinkOptions {
+  /** Requests outstanding to this node at once: browsers' WebSockets have no backpressure of their own. */
+  maxInFlight: number;
+  requestTimeoutMs: number;
+}
+
+/** What a link tells the registry about the node's own reports and its end. */
+export interface NodeLinkListener {
+  /** The node's full inventory is in. */
+  inventory(link: NodeLink, hashes: string[]): Promise<void>;
+  /** The node's scrub found chunks damaged. */
+  corrupt(link: NodeLink, hashes: string[]): Promise<void>;
+  /** The node reported new usage figures. */
+  stats(link: NodeLink): void;
+  closed(link: NodeLink): void;
+}
+
+interface Pending {
+  resolve: (payload: Uint8Array) => void;
+  reject: (err: ShoalError) => void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+type Request = Extract<GatewayToNode, { id: number }>;
+type RequestBody = Request extends infer M ? (M extends Request ? Omit<M, 'id'> : never) : never;
+type Answer = Extract<NodeToGateway, { type: 'ok' | 'data' | 'error' }>;
+
+interface Handler<M extends NodeToGateway> {
+  /** The problem with a frame of this type, or null: anything a node sends is untrusted input. */
+  check(header: M): string | null;
+  handle(link: NodeLink, header: M, payload: Uint8Array): Promise<void> | void;
+}
+
+type HandlerTable = { [T in Exclude<NodeToGateway['type'], 'hello'>]: Handler<Extract<NodeToGateway, { type: T }>> };
+
+const DELETE_PAGE_SIZE = INVENTORY_PAGE_SIZE;
+
+/** Filled in by NodeLink's static block, where the handlers may reach the link's private members. */
+let HANDLERS: HandlerTable;
+
+/** Unique across every link of the process, so no answer can ever match a request of another session. */
+let nextRequestId = 1;
+
+/**
+ * One connected node, as the gateway sees it. The link owns its socket after the handshake: it
+ * sends requests with ids under a window, settles the answers, times out the silent ones, and
+ * hands the node's own reports to its listener through one table of handlers by message type.
+ */
+export class NodeLink {
+  readonly id: string;
+  readonly kind: NodeKind;
+  readonly capacityBytes: number;
+  readonly cpu: number | null;
+  usedBytes: number;
+  chunkCount: number;
+  /** Bytes promised to uploads in flight, so placement does not overfill a node between stats reports. */
+  reservedBytes = 0;
+  lastPongAt = Date.now();
+  readonly writeRate = new RateMeter();
+  readonly readRate = new RateMeter();
+  #state: LinkState = 'joining';
+  /** Whether the node is to drain once it has joined; the admin's choice, kept in the metadata. */
+  #drainOnJoin: boolean;
+  readonly #socket: WebSocket;
+  readonly #options: NodeLinkOptions;
+  readonly #listener: NodeLinkListener;
+  readonly #window: Semaphore;
+  readonly #pending = new Map<number, Pending>();
+  #inventory: string[] = [];
+
+  constructor(socket: WebSocket, hello: HelloMessage, draining: boolean, listener: NodeLinkListener, options: NodeLinkOptions) {
+    this.#socket = socket;
+    this.#options = options;
+    this.#listener = listener;
+    this.#window = new Semaphore(options.maxInFlight);
+    this.#drainOnJoin = draining;
+    this.id = hello.nodeId;
+    this.kind = hello.kind;
+    this.capacityBytes = hello.capacityBytes;
+    this.cpu = hello.cpu ?? null;
+    this.usedBytes = hello.usedBytes;
+    this.chunkCount = hello.chunkCount;
+    socket.on('pong', () => {
+      this.lastPongAt = Date.now();
+    });
+    socket.on('message', (data: RawData, isBinary: boolean) => void this.#receive(data, isBinary));
+    socket.on('close', () => this.#markClosed());
+  }
+
+  get state(): LinkState {
+    return this.#state;
+  }
+
+  /** Online or draining: the node's copies can be read. */
+  get readable(): boolean {
+    return this.#state === 'online' || this.#state === 'draining';
+  }
+
+  /** Online and not draining: the node takes new copies, and its copies count toward R. */
+  get writable(): boolean {
+    return this.#state === 'online';
+  }
+
+  get freeBytes(): number {
+    return this.capacityBytes - this.usedBytes - this.reservedBytes;
+  }
+
+  /** The inventory is reconciled: the node may now serve. */
+  join(): void {
+    if (this.#state === 'joining') this.#state = this.#drainOnJoin ? 'draining' : 'online';
+  }
+
+  setDraining(draining: boolean): void {
+    this.#drainOnJoin = draining;
+    if (this.readable) this.#state = draining ? 'draining' : 'online';
+  }
+
+  async put(hash: string, data: Uint8Array): Promise<void> {
+    this.reservedBytes += data.length;
+    try {
+      await this.#request({ type: 'put', hash }, data);
+      this.writeRate.add(data.length);
+    } finally {
+      this.reservedBytes -= data.length;
+    }
+  }
+
+  async get(hash: string): Promise<Uint8Array> {
+    const data = await this.#request({ type: 'get', hash });
+    this.readRate.add(data.length);
+    return data;
+  }
+
+  /** In pages, so a delete of a whole large file never exceeds the frame header limit. */
+  async delete(hashes: string[]): Promise<void> {
+    for (let i = 0; i < hashes.length; i += DELETE_PAGE_SIZE) {
+      await this.#request({ type: 'delete', hashes: hashes.slice(i, i + DELETE_PAGE_SIZE) });
+    }
+  }
+
+  send(header: GatewayToNode): void {
+    if (this.#state !== 'closed') this.#socket.send(encodeFrame(header));
+  }
+
+  ping(): void {
+    if (this.#state !== 'closed') this.#socket.ping();
+  }
+
+  close(code: number = CLOSE.SHUTDOWN, reason = 'gateway closing'): void {
+    if (this.#state !== 'closed') this.#socket.close(code, reason);
+    this.#markClosed();
+  }
+
+  terminate(): void {
+    this.#socket.terminate();
+    this.#markClosed();
+  }
+
+  async #receive(data: RawData, isBinary: boolean): Promise<void> {
+    try {
+      if (!isBinary) throw new Error('text frames are not part of the protocol');
+      const { header, payload } = decodeFrame(toBytes(data), MAX_CHUNK_BYTES);
+      const handler = HANDLERS[header.type as keyof HandlerTable] as Handler<NodeToGateway> | undefined;
+      if (!handler) throw new Error(`unexpected ${header.type} frame`);
+      const problem = handler.check(header as NodeToGateway);
+      if (problem) throw new Error(problem);
+      await handler.handle(this, header as NodeToGateway, payload);
+    } catch (err) {
+      this.close(CLOSE.PROTOCOL_ERROR, toShoalError(err).message.slice(0, 120));
+    }
+  }
+
+  #settle(answer: Answer, payload: Uint8Array): void {
+    const pending = answer.id === undefined ? undefined : this.#pending.get(answer.id);
+    if (!pending) return;
+    this.#pending.delete(answer.id!);
+    clearTimeout(pending.timer);
+    if (answer.type === 'error') {
+      pending.reject(new ShoalError(isErrorCode(answer.code) ? answer.code : 'INTERNAL', `node ${this.id}: ${answer.message}`));
+    } else {
+      pending.resolve(payload);
+    }
+  }
+
+  async #inventoryPage(hashes: string[], done: boolean): Promise<void> {
+    this.#inventory.push(...hashes.filter(isChunkHash));
+    if (!done) return;
+    const all = this.#inventory;
+    this.#inventory = [];
+    await this.#listener.inventory(this, all);
+  }
+
+  #markClosed(): void {
+    if (this.#state === 'closed') return;
+    this.#state = 'closed';
+    this.#inventory = [];
+    for (const [id, pending] of this.#pending) {
+      clearTimeout(pending.timer);
+      pending.reject(new ShoalError('NODE_OFFLINE', `node ${this.id} went offline`));
+      this.#pending.delete(id);
+    }
+    this.#listener.closed(this);
+  }
+
+  async #request(body: RequestBody, payload?: Uint8Array): Promise<Uint8Array> {
+    const release = await this.#window.acquire();
+    try {
+      if (this.#state === 'closed') throw new ShoalError('NODE_OFFLINE', `node ${this.id} is offline`);
+      const id = nextRequestId++;
+      // Encoded before anything waits on it: a frame that cannot be built fails this call alone.
+      const head = encodeFrame({ ...body, id } as Request);
+      const answer = new Promise<Uint8Array>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          this.#pending.delete(id);
+          reject(new ShoalError('TIMEOUT', `node ${this.id} did not answer ${body.type} within ${this.#options.requestTimeoutMs} ms`));
+        }, this.#options.requestTimeoutMs);
+        this.#pending.set(id, { resolve, reject, timer });
+      });
+      // The chunk follows its header as a second WebSocket fragment of the same message, so the
+      // gateway sends the bytes it holds instead of copying every chunk into a new frame per
+      // replica; the node's WebSocket hands over the reassembled message as one frame.
+      if (payload && payload.length > 0) {
+        this.#socket.send(head, { binary: true, fin: false });
+        this.#socket.send(payload, { binary: true, fin: true });
+      } else {
+        this.#socket.send(head);
+      }
+      return await answer;
+    } finally {
+      release();
+    }
+  }
+
+  static {
+    const answer: Handler<Answer> = {
+      check: (h) => (h.type === 'error' ? (h.id === undefined || Number.isSafeInteger(h.id) ? null : 'error with a bad id') : Number.isSafeInteger(h.id) ? null : `${h.type} without an id`),
+      handle: (link, h, payload) => link.#settle(h, payload),
+    };
+    HANDLERS = {
+      ok: answer,
+      data: answer,
+      error: answer,
+      inventory: {
+        check: (h) => (Array.isArray(h.hashes) && typeof h.done === 'boolean' ? null : 'bad inventory'),
+        handle: (link, h) => link.#inventoryPage(h.hashes, h.done),
+      },
+      corrupt: {
+        check: (h) => (Array.isArray(h.hashes) ? null : 'bad corrupt report'),
+        handle: (link, h) => link.#listener.corrupt(link, h.hashes.filter(isChunkHash)),
+      },
+      stats: {
+        check: (h) => (isCount(h.usedBytes) && isCount(h.chunkCount) ? null : 'bad stats'),
+        handle: (link, h) => {
+          // Kept in memory while the node is online; written to the metadata when it leaves.
+          link.usedBytes = h.usedBytes;
+          link.chunkCount = h.chunkCount;
+          link.#listener.stats(link);
+        },
+      },
+    };
+  }
+}
+
+export function isCount(value: unknown): value is number {
+  return Number.isSafeInteger(value) && (value as number) >= 0;
+}
+
+export function toBytes(data: RawData): Uint8Array {
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return data instanceof ArrayBuffer ? new Uint8Array(data) : data;
+}

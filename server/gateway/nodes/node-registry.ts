@@ -1,0 +1,124 @@
+import type { NodeView } from '../../../shared/api-types.ts';
+import type { EventBus } from '../events/event-bus.ts';
+import type { MetadataStore, NodeRecord } from '../metadata/metadata-store.ts';
+import type { NodeLink } from './node-link.ts';
+
+/**
+ * The nodes connected now, one link each, and the cluster's view of every node it knows: a node's
+ * status comes from its link, its history from the metadata.
+ */
+export class NodeRegistry {
+  readonly #links = new Map<string, NodeLink>();
+  readonly #metadata: MetadataStore;
+  readonly #events: EventBus;
+
+  constructor(metadata: MetadataStore, events: EventBus) {
+    this.#metadata = metadata;
+    this.#events = events;
+  }
+
+  /** A node passed the handshake; a session of the same node it replaces is closed by the caller. */
+  add(link: NodeLink): void {
+    this.#links.set(link.id, link);
+  }
+
+  /** The current link of a node that is connected, whatever its state. */
+  link(id: string): NodeLink | undefined {
+    const link = this.#links.get(id);
+    return link && link.state !== 'closed' ? link : undefined;
+  }
+
+  /** Every connected link, for liveness checks and shutdown. */
+  links(): NodeLink[] {
+    return [...this.#links.values()];
+  }
+
+  /** Links whose copies can be read: online or draining. */
+  readableLinks(): NodeLink[] {
+    return this.links().filter((link) => link.readable);
+  }
+
+  /** Links that take new copies: online and not draining. */
+  writableLinks(): NodeLink[] {
+    return this.links().filter((link) => link.writable);
+  }
+
+  /** Whether a copy on this node can be read now. */
+  readable(id: string): boolean {
+    return this.link(id)?.readable === true;
+  }
+
+  /** Whether a copy on this node counts toward R: the node is online and not draining. */
+  writable(id: string): boolean {
+    return this.link(id)?.writable === true;
+  }
+
+  async views(): Promise<NodeView[]> {
+    const records = await this.#metadata.listNodes();
+    return records.map((record) => this.#view(record)).sort((a, b) => a.id.localeCompare(b.id));
+  }
+
+  async view(id: string): Promise<NodeView | undefined> {
+    const record = await this.#metadata.getNode(id);
+    return record && this.#view(record);
+  }
+
+  /** Closes a node's session for good, e.g. when it is removed from the cluster. */
+  disconnect(id: string, code: number, reason: string): void {
+    const link = this.#links.get(id);
+    this.#links.delete(id);
+    link?.close(code, reason);
+  }
+
+  /** The node's inventory is reconciled: it may serve now. */
+  async joined(link: NodeLink): Promise<void> {
+    if (this.#links.get(link.id) !== link || link.state === 'closed') return;
+    link.join();
+    await this.publish('node.joined', link.id);
+  }
+
+  stats(link: NodeLink): void {
+    this.publish('node.stats', link.id).catch(() => {});
+  }
+
+  closed(link: NodeLink): void {
+    if (this.#links.get(link.id) !== link) return;
+    this.#links.delete(link.id);
+    this.#leave(link).catch(() => {});
+  }
+
+  async publish(type: 'node.joined' | 'node.left' | 'node.stats', id: string): Promise<void> {
+    const node = await this.view(id);
+    if (node) this.#events.publish({ type, node });
+  }
+
+  async #leave(link: NodeLink): Promise<void> {
+    const record = await this.#metadata.getNode(link.id);
+    if (record) {
+      await this.#metadata.upsertNode({
+        ...record,
+        usedBytes: link.usedBytes,
+        chunkCount: link.chunkCount,
+        lastSeenAt: new Date(link.lastPongAt).toISOString(),
+      });
+    }
+    await this.publish('node.left', link.id);
+  }
+
+  #view(record: NodeRecord): NodeView {
+    const link = this.link(record.id);
+    const online = link?.readable === true;
+    return {
+      id: record.id,
+      kind: record.kind,
+      status: !online ? 'offline' : record.draining ? 'draining' : 'online',
+      capacityBytes: link?.capacityBytes ?? record.capacityBytes,
+      usedBytes: link?.usedBytes ?? record.usedBytes,
+      chunkCount: link?.chunkCount ?? record.chunkCount,
+      cpu: record.cpu,
+      lastSeenAt: link ? new Date(link.lastPongAt).toISOString() : record.lastSeenAt,
+      writeBps: link?.writeRate.perSecond() ?? 0,
+      readBps: link?.readRate.perSecond() ?? 0,
+    };
+  }
+}

@@ -1,0 +1,235 @@
+import { ShoalError, toShoalError } from '../../../shared/errors.ts';
+import { sha256Hex } from '../../sha256.ts';
+import type { EventBus } from '../events/event-bus.ts';
+import type { ChunkRecord, MetadataStore } from '../metadata/metadata-store.ts';
+import type { NodeLink } from '../nodes/node-link.ts';
+import type { NodeRegistry } from '../nodes/node-registry.ts';
+import type { ChunkLocks } from './chunk-locks.ts';
+import { rankTargets } from './placement.ts';
+import type { UnreferencedCopies } from './unreferenced-copies.ts';
+
+/** How long a read may go unanswered before the next replica is asked too. */
+const HEDGE_AFTER_MS = 1500;
+
+/**
+ * The copies of chunks on nodes: the only code that puts, gets or deletes one, always under the
+ * rule of ChunkLocks. Writes go to nodes by weighted rendezvous rank and count once the node
+ * acknowledged a durable, hash-checked write; reads are verified; a node that cannot produce a
+ * recorded copy loses its record, and the loss is published for healing to act on.
+ */
+export class ReplicaStore {
+  readonly #registry: NodeRegistry;
+  readonly #metadata: MetadataStore;
+  readonly #events: EventBus;
+  readonly #locks: ChunkLocks;
+  readonly #unreferenced: UnreferencedCopies;
+
+  constructor(registry: NodeRegistry, metadata: MetadataStore, events: EventBus, locks: ChunkLocks, unreferenced: UnreferencedCopies) {
+    this.#registry = registry;
+    this.#metadata = metadata;
+    this.#events = events;
+    this.#locks = locks;
+    this.#unreferenced = unreferenced;
+  }
+
+  async current(hash: string): Promise<ChunkRecord | undefined> {
+    return (await this.#metadata.getChunks([hash])).get(hash);
+  }
+
+  /**
+   * For an upload: pins the chunk until `unpin`, and under its lock makes R good nodes hold it,
+   * counting the recorded holders. Resolves with the nodes written, the only new facts for the
+   * upload's commit: the existing holders are recorded already, and a record removed meanwhile
+   * (a read found the copy rotten) must not be put back.
+   */
+  async storeForUpload(hash: string, data: Uint8Array, replicas: number): Promise<string[]> {
+    this.#locks.pin(hash);
+    return this.#locks.locked([hash], async () => this.#ensure(hash, data, (await this.current(hash))?.nodeIds ?? [], replicas));
+  }
+
+  unpin(hash: string): void {
+    this.#locks.unpin(hash);
+  }
+
+  /** For repair: brings a chunk some file needs back to R good copies, recording each new one. */
+  async restore(hash: string, data: Uint8Array, replicas: number): Promise<number> {
+    return this.#locks.locked([hash], async () => {
+      const chunk = await this.current(hash);
+      if (!chunk) return 0;
+      const written = await this.#ensure(hash, data, chunk.nodeIds, replicas);
+      for (const id of written) await this.#metadata.addReplica(hash, id);
+      return written.length;
+    });
+  }
+
+  /** For rebalancing: copies a chunk to a node placement now prefers, recording it. */
+  async copyTo(link: NodeLink, hash: string, data: Uint8Array): Promise<boolean> {
+    return this.#locks.locked([hash], async () => {
+      const chunk = await this.current(hash);
+      if (!chunk || chunk.nodeIds.includes(link.id) || !link.writable) return false;
+      await link.put(hash, data);
+      await this.#metadata.addReplica(hash, link.id);
+      return true;
+    });
+  }
+
+  /**
+   * Reads one chunk from whichever recorded holder can produce it intact. Holders are tried in
+   * random order to spread load; one that fails, lacks the chunk or returns bytes that do not hash
+   * right is reported lost and the next is tried at once. One that is merely slow (a tab whose page
+   * is busy still answers pings) gets a head start, then the next is asked as well and the first
+   * good answer wins.
+   */
+  async read(hash: string, nodeIds: string[]): Promise<Uint8Array> {
+    const online = shuffle(nodeIds.filter((id) => this.#registry.readable(id)));
+    const reasons: string[] = [];
+    const attempt = async (nodeId: string): Promise<Uint8Array | null> => {
+      try {
+        const link = this.#registry.link(nodeId);
+        if (!link) throw new ShoalError('NODE_OFFLINE', `node ${nodeId} went offline`);
+        const data = await link.get(hash);
+        if (sha256Hex(data) !== hash) {
+          throw new ShoalError('CHUNK_CORRUPT', `node ${nodeId} returned bytes that do not match ${hash.slice(0, 12)}`);
+        }
+        return data;
+      } catch (err) {
+        const e = toShoalError(err);
+        reasons.push(`${nodeId}: ${e.code}`);
+        if (e.code === 'CHUNK_CORRUPT' || e.code === 'CHUNK_NOT_FOUND') await this.lost(hash, nodeId, e.code).catch(() => {});
+        return null;
+      }
+    };
+    const running = new Set<Promise<Uint8Array | null>>();
+    let next = 0;
+    while (next < online.length || running.size > 0) {
+      if (next < online.length) {
+        const tried = attempt(online[next++]!);
+        running.add(tried);
+        void tried.then(() => running.delete(tried));
+      }
+      let hedge: ReturnType<typeof setTimeout> | undefined;
+      const waits: Array<Promise<Uint8Array | null | 'hedge'>> = [...running];
+      if (next < online.length) waits.push(new Promise((resolve) => (hedge = setTimeout(() => resolve('hedge'), HEDGE_AFTER_MS))));
+      const first = await Promise.race(waits);
+      clearTimeout(hedge);
+      if (first instanceof Uint8Array) return first;
+      // A failed attempt or a slow one: loop round to ask the next holder, or wait for the rest.
+    }
+    const offline = nodeIds.length - online.length;
+    throw new ShoalError(
+      'CHUNK_UNAVAILABLE',
+      `no replica of chunk ${hash.slice(0, 12)} could be read (${[...reasons, offline ? `${offline} replica(s) offline` : ''].filter(Boolean).join(', ') || 'no replicas recorded'})`,
+    );
+  }
+
+  /** A node could not produce a copy it was recorded as holding: forget it and say so. */
+  async lost(hash: string, nodeId: string, reason: string): Promise<void> {
+    await this.#metadata.removeReplica(hash, nodeId);
+    this.#events.publish({ type: 'replica.lost', hash, nodeId, reason });
+  }
+
+  /**
+   * Removes the copies `choose` picks from the chunk's fresh record, unless an upload has the
+   * chunk pinned. The record goes first: a delete that times out after it happened must not
+   * leave a row claiming a copy that is gone; one that really failed leaves an unrecorded copy,
+   * which the node's next inventory reports for collection.
+   */
+  async trim(hash: string, choose: (chunk: ChunkRecord) => NodeLink[]): Promise<{ removed: number; failed: number }> {
+    return this.#locks.removing([hash], async (unpinned) => {
+      const result = { removed: 0, failed: 0 };
+      const chunk = unpinned.length > 0 ? await this.current(hash) : undefined;
+      if (!chunk) return result;
+      for (const link of choose(chunk)) {
+        await this.#metadata.removeReplica(hash, link.id);
+        try {
+          await link.delete([hash]);
+          result.removed++;
+        } catch {
+          result.failed++;
+        }
+      }
+      return result;
+    });
+  }
+
+  /**
+   * Deletes chunks that no file references any more from every node recorded as holding them, and
+   * forgets them. A node that is offline or fails keeps its copy until collection removes it.
+   */
+  async releaseUnreferenced(hashes: string[]): Promise<void> {
+    await this.#locks.removing(hashes, async (unpinned) => {
+      if (unpinned.length === 0) return;
+      const chunks = await this.#metadata.getChunks(unpinned);
+      const forgotten = await this.#metadata.forgetUnreferenced(unpinned);
+      const byNode = new Map<string, string[]>();
+      for (const hash of forgotten) {
+        for (const nodeId of chunks.get(hash)?.nodeIds ?? []) byNode.set(nodeId, [...(byNode.get(nodeId) ?? []), hash]);
+      }
+      await Promise.all(
+        [...byNode].map(async ([nodeId, nodeHashes]) => {
+          try {
+            const link = this.#registry.link(nodeId);
+            if (!link) throw new ShoalError('NODE_OFFLINE', `node ${nodeId} is offline`);
+            await link.delete(nodeHashes);
+          } catch {
+            // The metadata has forgotten these chunks, so only collection can still remove them.
+            this.#unreferenced.note(nodeId, nodeHashes);
+          }
+        }),
+      );
+    });
+  }
+
+  /** An upload failed after storing some chunks: any node that can be read may hold them. */
+  releaseFailedUpload(hashes: string[]): void {
+    for (const link of this.#registry.readableLinks()) this.#unreferenced.note(link.id, hashes);
+  }
+
+  /** Deletes from one node the copies among `hashes` that no file references and no upload has pinned. */
+  async collect(nodeId: string, hashes: string[]): Promise<string[]> {
+    const link = this.#registry.link(nodeId);
+    if (!link) throw new ShoalError('NODE_OFFLINE', `node ${nodeId} is offline`);
+    return this.#locks.removing(hashes, async (unpinned) => {
+      const referenced = await this.#metadata.referenced(unpinned);
+      const unneeded = unpinned.filter((hash) => !referenced.has(hash));
+      await this.#metadata.forgetUnreferenced(unneeded);
+      await link.delete(unneeded);
+      return unneeded;
+    });
+  }
+
+  /** Puts the chunk on good nodes until `replicas` of them hold it; the caller holds its lock. */
+  async #ensure(hash: string, data: Uint8Array, holders: string[], replicas: number): Promise<string[]> {
+    const have = new Set(holders.filter((id) => this.#registry.writable(id)));
+    const written: string[] = [];
+    if (have.size >= replicas) return written;
+    const ranked = rankTargets(hash, data.length, this.#registry.writableLinks()).filter((link) => !have.has(link.id));
+    const failures: string[] = [];
+    while (have.size < replicas && ranked.length > 0) {
+      const batch = ranked.splice(0, replicas - have.size);
+      const results = await Promise.allSettled(batch.map((link) => link.put(hash, data)));
+      results.forEach((result, i) => {
+        const id = batch[i]!.id;
+        if (result.status === 'fulfilled') {
+          have.add(id);
+          written.push(id);
+        } else {
+          failures.push(`${id}: ${toShoalError(result.reason).code}`);
+        }
+      });
+    }
+    if (have.size < replicas) {
+      const detail = failures.length > 0 ? ` (${failures.join(', ')})` : '';
+      throw new ShoalError('INSUFFICIENT_NODES', `could place only ${have.size} of ${replicas} replicas of chunk ${hash.slice(0, 12)}${detail}`);
+    }
+    return written;
+  }
+}
+
+function shuffle<T>(items: T[]): T[] {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [items[i], items[j]] = [items[j]!, items[i]!];
+  }
+  return items;
+}

@@ -1,0 +1,40 @@
+/**
+ * Copies on nodes that may be needed by no file: left by failed or interrupted uploads, by deletes
+ * that missed an offline node, or reported by a node's inventory. Each is remembered with when it
+ * was first seen, so that collection can wait out a grace period before deleting it.
+ */
+export class UnreferencedCopies {
+  /** nodeId -> hash -> when it was first seen unreferenced. */
+  readonly #byNode = new Map<string, Map<string, number>>();
+
+  get size(): number {
+    let count = 0;
+    for (const hashes of this.#byNode.values()) count += hashes.size;
+    return count;
+  }
+
+  note(nodeId: string, hashes: string[]): void {
+    if (hashes.length === 0) return;
+    const now = Date.now();
+    const known = this.#byNode.get(nodeId) ?? new Map<string, number>();
+    for (const hash of hashes) if (!known.has(hash)) known.set(hash, now);
+    this.#byNode.set(nodeId, known);
+  }
+
+  nodes(): string[] {
+    return [...this.#byNode.keys()];
+  }
+
+  /** Hashes on `nodeId` first seen at or before `cutoff`. */
+  due(nodeId: string, cutoff: number): string[] {
+    const hashes = this.#byNode.get(nodeId);
+    return hashes ? [...hashes].filter(([, seen]) => seen <= cutoff).map(([hash]) => hash) : [];
+  }
+
+  settle(nodeId: string, hashes: string[]): void {
+    const known = this.#byNode.get(nodeId);
+    if (!known) return;
+    for (const hash of hashes) known.delete(hash);
+    if (known.size === 0) this.#byNode.delete(nodeId);
+  }
+}

@@ -1,0 +1,170 @@
+import type { ChunkStore, ChunkStoreStats } from './chunk-store.ts';
+import { ShoalError } from './errors.ts';
+import { sha256Hex } from './hash.ts';
+import { KeyedLock } from './keyed-lock.ts';
+
+/**
+ * Where a store's bytes live. A backend only moves bytes; what may be stored, how much, and whether
+ * a read can be trusted is decided once, by VerifiedChunkStore, for every kind of storage.
+ */
+export interface ChunkBackend {
+  /** The bytes under `hash` as they are now, possibly damaged, or undefined when there are none. */
+  read(hash: string): Promise<Uint8Array | undefined>;
+  /** Stores `data` under `hash` in place of any copy: whole or not at all, and durable once it resolves. */
+  write(hash: string, data: Uint8Array): Promise<void>;
+  /** Removes whichever of `hashes` exist. */
+  remove(hashes: string[]): Promise<void>;
+  /** The size of every chunk in storage, read afresh rather than remembered. */
+  scan(): Promise<Map<string, number>>;
+  close?(): Promise<void>;
+}
+
+/** Lowercase hex SHA-256. A platform that can hash on the calling thread returns the digest directly. */
+export type Sha256 = (data: Uint8Array) => string | Promise<string>;
+
+/**
+ * A ChunkStore over any backend. It verifies every put against its hash, keeps an index of what is
+ * held so room can be checked without touching storage, re-hashes every read and drops a copy that
+ * fails, and runs the mutations of one hash one at a time so a put, a delete and the dropping of a
+ * corrupt copy of the same chunk cannot interleave.
+ */
+export class VerifiedChunkStore implements ChunkStore {
+  readonly capacityBytes: number;
+  readonly #backend: ChunkBackend;
+  readonly #sha256: Sha256;
+  readonly #lock = new KeyedLock();
+  /** hash -> size of every chunk held, as the last scan found it and this store's own writes left it. */
+  readonly #sizes = new Map<string, number>();
+  #storedBytes = 0;
+  /** Bytes promised to puts still writing: counted against capacity so concurrent puts cannot overshoot it. */
+  #reservedBytes = 0;
+  /** One set per scan under way, collecting the hashes whose index entry changed while it ran. */
+  readonly #scans = new Set<Set<string>>();
+  readonly #indexed: Promise<void>;
+  #closed: Promise<void> | undefined;
+
+  constructor(backend: ChunkBackend, capacityBytes: number, sha256: Sha256 = sha256Hex) {
+    this.#backend = backend;
+    this.capacityBytes = capacityBytes;
+    this.#sha256 = sha256;
+    this.#indexed = this.#rescan();
+    // Every method awaits it and sees a failure there; this keeps it from also being an unhandled rejection.
+    this.#indexed.catch(() => {});
+  }
+
+  /** Resolves once the backend has been scanned; every method waits for that, so this is only for failing early. */
+  ready(): Promise<void> {
+    return this.#indexed;
+  }
+
+  async put(hash: string, data: Uint8Array): Promise<void> {
+    const actual = await this.#sha256(data);
+    if (actual !== hash) throw new ShoalError('HASH_MISMATCH', `chunk bytes hash to ${actual}, not ${hash}`);
+    await this.#indexed;
+    await this.#lock.run([hash], async () => {
+      // A copy already held is written again rather than trusted: it may have rotted since, and
+      // the gateway is about to count this answer as a good replica.
+      const growth = data.length - (this.#sizes.get(hash) ?? 0);
+      const committed = this.#storedBytes + this.#reservedBytes;
+      if (growth > 0 && committed + growth > this.capacityBytes) {
+        throw new ShoalError('NODE_FULL', `node is full: ${committed} of ${this.capacityBytes} bytes held or being written, chunk needs ${growth}`);
+      }
+      const reserved = Math.max(growth, 0);
+      this.#reservedBytes += reserved;
+      try {
+        await this.#backend.write(hash, data);
+        this.#record(hash, data.length);
+      } finally {
+        this.#reservedBytes -= reserved;
+      }
+    });
+  }
+
+  async get(hash: string): Promise<Uint8Array> {
+    await this.#indexed;
+    if (!this.#sizes.has(hash)) throw notHeld(hash);
+    const data = await this.#backend.read(hash);
+    if (data !== undefined && (await this.#sha256(data)) === hash) return data;
+    // Reads take no lock, so a put may have just replaced what was read: look again holding it.
+    return this.#lock.run([hash], async () => {
+      const again = await this.#backend.read(hash);
+      if (again !== undefined && (await this.#sha256(again)) === hash) return again;
+      await this.#backend.remove([hash]);
+      this.#forget(hash);
+      if (again === undefined) throw notHeld(hash);
+      throw new ShoalError('CHUNK_CORRUPT', `chunk ${hash} failed its hash check and was dropped`);
+    });
+  }
+
+  async has(hash: string): Promise<boolean> {
+    await this.#indexed;
+    return this.#sizes.has(hash);
+  }
+
+  async delete(hashes: string[]): Promise<void> {
+    await this.#indexed;
+    await this.#lock.run(hashes, async () => {
+      // Only indexed hashes reach the backend, whose keys may be paths: each was verified by a put or found by a scan.
+      const held = [...new Set(hashes)].filter((hash) => this.#sizes.has(hash));
+      if (held.length === 0) return;
+      await this.#backend.remove(held);
+      for (const hash of held) this.#forget(hash);
+    });
+  }
+
+  /** Scans the backend first, so chunks removed behind the store's back, or a browser's eviction, are not reported. */
+  async list(): Promise<string[]> {
+    await this.#indexed;
+    await this.#rescan();
+    return [...this.#sizes.keys()];
+  }
+
+  async stats(): Promise<ChunkStoreStats> {
+    await this.#indexed;
+    return { usedBytes: this.#storedBytes, chunkCount: this.#sizes.size };
+  }
+
+  /** Waits for writes and deletes under way, so a clean shutdown leaves nothing half done. */
+  close(): Promise<void> {
+    this.#closed ??= (async () => {
+      await this.#indexed.catch(() => {});
+      await this.#lock.idle();
+      await this.#backend.close?.();
+    })();
+    return this.#closed;
+  }
+
+  /**
+   * Brings the index in line with what the backend holds. A hash this store is changing, or changed
+   * while the scan ran, keeps its entry: the scan may have seen it on either side of the change.
+   */
+  async #rescan(): Promise<void> {
+    const changed = new Set<string>();
+    this.#scans.add(changed);
+    let found: Map<string, number>;
+    try {
+      found = await this.#backend.scan();
+    } finally {
+      this.#scans.delete(changed);
+    }
+    const settled = (hash: string) => !changed.has(hash) && !this.#lock.busy(hash);
+    for (const hash of [...this.#sizes.keys()]) if (!found.has(hash) && settled(hash)) this.#forget(hash);
+    for (const [hash, size] of found) if (settled(hash)) this.#record(hash, size);
+  }
+
+  #record(hash: string, size: number): void {
+    this.#storedBytes += size - (this.#sizes.get(hash) ?? 0);
+    this.#sizes.set(hash, size);
+    for (const changed of this.#scans) changed.add(hash);
+  }
+
+  #forget(hash: string): void {
+    this.#storedBytes -= this.#sizes.get(hash) ?? 0;
+    this.#sizes.delete(hash);
+    for (const changed of this.#scans) changed.add(hash);
+  }
+}
+
+function notHeld(hash: string): ShoalError {
+  return new ShoalError('CHUNK_NOT_FOUND', `chunk ${hash} not held`);
+}

@@ -1,0 +1,262 @@
+import { css, html, LitElement } from 'lit';
+import { customElement, property, state } from 'lit/decorators.js';
+import { repeat } from 'lit/directives/repeat.js';
+import type { ClusterHealth, NodeInfo } from '../../../shared/api-client.ts';
+import type { RepairStats } from '../../../shared/api-types.ts';
+import { client } from '../common/api.ts';
+import { describeError, type ErrorText } from '../common/error-text.ts';
+import { formatBytes, fraction, plural } from '../common/format.ts';
+import { browserIcon, diskIcon, plusIcon } from '../common/icons.ts';
+import '../common/shoal-bar.ts';
+import '../common/shoal-stat.ts';
+import '../common/shoal-status.ts';
+import { baseStyles } from '../common/styles.ts';
+import type { ClusterView } from './live-cluster-controller.ts';
+import type { NodeAction, NodeActionDetail } from './shoal-node-card.ts';
+import './shoal-node-card.ts';
+import './shoal-repair-panel.ts';
+
+/** Online nodes first, then disks before tabs, then by id: the order stays put as numbers change. */
+const byStatusKindId = (a: NodeInfo, b: NodeInfo) =>
+  Number(a.status === 'offline') - Number(b.status === 'offline') || Number(a.kind !== 'disk') - Number(b.kind !== 'disk') || a.id.localeCompare(b.id);
+
+function replicationNote(health: ClusterHealth): string {
+  const repairing = health.repair.queued + health.repair.active;
+  if (health.unavailableChunks > 0) return `${health.unavailableChunks} with no copy online`;
+  if (health.underReplicatedChunks === 0) return 'every chunk fully replicated';
+  // The queue also holds drain and rebalance moves; only while copies are missing is it repair.
+  if (repairing > 0) return `repairing, ${plural(repairing, 'chunk')} to go`;
+  return 'fewer copies online than wanted';
+}
+
+/** A node card's words for the gateway's refusals to drain or remove a node. */
+const NODE_ACTION_TITLES = {
+  NODE_NOT_SAFE_TO_REMOVE: 'Not removed: some chunks would be left with too few copies.',
+  NODE_NOT_FOUND: 'The gateway no longer knows this node.',
+};
+
+/**
+ * The cluster at a glance: totals, self-healing, then every node. All of it follows the gateway's
+ * event stream. Runs what the repair panel and node cards ask for; emits `cluster-changed` after
+ * each so the view catches up at once, and `repair-stats` with the numbers a rebalance answers.
+ */
+@customElement('shoal-dashboard-page')
+export class ShoalDashboardPage extends LitElement {
+  static override styles = [
+    baseStyles,
+    css`
+      .live {
+        display: inline-flex;
+        align-items: center;
+        gap: 0.4rem;
+        font-size: 0.85rem;
+        color: var(--muted);
+      }
+      .live::before {
+        content: '';
+        width: 0.55rem;
+        height: 0.55rem;
+        border-radius: 50%;
+        background: var(--muted);
+      }
+      .live.on::before {
+        background: var(--ok);
+        box-shadow: 0 0 0 3px var(--ok-soft);
+      }
+      .actions {
+        display: flex;
+        align-items: center;
+        gap: 1rem;
+        flex-wrap: wrap;
+      }
+      .tiles {
+        display: grid;
+        grid-template-columns: repeat(auto-fit, minmax(13rem, 1fr));
+        gap: 1rem;
+      }
+      shoal-repair-panel {
+        margin-top: 1rem;
+      }
+      .banner {
+        margin-bottom: 1rem;
+      }
+      .tiles shoal-bar {
+        margin: 0.2rem 0 0.4rem;
+      }
+      .legend {
+        display: flex;
+        gap: 1rem;
+        color: var(--muted);
+        font-size: 0.85rem;
+      }
+      .legend span {
+        display: inline-flex;
+        align-items: center;
+        gap: 0.3rem;
+      }
+      .legend .disk {
+        color: var(--disk);
+      }
+      .legend .browser {
+        color: var(--browser);
+      }
+      .nodes {
+        display: grid;
+        grid-template-columns: repeat(auto-fill, minmax(17rem, 1fr));
+        gap: 1rem;
+      }
+      .empty {
+        text-align: center;
+        padding: 2.5rem 1rem;
+        color: var(--muted);
+      }
+      .empty p + p {
+        margin-top: 0.5rem;
+      }
+    `,
+  ];
+
+  @property({ attribute: false }) cluster!: ClusterView;
+  /** Node id -> the action being run for it. */
+  @state() private nodeBusy: ReadonlyMap<string, NodeAction> = new Map();
+  /** Node id -> why its last action failed, shown on its card until dismissed or retried. */
+  @state() private nodeProblems: ReadonlyMap<string, ErrorText> = new Map();
+  @state() private requestingRebalance = false;
+  @state() private requestingScrub = false;
+  @state() private scrubNote = '';
+  /** A rebalance or scrub request that failed. */
+  @state() private problem: ErrorText | null = null;
+
+  override render() {
+    const { nodes, health, live, error } = this.cluster;
+    const disks = nodes.filter((n) => n.kind === 'disk').length;
+    return html`
+      <header class="page-head">
+        <div>
+          <h1>Cluster</h1>
+          <p>Every storage node and what it holds, as the gateway sees it right now.</p>
+        </div>
+        <div class="actions">
+          <span class="live ${live ? 'on' : ''}">${live ? 'Live' : 'Reconnecting…'}</span>
+          <a class="button primary" id="add-browser" href="/node?adopt=1" target="_blank" rel="noopener">${plusIcon} Add this browser as a node</a>
+        </div>
+      </header>
+      ${error ? html`<p class="banner" role="alert">${error.message}</p>` : ''}
+      ${this.problem ? html`<p class="banner" role="alert">${this.problem.title}<small>${this.problem.detail}</small></p>` : ''}
+      <section class="tiles">
+        <shoal-stat id="nodes-online" label="Nodes online" value=${health ? `${health.nodesOnline} of ${health.nodesTotal}` : '–'}>
+          <shoal-status status=${health?.status ?? 'offline'} label=${health ? `cluster ${health.status}` : 'loading'}></shoal-status>
+        </shoal-stat>
+        <shoal-stat id="capacity" label="Storage used" value=${health ? formatBytes(health.usedBytes) : '–'}>
+          <shoal-bar .value=${health ? fraction(health.usedBytes, health.capacityBytes) : 0} label="cluster storage used"></shoal-bar>
+          <span>of ${health ? formatBytes(health.capacityBytes) : '–'} capacity</span>
+        </shoal-stat>
+        <shoal-stat id="files" label="Files" value=${health ? String(health.files) : '–'}>
+          <span>${health ? `${health.chunks} chunks, ${health.replicas} copies each` : ''}</span>
+        </shoal-stat>
+        <shoal-stat
+          id="under-replicated"
+          label="Under-replicated chunks"
+          value=${health ? String(health.underReplicatedChunks) : '–'}
+          tone=${!health ? 'normal' : health.unavailableChunks > 0 ? 'bad' : health.underReplicatedChunks > 0 ? 'warn' : 'normal'}
+        >
+          <span>${health ? replicationNote(health) : ''}</span>
+        </shoal-stat>
+      </section>
+      <shoal-repair-panel
+        .health=${health}
+        .requestingRebalance=${this.requestingRebalance}
+        .requestingScrub=${this.requestingScrub}
+        .scrubNote=${this.scrubNote}
+        @rebalance=${this.#rebalance}
+        @scrub=${this.#scrub}
+      ></shoal-repair-panel>
+      <div class="section-head">
+        <h2>Nodes</h2>
+        <div class="legend">
+          <span class="disk">${diskIcon} ${disks} disk</span>
+          <span class="browser">${browserIcon} ${nodes.length - disks} browser</span>
+        </div>
+      </div>
+      ${nodes.length === 0 ? this.#renderEmpty() : this.#renderNodes(nodes)}
+    `;
+  }
+
+  #renderNodes(nodes: NodeInfo[]) {
+    return html`<section class="nodes" @node-action=${(e: CustomEvent<NodeActionDetail>) => this.#onNodeAction(e.detail)}>
+      ${repeat(
+        [...nodes].sort(byStatusKindId),
+        (n) => n.id,
+        (n) => html`<shoal-node-card .node=${n} .busy=${this.nodeBusy.get(n.id) ?? null} .problem=${this.nodeProblems.get(n.id) ?? null}></shoal-node-card>`,
+      )}
+    </section>`;
+  }
+
+  async #onNodeAction({ id, action }: NodeActionDetail): Promise<void> {
+    this.nodeProblems = without(this.nodeProblems, id);
+    if (action === 'dismiss' || this.nodeBusy.has(id)) return;
+    this.nodeBusy = new Map([...this.nodeBusy, [id, action]]);
+    try {
+      if (action === 'drain' || action === 'undrain') await client.drainNode(id, action === 'drain');
+      else await client.removeNode(id, { force: action === 'force-remove' });
+    } catch (err) {
+      this.nodeProblems = new Map([...this.nodeProblems, [id, describeError(err, NODE_ACTION_TITLES)]]);
+    } finally {
+      this.nodeBusy = without(this.nodeBusy, id);
+      this.#changed();
+    }
+  }
+
+  async #rebalance(): Promise<void> {
+    this.requestingRebalance = true;
+    try {
+      const stats = await client.rebalance();
+      this.problem = null;
+      // The answer already says a rebalance runs; the panel shows it before the stream does.
+      this.dispatchEvent(new CustomEvent<RepairStats>('repair-stats', { detail: stats, bubbles: true, composed: true }));
+    } catch (err) {
+      this.problem = describeError(err);
+    } finally {
+      this.requestingRebalance = false;
+      this.#changed();
+    }
+  }
+
+  async #scrub(): Promise<void> {
+    this.requestingScrub = true;
+    try {
+      const nodes = await client.scrub();
+      this.problem = null;
+      this.scrubNote = `Scrub asked of ${plural(nodes.length, 'node')} at ${new Date().toLocaleTimeString()}: each re-hashes its chunks, and any corrupt copy is repaired.`;
+    } catch (err) {
+      this.problem = describeError(err);
+    } finally {
+      this.requestingScrub = false;
+    }
+  }
+
+  #changed(): void {
+    this.dispatchEvent(new CustomEvent('cluster-changed', { bubbles: true, composed: true }));
+  }
+
+  #renderEmpty() {
+    return html`<div class="card empty">
+      <p><strong>No storage nodes yet.</strong></p>
+      <p>Add this browser with the button above, or start a disk node:</p>
+      <p><code>npx shoal node create node1 --storage 1GB && npx shoal node start node1</code></p>
+    </div>`;
+  }
+}
+
+function without<V>(map: ReadonlyMap<string, V>, key: string): ReadonlyMap<string, V> {
+  if (!map.has(key)) return map;
+  const next = new Map(map);
+  next.delete(key);
+  return next;
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'shoal-dashboard-page': ShoalDashboardPage;
+  }
+}

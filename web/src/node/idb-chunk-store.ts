@@ -1,0 +1,88 @@
+import { createStore, promisifyRequest, type UseStore } from 'idb-keyval';
+import { ShoalError } from '../../../shared/errors.ts';
+import { VerifiedChunkStore, type ChunkBackend } from '../../../shared/verified-chunk-store.ts';
+
+/**
+ * One object store holds two kinds of record, written and deleted together in one transaction: the
+ * chunk bytes, and the chunk's size, so a scan can size every chunk without loading its bytes.
+ */
+const chunkKey = (hash: string): IDBValidKey => ['chunk', hash];
+const sizeKey = (hash: string): IDBValidKey => ['size', hash];
+/** Array keys sort after their prefix and before any longer array, so this spans every ['size', hash]. */
+const allSizes = (): IDBKeyRange => IDBKeyRange.bound(['size'], ['size', []]);
+
+function nodeDatabaseName(nodeId: string): string {
+  return `shoal-node-${nodeId}`;
+}
+
+/** A browser node's chunks in IndexedDB, one database per node id. */
+export class IdbChunkBackend implements ChunkBackend {
+  readonly #use: UseStore;
+
+  constructor(nodeId: string) {
+    this.#use = createStore(nodeDatabaseName(nodeId), 'chunks');
+  }
+
+  read(hash: string): Promise<Uint8Array | undefined> {
+    return this.#use('readonly', (store) => promisifyRequest<Uint8Array | undefined>(store.get(chunkKey(hash))));
+  }
+
+  async write(hash: string, data: Uint8Array): Promise<void> {
+    // Structured clone copies a view's whole buffer; a frame's payload is a view into the frame.
+    const value = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? data : data.slice();
+    try {
+      await this.#use('readwrite', (store) => {
+        store.put(value, chunkKey(hash));
+        store.put(data.length, sizeKey(hash));
+        return promisifyRequest(store.transaction);
+      });
+    } catch (err) {
+      if (err instanceof DOMException && err.name === 'QuotaExceededError') {
+        throw new ShoalError('NODE_FULL', `the browser refused to store more for this site: ${err.message}`, { cause: err });
+      }
+      throw err;
+    }
+  }
+
+  async remove(hashes: string[]): Promise<void> {
+    await this.#use('readwrite', (store) => {
+      for (const hash of hashes) {
+        store.delete(chunkKey(hash));
+        store.delete(sizeKey(hash));
+      }
+      return promisifyRequest(store.transaction);
+    });
+  }
+
+  /** Read from the stored keys every time, so a database the browser evicted shows as the empty one it now is. */
+  scan(): Promise<Map<string, number>> {
+    return this.#use('readonly', async (store) => {
+      const [keys, sizes] = await Promise.all([
+        promisifyRequest(store.getAllKeys(allSizes())),
+        promisifyRequest<number[]>(store.getAll(allSizes())),
+      ]);
+      return new Map(keys.map((key, i) => [(key as [string, string])[1], sizes[i]]));
+    });
+  }
+
+  /** Ends this connection, so the database can be deleted or opened afresh. */
+  async close(): Promise<void> {
+    const db = await this.#use('readonly', (store) => store.transaction.db);
+    db.close();
+  }
+}
+
+/**
+ * The store a tab serves as a node. One tab at a time holds a node's identity (a Web Lock), so this
+ * store's own room accounting sees every put into the database.
+ */
+export class IdbChunkStore extends VerifiedChunkStore {
+  constructor(nodeId: string, capacityBytes: number) {
+    super(new IdbChunkBackend(nodeId), capacityBytes);
+  }
+
+  /** Deletes a node's whole database; it must not be open in this or another tab. */
+  static async destroy(nodeId: string): Promise<void> {
+    await promisifyRequest(indexedDB.deleteDatabase(nodeDatabaseName(nodeId)));
+  }
+}

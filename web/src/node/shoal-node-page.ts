@@ -1,0 +1,257 @@
+import { css, html, LitElement } from 'lit';
+import { customElement, state } from 'lit/decorators.js';
+import { repeat } from 'lit/directives/repeat.js';
+import { parseSize } from '../../../shared/units.ts';
+import { client } from '../common/api.ts';
+import { describeError, type ErrorText } from '../common/error-text.ts';
+import { formatBytes, fraction } from '../common/format.ts';
+import '../common/shoal-bar.ts';
+import '../common/shoal-confirm-button.ts';
+import '../common/shoal-stat.ts';
+import '../common/shoal-status.ts';
+import { baseStyles } from '../common/styles.ts';
+import { NodeAgentController, type NodeTabState } from './node-agent-controller.ts';
+import './shoal-activity-log.ts';
+import { maxCapacity } from './storage-budget.ts';
+
+const MiB = 1024 * 1024;
+const CAPACITY_STEP = 64 * MiB;
+
+const STATE_LABEL: Record<NodeTabState, string> = {
+  starting: 'starting',
+  connecting: 'connecting',
+  online: 'online',
+  waiting: 'reconnecting',
+  stopped: 'paused',
+  rejected: 'refused',
+  unsupported: 'unsupported',
+};
+
+export interface NodeStateDetail {
+  state: NodeTabState;
+  nodeId: string | null;
+}
+
+/**
+ * Turns this tab into a storage node for as long as the page lives. `?adopt=1` takes over a store
+ * left by a closed tab instead of starting empty; `?capacity=2GB` sets a new node's capacity.
+ * Emits `node-state` whenever the node's state changes. Its host element carries node-id, state
+ * and chunks attributes, so scripts and tests can read the node without looking inside.
+ */
+@customElement('shoal-node-page')
+export class ShoalNodePage extends LitElement {
+  static override styles = [
+    baseStyles,
+    css`
+      .status {
+        display: flex;
+        align-items: center;
+        gap: 0.75rem;
+      }
+      .tiles {
+        display: grid;
+        grid-template-columns: repeat(auto-fit, minmax(12rem, 1fr));
+        gap: 1rem;
+      }
+      .columns {
+        display: grid;
+        grid-template-columns: repeat(auto-fit, minmax(20rem, 1fr));
+        gap: 1rem;
+        margin-top: 1rem;
+        align-items: start;
+      }
+      .card h2 {
+        margin-bottom: 0.75rem;
+      }
+      .card p + p {
+        margin-top: 0.5rem;
+      }
+      .capacity {
+        display: flex;
+        align-items: center;
+        gap: 0.75rem;
+        flex-wrap: wrap;
+        margin: 0.25rem 0 0.75rem;
+      }
+      .capacity input {
+        flex: 1;
+        min-width: 10rem;
+        accent-color: var(--accent);
+      }
+      .capacity output {
+        font-weight: 650;
+        min-width: 5.5rem;
+        font-variant-numeric: tabular-nums;
+      }
+      .left-behind li {
+        display: flex;
+        align-items: center;
+        gap: 0.5rem;
+        flex-wrap: wrap;
+        padding: 0.5rem 0;
+        border-bottom: 1px solid var(--border);
+      }
+      .left-behind li:last-child {
+        border-bottom: none;
+      }
+      .left-behind .id {
+        flex: 1;
+        font-weight: 600;
+      }
+      .banner {
+        margin-bottom: 1rem;
+      }
+      .banner button {
+        margin-top: 0.5rem;
+      }
+      .ok {
+        color: var(--ok);
+      }
+    `,
+  ];
+
+  readonly #node = new NodeAgentController(this, nodeOptions(new URLSearchParams(location.search)));
+  @state() private draftCapacity: number | null = null;
+  @state() private problem: ErrorText | null = null;
+  #announced = '';
+
+  override render() {
+    const node = this.#node;
+    const { stats, identity, budget } = node;
+    const capacity = identity?.capacityBytes ?? 0;
+    const paused = node.state === 'stopped';
+    return html`
+      <header class="page-head">
+        <div>
+          <h1>This tab is a storage node</h1>
+          <p>Keep the tab open, in the background is fine: the cluster stores chunks in this browser for as long as it is.</p>
+        </div>
+        <div class="status">
+          <shoal-status id="state" status=${node.state} label=${STATE_LABEL[node.state]}></shoal-status>
+          <button ?disabled=${!identity || node.state === 'rejected'} @click=${() => (paused ? node.resume() : node.pause())}>${paused ? 'Resume' : 'Pause'}</button>
+        </div>
+      </header>
+      ${node.state === 'rejected' || node.state === 'unsupported'
+        ? html`<div class="banner" role="alert">
+            <p>${node.reason}</p>
+            ${node.state === 'rejected' ? html`<button @click=${() => node.startFresh()}>Start as a new node</button>` : ''}
+          </div>`
+        : ''}
+      ${this.problem ? html`<p class="banner" role="alert">${this.problem.title} <span class="mono">${this.problem.detail}</span></p>` : ''}
+      <section class="tiles">
+        <shoal-stat id="node-id" mono label="Node" value=${identity?.id ?? '…'}>
+          <span>${node.how === 'adopted' ? 'adopted from a closed tab' : node.how === 'resumed' ? 'kept across a reload' : 'new in this tab'}</span>
+        </shoal-stat>
+        <shoal-stat id="chunks" label="Chunks held" value=${String(stats.chunkCount)}></shoal-stat>
+        <shoal-stat id="used" label="Stored" value=${formatBytes(stats.usedBytes)}>
+          <shoal-bar .value=${fraction(stats.usedBytes, capacity)} label="node storage used"></shoal-bar>
+          <span>of ${formatBytes(capacity)} offered</span>
+        </shoal-stat>
+        <shoal-stat id="transfer" label="Transferred" value=${formatBytes(stats.bytesIn + stats.bytesOut)}>
+          <span>${formatBytes(stats.bytesIn)} received · ${formatBytes(stats.bytesOut)} sent</span>
+        </shoal-stat>
+      </section>
+      <div class="columns">
+        <section class="card">
+          <h2>Capacity</h2>
+          ${budget && identity ? this.#renderCapacity(capacity, maxCapacity(budget, stats.usedBytes)) : html`<p class="muted">Asking the browser…</p>`}
+          ${budget
+            ? html`<p class="muted">This browser lets the site store about ${formatBytes(budget.quotaBytes)}; ${formatBytes(budget.usageBytes)} is in use.</p>
+                <p class=${budget.persisted ? 'ok' : 'muted'}>
+                  ${budget.persisted ? 'Storage is persistent: the browser will not clear it to free space.' : 'Storage is best-effort: the browser may clear it when the disk runs low. The cluster then re-replicates what was here.'}
+                </p>`
+            : ''}
+        </section>
+        ${node.leftBehind.length > 0 ? this.#renderLeftBehind() : ''}
+        <section class="card">
+          <h2>Activity</h2>
+          <shoal-activity-log .entries=${node.activity}></shoal-activity-log>
+        </section>
+      </div>
+    `;
+  }
+
+  protected override updated(): void {
+    const { state, identity, stats } = this.#node;
+    this.setAttribute('state', state);
+    this.setAttribute('chunks', String(stats.chunkCount));
+    if (identity) this.setAttribute('node-id', identity.id);
+    const announce = `${state}:${identity?.id}`;
+    if (announce === this.#announced) return;
+    this.#announced = announce;
+    const detail: NodeStateDetail = { state, nodeId: identity?.id ?? null };
+    this.dispatchEvent(new CustomEvent<NodeStateDetail>('node-state', { detail, bubbles: true, composed: true }));
+  }
+
+  #renderCapacity(capacity: number, max: number) {
+    const draft = this.draftCapacity ?? capacity;
+    return html`<div class="capacity">
+        <input
+          type="range"
+          aria-label="capacity"
+          min=${CAPACITY_STEP}
+          max=${Math.max(max, capacity)}
+          step=${CAPACITY_STEP}
+          .value=${String(draft)}
+          @input=${(e: Event) => (this.draftCapacity = Number((e.target as HTMLInputElement).value))}
+        />
+        <output>${formatBytes(draft)}</output>
+        <button class="primary small" ?hidden=${draft === capacity} @click=${this.#applyCapacity}>Apply</button>
+      </div>
+      <p class="muted">Up to ${formatBytes(max)} is free for this node.</p>`;
+  }
+
+  #renderLeftBehind() {
+    return html`<section class="card">
+      <h2>Stores left by closed tabs</h2>
+      <p class="muted">Chunks a closed tab kept in this browser. Adopt one to bring them back online as this tab's node, or delete it to free the space.</p>
+      <ul class="left-behind">
+        ${repeat(
+          this.#node.leftBehind,
+          (o) => o.identity.id,
+          (o) => html`<li>
+            <span class="id mono">${o.identity.id}</span>
+            <span class="muted">${o.chunkCount} chunks · ${formatBytes(o.usedBytes)}</span>
+            <button class="small primary" @click=${() => this.#node.adopt(o.identity.id)}>Adopt</button>
+            <shoal-confirm-button @confirm=${() => this.#forget(o.identity.id)}></shoal-confirm-button>
+          </li>`,
+        )}
+      </ul>
+    </section>`;
+  }
+
+  async #forget(id: string): Promise<void> {
+    try {
+      await this.#node.forget(id);
+      this.problem = null;
+    } catch (err) {
+      this.problem = describeError(err);
+    }
+  }
+
+  async #applyCapacity(): Promise<void> {
+    const draft = this.draftCapacity;
+    this.draftCapacity = null;
+    if (draft !== null) await this.#node.setCapacity(draft);
+  }
+}
+
+function nodeOptions(params: URLSearchParams) {
+  const capacity = params.get('capacity');
+  let capacityBytes: number | undefined;
+  try {
+    capacityBytes = capacity ? parseSize(capacity) : undefined;
+  } catch {
+    capacityBytes = undefined;
+  }
+  return { client, adopt: params.get('adopt') === '1', capacityBytes };
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'shoal-node-page': ShoalNodePage;
+  }
+  interface HTMLElementEventMap {
+    'node-state': CustomEvent<NodeStateDetail>;
+  }
+}
