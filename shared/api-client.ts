@@ -1,4 +1,4 @@
-import type { ClusterHealth, FileInfo, FileListing, NodeInfo, RepairStats } from './api-types.ts';
+import type { ClusterHealth, CreatedInvite, FileInfo, FileListing, InviteInfo, NodeInfo, RepairStats } from './api-types.ts';
 import { ShoalError, isErrorCode } from './errors.ts';
 
 export type * from './api-types.ts';
@@ -75,6 +75,24 @@ export class ShoalClient {
   async scrub(): Promise<string[]> {
     const res = await this.#request(`${this.baseUrl}/api/scrub`, { method: 'POST' });
     return ((await res.json()) as { nodes: string[] }).nodes;
+  }
+
+  /** An invite lets browser tabs join as nodes; `expiresInMs` and `maxUses` bound it. */
+  async createInvite(options: { label?: string; expiresInMs?: number; maxUses?: number } = {}): Promise<CreatedInvite> {
+    const res = await this.#request(`${this.baseUrl}/api/invites`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(options),
+    });
+    return (await res.json()) as CreatedInvite;
+  }
+
+  async invites(): Promise<InviteInfo[]> {
+    return ((await this.#json('/api/invites')) as { invites: InviteInfo[] }).invites;
+  }
+
+  async revokeInvite(id: string): Promise<void> {
+    await this.#request(`${this.baseUrl}/api/invites/${encodeURIComponent(id)}`, { method: 'DELETE' });
   }
 
   eventsUrl(): string {

@@ -67,6 +67,26 @@ export interface ClusterHealth {
   usedBytes: number;
 }
 
+/** An invite as /api/invites lists it; its token is shown once, when it is created. */
+export interface InviteInfo {
+  id: string;
+  label: string;
+  createdAt: string;
+  expiresAt: string | null;
+  maxUses: number | null;
+  uses: number;
+  revokedAt: string | null;
+  /** Usable now: not revoked, not expired, not used up. */
+  active: boolean;
+}
+
+export interface CreatedInvite {
+  invite: InviteInfo;
+  token: string;
+  /** The page a browser opens to become a node with this invite. */
+  url: string;
+}
+
 export type RepairProgress = RepairStats & { underReplicatedChunks: number };
 
 /** What the gateway publishes on /api/events; the SSE event name is the `type`. */

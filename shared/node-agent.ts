@@ -1,6 +1,7 @@
 import type { ChunkStore, ChunkStoreStats } from './chunk-store.ts';
 import { toShoalError } from './errors.ts';
-import type { DeleteMessage, GatewayToNode, GetMessage, NodeKind, NodeToGateway, PutMessage, WelcomeMessage } from './protocol.ts';
+import { nodeProof, nodeVerifier } from './node-proof.ts';
+import type { ChallengeMessage, DeleteMessage, GatewayToNode, GetMessage, NodeKind, NodeToGateway, PutMessage, WelcomeMessage } from './protocol.ts';
 import { CLOSE, decodeFrame, encodeFrame, INVENTORY_PAGE_SIZE, NODE_WS_PATH, PROTOCOL_VERSION } from './protocol.ts';
 import { Scrubber } from './scrubber.ts';
 
@@ -30,12 +31,17 @@ export interface AgentEvents {
   state: { state: AgentState; reason?: string };
   activity: AgentActivity;
   stats: ChunkStoreStats & { bytesIn: number; bytesOut: number };
+  /** The gateway accepted the join credential: it is not needed again. */
+  enrolled: { nodeId: string };
 }
 
 export interface NodeAgentOptions {
   gatewayUrl: string;
   nodeId: string;
+  /** The node's secret: never sent, only used to answer the gateway's challenges. */
   token: string;
+  /** The cluster's join secret or an invite, for a node the cluster has not enrolled yet. */
+  join?: string;
   kind: NodeKind;
   cpu?: number;
   store: ChunkStore;
@@ -63,7 +69,7 @@ type Answer = (header: NodeToGateway, payload?: Uint8Array) => void;
  * look dead.
  */
 export class NodeAgent {
-  readonly options: Required<Omit<NodeAgentOptions, 'cpu'>> & { cpu?: number };
+  readonly options: Required<Omit<NodeAgentOptions, 'cpu' | 'join'>> & { cpu?: number };
   state: AgentState = 'stopped';
   bytesIn = 0;
   bytesOut = 0;
@@ -72,13 +78,17 @@ export class NodeAgent {
   #retryTimer: ReturnType<typeof setTimeout> | null = null;
   #statsTimer: ReturnType<typeof setTimeout> | null = null;
   #lastStatsAt = 0;
+  #join: string | undefined;
+  #verifier: Promise<string>;
   readonly #scrubber: Scrubber;
   readonly #listeners: { [K in keyof AgentEvents]: Set<Listener<AgentEvents[K]>> } = {
     state: new Set(),
     activity: new Set(),
     stats: new Set(),
+    enrolled: new Set(),
   };
   readonly #handlers: { [K in GatewayToNode['type']]: Handler<Extract<GatewayToNode, { type: K }>> } = {
+    challenge: (m, _payload, socket) => this.#onChallenge(m, socket),
     welcome: (m, _payload, socket) => this.#onWelcome(m, socket),
     put: (m, payload, socket) => this.#onPut(m, payload, socket),
     get: (m, _payload, socket) => this.#onGet(m, socket),
@@ -99,6 +109,8 @@ export class NodeAgent {
       // An option passed as undefined means "the default", not "unset".
       ...(Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as NodeAgentOptions),
     };
+    this.#join = options.join;
+    this.#verifier = nodeVerifier(options.token);
     this.#scrubber = new Scrubber(this.options.store, {
       intervalMs: this.options.scrubIntervalMs,
       bytesPerSecond: this.options.scrubBytesPerSecond,
@@ -161,14 +173,19 @@ export class NodeAgent {
     this.#send(socket, {
       type: 'hello',
       nodeId: this.options.nodeId,
-      token: this.options.token,
       kind: this.options.kind,
       capacityBytes: this.options.store.capacityBytes,
       usedBytes: stats.usedBytes,
       chunkCount: stats.chunkCount,
       cpu: this.options.cpu,
       version: PROTOCOL_VERSION,
+      join: this.#join === undefined ? undefined : { credential: this.#join, verifier: await this.#verifier },
     });
+  }
+
+  async #onChallenge(m: ChallengeMessage, socket: SocketLike): Promise<void> {
+    const proof = await nodeProof(await this.#verifier, this.options.nodeId, String(m.nonce));
+    this.#answerOn(socket)({ type: 'proof', proof });
   }
 
   async #onMessage(socket: SocketLike, data: unknown): Promise<void> {
@@ -196,6 +213,10 @@ export class NodeAgent {
 
   async #onWelcome(_m: WelcomeMessage, socket: SocketLike): Promise<void> {
     this.#attempt = 0;
+    if (this.#join !== undefined) {
+      this.#join = undefined;
+      this.#emit('enrolled', { nodeId: this.options.nodeId });
+    }
     this.#setState('online');
     this.#log('connect', `connected to ${this.options.gatewayUrl}`);
     const hashes = await this.options.store.list();
@@ -251,7 +272,7 @@ export class NodeAgent {
     this.#socket = null;
     const wasOnline = this.state === 'online';
     if (wasOnline) this.#log('disconnect', `disconnected (${code}${reason ? ` ${reason}` : ''})`);
-    const final: number[] = [CLOSE.IDENTITY_MISMATCH, CLOSE.REPLACED, CLOSE.REMOVED, CLOSE.BAD_HELLO];
+    const final: number[] = [CLOSE.IDENTITY_MISMATCH, CLOSE.NOT_ADMITTED, CLOSE.NOT_ENROLLED, CLOSE.REPLACED, CLOSE.REMOVED, CLOSE.BAD_HELLO];
     if (final.includes(code)) {
       this.#scrubber.stop();
       this.#clearTimers();

@@ -6,7 +6,12 @@ import { ShoalError } from './errors.ts';
  *   u32 big-endian header length | UTF-8 JSON header | payload bytes
  * Chunk bytes only ever travel as payload, never inside the JSON.
  */
-export const PROTOCOL_VERSION = 1;
+/**
+ * 2: a node proves its identity by answering a challenge instead of sending its token, and a node
+ * the cluster has not enrolled must bring a join credential. A node of version 1 is refused with
+ * a reason that says to upgrade it.
+ */
+export const PROTOCOL_VERSION = 2;
 export const NODE_WS_PATH = '/ws/node';
 /** Inventory pages stay well under the header limit: 64-char hashes plus JSON punctuation. */
 export const INVENTORY_PAGE_SIZE = 1000;
@@ -26,18 +31,28 @@ export function isNodeId(value: unknown): value is string {
   return typeof value === 'string' && NODE_ID_RE.test(value);
 }
 
+/** What a node not yet enrolled brings to its first hello. */
+export interface JoinRequest {
+  /** The cluster's join secret, or an invite token. */
+  credential: string;
+  /** SHA-256 of the node's secret token: what its later proofs are checked against. */
+  verifier: string;
+}
+
 export interface HelloMessage {
   type: 'hello';
   nodeId: string;
-  /** A secret only this node knows: lets a reconnect replace a stale session, and stops id theft. */
-  token: string;
   kind: NodeKind;
   capacityBytes: number;
   usedBytes: number;
   chunkCount: number;
   cpu?: number;
   version: number;
+  join?: JoinRequest;
 }
+/** Answered with a proof: the HMAC of the nonce under the node's verifier (shared/node-proof.ts). */
+export interface ChallengeMessage { type: 'challenge'; nonce: string }
+export interface ProofMessage { type: 'proof'; proof: string }
 export interface WelcomeMessage { type: 'welcome'; heartbeatMs: number }
 export interface InventoryMessage { type: 'inventory'; hashes: string[]; done: boolean }
 export interface PutMessage { type: 'put'; id: number; hash: string }
@@ -52,8 +67,8 @@ export interface CorruptMessage { type: 'corrupt'; hashes: string[] }
 export interface ScrubMessage { type: 'scrub' }
 export interface ErrorMessage { type: 'error'; id?: number; code: ErrorCode; message: string }
 
-export type NodeToGateway = HelloMessage | InventoryMessage | OkMessage | DataMessage | StatsMessage | CorruptMessage | ErrorMessage;
-export type GatewayToNode = WelcomeMessage | PutMessage | GetMessage | DeleteMessage | ScrubMessage | ErrorMessage;
+export type NodeToGateway = HelloMessage | ProofMessage | InventoryMessage | OkMessage | DataMessage | StatsMessage | CorruptMessage | ErrorMessage;
+export type GatewayToNode = ChallengeMessage | WelcomeMessage | PutMessage | GetMessage | DeleteMessage | ScrubMessage | ErrorMessage;
 export type Message = NodeToGateway | GatewayToNode;
 export type MessageType = Message['type'];
 
@@ -66,7 +81,11 @@ export interface Frame<H extends Message = Message> {
 export const CLOSE = {
   PROTOCOL_ERROR: 4000,
   BAD_HELLO: 4001,
+  /** The join credential is not the cluster's secret nor a valid invite. */
+  NOT_ADMITTED: 4002,
   IDENTITY_MISMATCH: 4003,
+  /** The node id is unknown to the cluster and the hello brought no join credential. */
+  NOT_ENROLLED: 4004,
   REPLACED: 4009,
   REMOVED: 4010,
   SHUTDOWN: 4011,

@@ -4,11 +4,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { join, resolve } from 'node:path';
 import { ShoalError } from '../../shared/errors.ts';
 import { isNodeId } from '../../shared/protocol.ts';
+import { TAB_ID_PREFIX } from '../gateway/nodes/admission.ts';
 
 export interface NodeConfig {
   id: string;
-  /** Secret that proves this node's identity to the gateway. */
+  /** The node's secret: it answers the gateway's challenges with it, and never sends it. */
   token: string;
+  /** A join credential for a gateway on another machine, until the node has enrolled with it. */
+  join?: string;
   gateway: string;
   dir: string;
   capacityBytes: number;
@@ -44,8 +47,9 @@ export class NodeConfigFile {
     return node;
   }
 
-  async create(input: { id: string; gateway: string; capacityBytes: number; cpu: number; dir?: string }): Promise<NodeConfig> {
+  async create(input: { id: string; gateway: string; capacityBytes: number; cpu: number; dir?: string; join?: string }): Promise<NodeConfig> {
     if (!isNodeId(input.id)) throw new ShoalError('BAD_REQUEST', `node id ${JSON.stringify(input.id)} must be letters, digits, '.', '_' or '-' (up to 64)`);
+    if (input.id.startsWith(TAB_ID_PREFIX)) throw new ShoalError('BAD_REQUEST', `node ids starting with ${TAB_ID_PREFIX} belong to browser tabs`);
     if (!(input.capacityBytes > 0)) throw new ShoalError('BAD_REQUEST', 'storage must be more than 0 bytes');
     if (!(input.cpu > 0)) throw new ShoalError('BAD_REQUEST', 'cpu must be a positive number');
     const node: NodeConfig = {
@@ -57,6 +61,7 @@ export class NodeConfigFile {
       cpu: input.cpu,
       createdAt: new Date().toISOString(),
       status: 'created',
+      join: input.join,
     };
     await this.#modify((nodes) => {
       if (nodes.some((n) => n.id === input.id)) throw new ShoalError('CONFLICT', `node ${input.id} already exists in ${this.path}`);

@@ -25,6 +25,8 @@ export interface GatewayConfig {
   repairBytesPerSec: number;
   /** How long a chunk no file needs stays on a node before it is collected. */
   gcGraceMs: number;
+  /** Browser origins besides the gateway's own whose pages may make a tab a node. */
+  allowedOrigins: string[];
   /** Built web app to serve; absent means a placeholder page. */
   webRoot?: string;
 }
@@ -46,6 +48,7 @@ export const DEFAULT_GATEWAY_CONFIG: GatewayConfig = {
   repairAfterMs: 60_000,
   repairBytesPerSec: 64 * MiB,
   gcGraceMs: 10 * 60_000,
+  allowedOrigins: [],
 };
 
 /** The defaults with `overrides` applied, refused when a value would make the gateway misbehave. */

@@ -15,6 +15,9 @@ import { InventoryReconciler } from './healing/inventory-reconciler.ts';
 import { NodeAdmin } from './healing/node-admin.ts';
 import { RepairService } from './healing/repair-service.ts';
 import { SqliteMetadataStore } from './metadata/sqlite-metadata-store.ts';
+import { Admission } from './nodes/admission.ts';
+import { Invites } from './nodes/invites.ts';
+import { loadJoinSecret } from './nodes/join-secret.ts';
 import { NodeRegistry } from './nodes/node-registry.ts';
 import { NodeServer } from './nodes/node-server.ts';
 import { ChunkLocks } from './replicas/chunk-locks.ts';
@@ -43,7 +46,9 @@ export async function startGateway(overrides: Partial<GatewayConfig> = {}): Prom
   const registry = new NodeRegistry(metadata, events);
   const unreferenced = new UnreferencedCopies();
   const replicas = new ReplicaStore(registry, metadata, events, new ChunkLocks(), unreferenced);
-  const nodeServer = new NodeServer(registry, metadata, new InventoryReconciler(metadata, replicas, unreferenced), {
+  const admission = new Admission(metadata, loadJoinSecret(config.dataDir));
+  const nodeServer = new NodeServer(registry, metadata, admission, new InventoryReconciler(metadata, replicas, unreferenced), {
+    allowedOrigins: config.allowedOrigins,
     heartbeatMs: config.heartbeatMs,
     offlineAfterMs: config.offlineAfterMs,
     helloTimeoutMs: 10_000,
@@ -65,7 +70,7 @@ export async function startGateway(overrides: Partial<GatewayConfig> = {}): Prom
 
   const writer = new FileWriter(replicas, registry, metadata, events, config);
   const reader = new FileReader(replicas, metadata, config.readAhead);
-  const app = createApp({ metadata, registry, events, reader, writer, admin, repair, status, webRoot: config.webRoot });
+  const app = createApp({ metadata, registry, events, reader, writer, admin, repair, status, invites: new Invites(metadata), webRoot: config.webRoot });
 
   repair.start();
   collector.start();

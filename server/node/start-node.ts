@@ -5,6 +5,8 @@ import { DiskChunkStore } from './disk-chunk-store.ts';
 export interface DiskNodeOptions {
   id: string;
   token: string;
+  /** For a node the cluster has not enrolled: the join secret or an invite. */
+  join?: string;
   gatewayUrl: string;
   dir: string;
   capacityBytes: number;
@@ -25,6 +27,7 @@ export async function startDiskNode(options: DiskNodeOptions): Promise<DiskNode>
     gatewayUrl: options.gatewayUrl,
     nodeId: options.id,
     token: options.token,
+    join: options.join,
     kind: 'disk',
     cpu: options.cpu,
     store,

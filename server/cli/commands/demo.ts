@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { startGateway } from '../../gateway/start-gateway.ts';
 import { NodeConfigFile } from '../node-config.ts';
+import { enrolLocally } from '../node-enrolment.ts';
 import { stopChild } from '../processes.ts';
 import { onShutdown, parse } from '../options.ts';
 import { formatBytes } from '../units.ts';
@@ -20,7 +21,7 @@ export async function demoCommand(args: string[]): Promise<void> {
   const nodesFile = new NodeConfigFile(dataDir);
   const existing = new Set((await nodesFile.list()).map((n) => n.id));
   for (const id of DEMO_NODES) {
-    if (!existing.has(id)) await nodesFile.create({ id, gateway: gateway.url, capacityBytes: DEMO_STORAGE, cpu: 2 });
+    if (!existing.has(id)) await enrolLocally(dataDir, await nodesFile.create({ id, gateway: gateway.url, capacityBytes: DEMO_STORAGE, cpu: 2 }));
   }
   const status = watchGateway(gateway);
   const children = new Map<string, ChildProcess>();

@@ -5,6 +5,7 @@ import { ShoalError, toShoalError } from '../../../shared/errors.ts';
 import { startDiskNode, type DiskNode } from '../../node/start-node.ts';
 import { LiveStatus } from '../live-status.ts';
 import { NodeConfigFile, type NodeConfig } from '../node-config.ts';
+import { enrolLocally } from '../node-enrolment.ts';
 import { isAlive } from '../processes.ts';
 import { numberOption, onShutdown, parse, stringOption } from '../options.ts';
 import { formatBytes, formatRate, parseDuration, parseSize } from '../units.ts';
@@ -18,16 +19,31 @@ export async function nodeCommand(args: string[]): Promise<void> {
 
 const SUBCOMMANDS: Record<string, (args: string[]) => Promise<void>> = {
   async create(args) {
-    const { values, positionals, dataDir, gatewayUrl } = parse(args, { storage: { type: 'string' }, cpu: { type: 'string' }, dir: { type: 'string' } });
+    const { values, positionals, dataDir, gatewayUrl } = parse(args, {
+      storage: { type: 'string' },
+      cpu: { type: 'string' },
+      dir: { type: 'string' },
+      join: { type: 'string' },
+    });
     const [id] = positionals;
-    if (!id || positionals.length > 1) throw new ShoalError('BAD_REQUEST', 'usage: shoal node create <id> [--storage 1GB] [--cpu 2] [--gateway URL] [--dir PATH]');
-    const node = await new NodeConfigFile(dataDir).create({
+    if (!id || positionals.length > 1) {
+      throw new ShoalError('BAD_REQUEST', 'usage: shoal node create <id> [--storage 1GB] [--cpu 2] [--gateway URL] [--dir PATH] [--join SECRET|INVITE]');
+    }
+    const file = new NodeConfigFile(dataDir);
+    const join = stringOption(values.join);
+    const node = await file.create({
       id,
       gateway: gatewayUrl,
       capacityBytes: parseSize(stringOption(values.storage) ?? '1GB'),
       cpu: numberOption(values.cpu, 'cpu', 2),
       dir: stringOption(values.dir),
+      join,
     });
+    // A node of a gateway elsewhere enrols with its join credential when it first connects.
+    if (join === undefined && !(await enrolLocally(dataDir, node))) {
+      await file.remove(id);
+      throw new ShoalError('CONFLICT', `node id ${id} is already enrolled in this cluster: pick another id`);
+    }
     console.log(`created node ${node.id}: ${formatBytes(node.capacityBytes)} in ${node.dir}, ${node.cpu} cpu, gateway ${node.gateway}`);
     console.log(`start it with: shoal node start ${node.id}`);
   },
@@ -46,12 +62,22 @@ const SUBCOMMANDS: Record<string, (args: string[]) => Promise<void>> = {
     const configs = await Promise.all(positionals.map((id) => file.get(id)));
     const nodes: Array<{ config: NodeConfig; node: DiskNode }> = [];
     for (const config of configs) {
+      // Nodes created by a release before enrolment existed are enrolled now, the first time they start.
+      if (config.join === undefined) await enrolLocally(dataDir, config);
       const node = await startDiskNode({ ...config, ...scrub, gatewayUrl: gatewayOverride ?? config.gateway });
+      node.agent.on('enrolled', () => void file.update(config.id, { join: undefined }));
       nodes.push({ config, node });
       await file.update(config.id, { status: 'started', pid: process.pid });
     }
     const status = watchNodes(nodes);
     status.start();
+    exitWhenAllRefused(nodes, async () => {
+      status.stop();
+      for (const { config, node } of nodes) {
+        await node.stop();
+        await file.update(config.id, { status: 'stopped', pid: undefined });
+      }
+    });
     onShutdown(async () => {
       status.stop();
       for (const { config, node } of nodes) {
@@ -120,6 +146,22 @@ const SUBCOMMANDS: Record<string, (args: string[]) => Promise<void>> = {
     console.log(`removed node ${id}${local ? ` and its storage ${local.dir}` : ''}`);
   },
 };
+
+/**
+ * A node the gateway refuses for good (not enrolled, a wrong identity, removed) says why on stderr;
+ * once every node of this process is refused there is nothing left to run, so it exits non-zero.
+ */
+function exitWhenAllRefused(nodes: Array<{ config: NodeConfig; node: DiskNode }>, stop: () => Promise<void>): void {
+  const refused = new Set<string>();
+  for (const { config, node } of nodes) {
+    node.agent.on('state', ({ state, reason }) => {
+      if (state !== 'rejected' || refused.has(config.id)) return;
+      refused.add(config.id);
+      console.error(`shoal: node ${config.id} was refused by the gateway: ${reason ?? 'no reason given'}`);
+      if (refused.size === nodes.length) void stop().finally(() => process.exit(1));
+    });
+  }
+}
 
 /** The node's terminal view: used space, chunks and transfer rates, or plain lines when logging. */
 function watchNodes(nodes: Array<{ config: NodeConfig; node: DiskNode }>): LiveStatus {

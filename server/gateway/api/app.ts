@@ -6,11 +6,14 @@ import type { EventBus } from '../events/event-bus.ts';
 import type { NodeAdmin } from '../healing/node-admin.ts';
 import type { RepairService } from '../healing/repair-service.ts';
 import type { MetadataStore } from '../metadata/metadata-store.ts';
+import type { Invites } from '../nodes/invites.ts';
 import type { NodeRegistry } from '../nodes/node-registry.ts';
 import type { ClusterStatus } from '../status/cluster-status.ts';
 import { clusterRoutes } from './cluster-routes.ts';
 import { eventRoutes } from './event-routes.ts';
 import { fileRoutes } from './file-routes.ts';
+import { inviteRoutes } from './invite-routes.ts';
+import { localOnly } from './local-only.ts';
 import { nodeRoutes } from './node-routes.ts';
 import { mountWebApp } from './web-app.ts';
 
@@ -23,6 +26,7 @@ export interface ApiServices {
   admin: NodeAdmin;
   repair: RepairService;
   status: ClusterStatus;
+  invites: Invites;
   /** Built web app to serve; absent means a placeholder page. */
   webRoot?: string;
 }
@@ -41,6 +45,9 @@ export function createApp(services: ApiServices): Hono {
   app.route('/api/files', fileRoutes(services.metadata, services.reader, services.writer, services.status));
   app.route('/api/nodes', nodeRoutes(services.registry, services.admin, services.status));
   app.route('/api/events', eventRoutes(services.events));
+  app.use('/api/invites', localOnly());
+  app.use('/api/invites/*', localOnly());
+  app.route('/api/invites', inviteRoutes(services.invites));
   app.route('/api', clusterRoutes(services.repair, services.admin, services.status));
   mountWebApp(app, services.webRoot);
   return app;

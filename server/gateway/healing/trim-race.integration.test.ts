@@ -9,6 +9,7 @@ import { MemoryChunkBackend, MemoryChunkStore } from '../../../shared/memory-chu
 import { NodeAgent, type SocketConstructor } from '../../../shared/node-agent.ts';
 import { sha256Hex } from '../../sha256.ts';
 import { randomBytesSeeded, waitFor } from '../../testing/cluster.ts';
+import { loadJoinSecret } from '../nodes/join-secret.ts';
 import { startGateway, type Gateway } from '../start-gateway.ts';
 
 /** A node's storage whose removals wait at a gate the test opens, so a trim can be caught mid-way. */
@@ -39,6 +40,7 @@ test('a trim removing a surplus copy holds the chunk: an upload of the same chun
         gatewayUrl: gateway.url,
         nodeId: `n${i + 1}`,
         token: `token-of-node-number-${i + 1}`,
+        join: loadJoinSecret(dataDir),
         kind: 'disk',
         store: new MemoryChunkStore(64 * 1024 * 1024, backend),
         WebSocket: WebSocket as unknown as SocketConstructor,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { ContractCase } from '../../../shared/chunk-store.contract.ts';
-import type { ChunkRecord, FileRecord, MetadataStore, NodeRecord } from './metadata-store.ts';
+import type { ChunkRecord, FileRecord, InviteRecord, MetadataStore, NodeRecord } from './metadata-store.ts';
 
 /**
  * The behaviour every MetadataStore must show, as plain async cases so that any test runner (and a
@@ -179,6 +179,38 @@ export function metadataStoreContract(factory: MetadataStoreFactory): ContractCa
         await again.close();
       }
     }),
+
+    withStore('a node id is enrolled once: a second enrolment of it changes nothing', async ({ store }) => {
+      assert.equal(await store.enrollNode(node('n1', { tokenHash: '1'.repeat(64) })), true);
+      assert.equal(await store.enrollNode(node('n1', { tokenHash: '2'.repeat(64) })), false);
+      assert.equal((await store.getNode('n1'))?.tokenHash, '1'.repeat(64));
+    }),
+
+    withStore('an invite enrols nodes while it is valid: not revoked, not expired, not used up, and the id free', async ({ store }) => {
+      const now = '2025-06-01T00:00:00.000Z';
+      const invite = (id: string, fields: Partial<InviteRecord> = {}): InviteRecord => ({
+        id, tokenHash: id.repeat(64).slice(0, 64), label: id, createdAt: now, expiresAt: null, maxUses: null, uses: 0, revokedAt: null, ...fields,
+      });
+      await store.createInvite(invite('a', { maxUses: 1 }));
+      await store.createInvite(invite('b', { expiresAt: '2025-05-01T00:00:00.000Z' }));
+      await store.createInvite(invite('c'));
+      assert.equal(await store.enrollWithInvite(invite('a').tokenHash, node('tab-1'), now), 'enrolled');
+      assert.equal(await store.enrollWithInvite(invite('a').tokenHash, node('tab-2'), now), 'invalid', 'used up');
+      assert.equal(await store.enrollWithInvite(invite('b').tokenHash, node('tab-2'), now), 'invalid', 'expired');
+      assert.equal(await store.enrollWithInvite(invite('z').tokenHash, node('tab-2'), now), 'invalid', 'unknown');
+      assert.equal(await store.enrollWithInvite(invite('c').tokenHash, node('tab-1'), now), 'taken');
+      assert.equal(await store.revokeInvite('c', now), true);
+      assert.equal(await store.revokeInvite('nope', now), false);
+      assert.equal(await store.enrollWithInvite(invite('c').tokenHash, node('tab-2'), now), 'invalid', 'revoked');
+      assert.equal(await store.getNode('tab-2'), undefined);
+      const listed = await store.listInvites();
+      assert.deepEqual(listed.map((i) => [i.id, i.uses, i.revokedAt]), [['a', 1, null], ['b', 0, null], ['c', 0, now]]);
+    }),
+
+    withStore('a quarantine reason is kept with the node', async ({ store }) => {
+      await store.upsertNode(node('n1', { quarantine: 'served wrong bytes 3 times' }));
+      assert.equal((await store.getNode('n1'))?.quarantine, 'served wrong bytes 3 times');
+    }),
   ];
 }
 
@@ -223,6 +255,7 @@ function node(id: string, fields: Partial<NodeRecord> = {}): NodeRecord {
     createdAt: '2025-01-01T00:00:00.000Z',
     lastSeenAt: '2025-01-01T00:00:00.000Z',
     draining: false,
+    quarantine: null,
     ...fields,
   };
 }

@@ -31,11 +31,29 @@ export interface NodeRecord {
   usedBytes: number;
   chunkCount: number;
   cpu: number | null;
-  /** SHA-256 of the node's secret token: proves identity on reconnect without storing the secret. */
+  /**
+   * SHA-256 of the node's secret token. It keys the HMAC with which the node answers the gateway's
+   * challenge on every connection, so neither the token nor anything replayable crosses the wire.
+   */
   tokenHash: string;
   createdAt: string;
   lastSeenAt: string;
   draining: boolean;
+  /** Why the node takes no new copies until an admin clears it; null when it is trusted. */
+  quarantine: string | null;
+}
+
+/** A link that lets browser tabs join the cluster; only its token's SHA-256 is kept. */
+export interface InviteRecord {
+  id: string;
+  tokenHash: string;
+  label: string;
+  createdAt: string;
+  expiresAt: string | null;
+  /** How many nodes may join with it; null for no limit. */
+  maxUses: number | null;
+  uses: number;
+  revokedAt: string | null;
 }
 
 export interface InventoryReconciliation {
@@ -78,10 +96,22 @@ export interface MetadataStore {
   reconcileNode(nodeId: string, held: string[]): Promise<InventoryReconciliation>;
 
   upsertNode(node: NodeRecord): Promise<void>;
+  /** Records a node that has never been seen, and only then: false when the id is taken. */
+  enrollNode(node: NodeRecord): Promise<boolean>;
+  /**
+   * Records a node joining with an invite, in one transaction: only while the invite is neither
+   * revoked, expired (at `now`) nor used up, and the id is free. Says which check failed.
+   */
+  enrollWithInvite(tokenHash: string, node: NodeRecord, now: string): Promise<'enrolled' | 'invalid' | 'taken'>;
   getNode(id: string): Promise<NodeRecord | undefined>;
   listNodes(): Promise<NodeRecord[]>;
   /** Forgets a node and every replica it was recorded as holding. */
   removeNode(id: string): Promise<void>;
+
+  createInvite(invite: InviteRecord): Promise<void>;
+  listInvites(): Promise<InviteRecord[]>;
+  /** Marks an invite revoked at `at`; false when there is no such invite. */
+  revokeInvite(id: string, at: string): Promise<boolean>;
 
   close(): Promise<void>;
 }

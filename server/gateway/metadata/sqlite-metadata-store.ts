@@ -1,13 +1,20 @@
 import Database from 'better-sqlite3';
-import type { ChunkRecord, FileRecord, InventoryReconciliation, MetadataStore, NodeRecord } from './metadata-store.ts';
+import { ShoalError } from '../../../shared/errors.ts';
+import type { ChunkRecord, FileRecord, InventoryReconciliation, InviteRecord, MetadataStore, NodeRecord } from './metadata-store.ts';
 
 /**
+ * The schema as a list of migrations; PRAGMA user_version counts those applied, so a data directory
+ * written by any earlier release is brought forward in order, each step in one transaction. The
+ * first release created its tables without setting user_version: its step is written with
+ * IF NOT EXISTS, so it is a no-op there and the base schema on a new directory.
+ *
  * STRICT tables make a wrong type an error instead of a silently stored string. Chunk rows are
  * shared by every file that uses the hash; a file's rows go with it (ON DELETE CASCADE), and so do a
  * chunk's replica rows. Replicas do not reference nodes: the nodes table describes nodes the gateway
  * has met, and a replica recorded for one it has not met yet is still worth knowing about.
  */
-const SCHEMA = `
+const MIGRATIONS = [
+  `
 CREATE TABLE IF NOT EXISTS nodes (
   id TEXT PRIMARY KEY,
   kind TEXT NOT NULL CHECK (kind IN ('disk', 'browser')),
@@ -49,7 +56,29 @@ CREATE TABLE IF NOT EXISTS replicas (
   PRIMARY KEY (hash, node_id)
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS replicas_by_node ON replicas (node_id);
-`;
+`,
+  // 2: a node may be quarantined with a reason; invites let browser tabs join.
+  `
+ALTER TABLE nodes ADD COLUMN quarantine TEXT;
+
+CREATE TABLE invites (
+  id TEXT PRIMARY KEY,
+  token_hash TEXT NOT NULL UNIQUE,
+  label TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  expires_at TEXT,
+  max_uses INTEGER,
+  uses INTEGER NOT NULL,
+  revoked_at TEXT
+) STRICT;
+`,
+];
+
+/** The schema version this code writes; a newer data directory is refused rather than misread. */
+export const METADATA_SCHEMA_VERSION = MIGRATIONS.length;
+
+const INSERT_NODE = `INSERT INTO nodes (id, kind, capacity_bytes, used_bytes, chunk_count, cpu, token_hash, created_at, last_seen_at, draining, quarantine)
+  VALUES (@id, @kind, @capacity_bytes, @used_bytes, @chunk_count, @cpu, @token_hash, @created_at, @last_seen_at, @draining, @quarantine)`;
 
 /** A file row with its chunk hashes gathered, in order, into one JSON column: one query per listing. */
 const SELECT_FILE = `
@@ -89,6 +118,18 @@ interface NodeRow {
   created_at: string;
   last_seen_at: string;
   draining: 0 | 1;
+  quarantine: string | null;
+}
+
+interface InviteRow {
+  id: string;
+  token_hash: string;
+  label: string;
+  created_at: string;
+  expires_at: string | null;
+  max_uses: number | null;
+  uses: number;
+  revoked_at: string | null;
 }
 
 /** The embedded metadata store: one SQLite file in WAL mode, written by one gateway process. */
@@ -100,6 +141,7 @@ export class SqliteMetadataStore implements MetadataStore {
   readonly #forgetUnreferenced;
   readonly #removeNode;
   readonly #reconcileNode;
+  readonly #enrollWithInvite;
 
   private constructor(db: Database.Database) {
     this.#db = db;
@@ -134,13 +176,25 @@ export class SqliteMetadataStore implements MetadataStore {
       removeReplica: db.prepare<[string, string]>('DELETE FROM replicas WHERE hash = ? AND node_id = ?'),
 
       upsertNode: db.prepare<[NodeRow]>(
-        `INSERT INTO nodes (id, kind, capacity_bytes, used_bytes, chunk_count, cpu, token_hash, created_at, last_seen_at, draining)
-         VALUES (@id, @kind, @capacity_bytes, @used_bytes, @chunk_count, @cpu, @token_hash, @created_at, @last_seen_at, @draining)
+        `${INSERT_NODE}
          ON CONFLICT (id) DO UPDATE SET
            kind = excluded.kind, capacity_bytes = excluded.capacity_bytes, used_bytes = excluded.used_bytes,
            chunk_count = excluded.chunk_count, cpu = excluded.cpu, token_hash = excluded.token_hash,
-           created_at = excluded.created_at, last_seen_at = excluded.last_seen_at, draining = excluded.draining`,
+           created_at = excluded.created_at, last_seen_at = excluded.last_seen_at, draining = excluded.draining,
+           quarantine = excluded.quarantine`,
       ),
+      enrollNode: db.prepare<[NodeRow]>(`${INSERT_NODE} ON CONFLICT (id) DO NOTHING`),
+      insertInvite: db.prepare<[InviteRow]>(
+        `INSERT INTO invites (id, token_hash, label, created_at, expires_at, max_uses, uses, revoked_at)
+         VALUES (@id, @token_hash, @label, @created_at, @expires_at, @max_uses, @uses, @revoked_at)`,
+      ),
+      listInvites: db.prepare<[], InviteRow>('SELECT * FROM invites ORDER BY created_at, id'),
+      useInvite: db.prepare<{ tokenHash: string; now: string }>(
+        `UPDATE invites SET uses = uses + 1
+         WHERE token_hash = @tokenHash AND revoked_at IS NULL
+           AND (expires_at IS NULL OR expires_at > @now) AND (max_uses IS NULL OR uses < max_uses)`,
+      ),
+      revokeInvite: db.prepare<[string, string]>('UPDATE invites SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?'),
       getNode: db.prepare<[string], NodeRow>('SELECT * FROM nodes WHERE id = ?'),
       listNodes: db.prepare<[], NodeRow>('SELECT * FROM nodes ORDER BY id'),
       deleteNode: db.prepare<[string]>('DELETE FROM nodes WHERE id = ?'),
@@ -190,6 +244,13 @@ export class SqliteMetadataStore implements MetadataStore {
       return { missing, adopted, unknown };
     });
 
+    this.#enrollWithInvite = db.transaction((tokenHash: string, node: NodeRecord, now: string) => {
+      if (this.#sql.getNode.get(node.id)) return 'taken';
+      if (this.#sql.useInvite.run({ tokenHash, now }).changes === 0) return 'invalid';
+      this.#sql.enrollNode.run(toNodeRow(node));
+      return 'enrolled';
+    });
+
     this.#removeNode = db.transaction((id: string) => {
       this.#sql.deleteNodeReplicas.run(id);
       this.#sql.deleteNode.run(id);
@@ -205,7 +266,7 @@ export class SqliteMetadataStore implements MetadataStore {
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');
-    db.exec(SCHEMA);
+    migrate(db);
     return new SqliteMetadataStore(db);
   }
 
@@ -260,6 +321,44 @@ export class SqliteMetadataStore implements MetadataStore {
     this.#sql.upsertNode.run(toNodeRow(node));
   }
 
+  async enrollNode(node: NodeRecord): Promise<boolean> {
+    return this.#sql.enrollNode.run(toNodeRow(node)).changes > 0;
+  }
+
+  async enrollWithInvite(tokenHash: string, node: NodeRecord, now: string): Promise<'enrolled' | 'invalid' | 'taken'> {
+    return this.#enrollWithInvite(tokenHash, node, now);
+  }
+
+  async createInvite(invite: InviteRecord): Promise<void> {
+    this.#sql.insertInvite.run({
+      id: invite.id,
+      token_hash: invite.tokenHash,
+      label: invite.label,
+      created_at: invite.createdAt,
+      expires_at: invite.expiresAt,
+      max_uses: invite.maxUses,
+      uses: invite.uses,
+      revoked_at: invite.revokedAt,
+    });
+  }
+
+  async listInvites(): Promise<InviteRecord[]> {
+    return this.#sql.listInvites.all().map((row) => ({
+      id: row.id,
+      tokenHash: row.token_hash,
+      label: row.label,
+      createdAt: row.created_at,
+      expiresAt: row.expires_at,
+      maxUses: row.max_uses,
+      uses: row.uses,
+      revokedAt: row.revoked_at,
+    }));
+  }
+
+  async revokeInvite(id: string, at: string): Promise<boolean> {
+    return this.#sql.revokeInvite.run(at, id).changes > 0;
+  }
+
   async getNode(id: string): Promise<NodeRecord | undefined> {
     const row = this.#sql.getNode.get(id);
     return row && toNode(row);
@@ -283,6 +382,20 @@ export class SqliteMetadataStore implements MetadataStore {
 
   #unreferenced(hashes: string[]): string[] {
     return hashes.filter((hash) => this.#sql.isReferenced.get(hash) === undefined);
+  }
+}
+
+function migrate(db: Database.Database): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version > MIGRATIONS.length) {
+    db.close();
+    throw new ShoalError('CONFLICT', `the metadata has schema version ${version}, newer than this release's ${MIGRATIONS.length}: run a newer Shoal`);
+  }
+  for (let next = version; next < MIGRATIONS.length; next++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[next]!);
+      db.pragma(`user_version = ${next + 1}`);
+    })();
   }
 }
 
@@ -314,6 +427,7 @@ function toNode(row: NodeRow): NodeRecord {
     createdAt: row.created_at,
     lastSeenAt: row.last_seen_at,
     draining: row.draining === 1,
+    quarantine: row.quarantine,
   };
 }
 
@@ -329,5 +443,6 @@ function toNodeRow(node: NodeRecord): NodeRow {
     created_at: node.createdAt,
     last_seen_at: node.lastSeenAt,
     draining: node.draining ? 1 : 0,
+    quarantine: node.quarantine,
   };
 }

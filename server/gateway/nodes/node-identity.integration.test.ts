@@ -9,6 +9,7 @@ import { NodeAgent, type AgentState, type SocketConstructor } from '../../../sha
 import { CLOSE } from '../../../shared/protocol.ts';
 import { waitFor } from '../../testing/cluster.ts';
 import { startGateway, type Gateway } from '../start-gateway.ts';
+import { loadJoinSecret } from './join-secret.ts';
 
 let dataDir: string;
 let gateway: Gateway;
@@ -16,11 +17,12 @@ const agents: NodeAgent[] = [];
 /** How each agent's latest socket was closed: the agent itself passes on only the reason. */
 const closes = new Map<NodeAgent, { code: number; reason: string }>();
 
-function agent(nodeId: string, token: string): NodeAgent {
+function agent(nodeId: string, token: string, join?: string): NodeAgent {
   const a: NodeAgent = new NodeAgent({
     gatewayUrl: gateway.url,
     nodeId,
     token,
+    join,
     kind: 'disk',
     store: new MemoryChunkStore(1e6),
     WebSocket: class extends WebSocket {
@@ -55,11 +57,11 @@ after(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
-test('a node id belongs to the first node that used it: another token is refused, the same token replaces the old session', async () => {
-  const first = agent('n1', 'token-of-the-real-n1');
+test('a node id belongs to the node that enrolled it: another token is refused even with the join secret, the same token replaces the old session', async () => {
+  const first = agent('n1', 'token-of-the-real-n1', loadJoinSecret(dataDir));
   await reaches(first, 'online');
 
-  const impostor = agent('n1', 'some-other-secret-token');
+  const impostor = agent('n1', 'some-other-secret-token', loadJoinSecret(dataDir));
   await refused(impostor, CLOSE.IDENTITY_MISMATCH, 'node id n1 belongs to another node');
   assert.equal(first.state, 'online');
   await waitFor(() => gateway.registry.readable('n1'), 5000, 'n1 online at the gateway');
@@ -73,12 +75,16 @@ test('a node id belongs to the first node that used it: another token is refused
 test('hellos that break the protocol are refused with a reason', async () => {
   const badId = agent('no spaces allowed', 'a-perfectly-long-token');
   await refused(badId, CLOSE.BAD_HELLO, 'bad node id');
-  const shortToken = agent('n2', 'short');
-  await refused(shortToken, CLOSE.BAD_HELLO, 'missing node token');
+});
+
+test('a node the cluster has not enrolled is refused without a join credential, and with a wrong one', async () => {
+  await refused(agent('n2', 'token-of-n2-node-xyz'), CLOSE.NOT_ENROLLED, 'node n2 is not enrolled in this cluster: create it with shoal node create, or join with an invite');
+  await refused(agent('n2', 'token-of-n2-node-xyz', 'join_not-the-secret'), CLOSE.NOT_ADMITTED, 'the join credential is not valid: it is wrong, expired, revoked or used up');
+  assert.equal(await gateway.registry.view('n2'), undefined, 'nothing registered');
 });
 
 test('a node reconnects by itself, with backoff, when the gateway comes back on the same port', async () => {
-  const node = agent('n3', 'token-of-n3-node-xyz');
+  const node = agent('n3', 'token-of-n3-node-xyz', loadJoinSecret(dataDir));
   await reaches(node, 'online');
   const port = gateway.port;
   await gateway.close();

@@ -46,7 +46,7 @@ interface Handler<M extends NodeToGateway> {
   handle(link: NodeLink, header: M, payload: Uint8Array): Promise<void> | void;
 }
 
-type HandlerTable = { [T in Exclude<NodeToGateway['type'], 'hello'>]: Handler<Extract<NodeToGateway, { type: T }>> };
+type HandlerTable = { [T in Exclude<NodeToGateway['type'], 'hello' | 'proof'>]: Handler<Extract<NodeToGateway, { type: T }>> };
 
 const DELETE_PAGE_SIZE = INVENTORY_PAGE_SIZE;
 

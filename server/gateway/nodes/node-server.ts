@@ -1,11 +1,14 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { toShoalError } from '../../../shared/errors.ts';
-import type { HelloMessage } from '../../../shared/protocol.ts';
-import { CLOSE, decodeFrame, isNodeId, MAX_CHUNK_BYTES, MAX_HEADER_BYTES, PROTOCOL_VERSION } from '../../../shared/protocol.ts';
-import { sha256Hex } from '../../sha256.ts';
-import type { MetadataStore } from '../metadata/metadata-store.ts';
+import { isChunkHash } from '../../../shared/hash.ts';
+import { nodeProof } from '../../../shared/node-proof.ts';
+import type { HelloMessage, ProofMessage } from '../../../shared/protocol.ts';
+import { CLOSE, decodeFrame, encodeFrame, isNodeId, MAX_CHUNK_BYTES, MAX_HEADER_BYTES, PROTOCOL_VERSION } from '../../../shared/protocol.ts';
+import type { MetadataStore, NodeRecord } from '../metadata/metadata-store.ts';
+import type { Admission } from './admission.ts';
 import { isCount, NodeLink, toBytes, type NodeLinkListener } from './node-link.ts';
 import type { NodeRegistry } from './node-registry.ts';
 
@@ -17,7 +20,12 @@ export interface NodeReports {
   corrupt(link: NodeLink, hashes: string[]): Promise<void>;
 }
 
+/** What a node may send before it is welcomed: a hello and a proof are well under 1 KiB. */
+const MAX_HANDSHAKE_BYTES = 16 * 1024;
+
 export interface NodeServerOptions {
+  /** Browser origins besides the gateway's own whose pages may connect nodes. */
+  allowedOrigins: readonly string[];
   heartbeatMs: number;
   offlineAfterMs: number;
   helloTimeoutMs: number;
@@ -36,22 +44,51 @@ export class NodeServer implements NodeLinkListener {
   readonly #registry: NodeRegistry;
   readonly #metadata: MetadataStore;
   readonly #reports: NodeReports;
+  readonly #admission: Admission;
   readonly #options: NodeServerOptions;
   readonly #heartbeat: ReturnType<typeof setInterval>;
 
-  constructor(registry: NodeRegistry, metadata: MetadataStore, reports: NodeReports, options: NodeServerOptions) {
+  constructor(registry: NodeRegistry, metadata: MetadataStore, admission: Admission, reports: NodeReports, options: NodeServerOptions) {
     this.#registry = registry;
     this.#metadata = metadata;
+    this.#admission = admission;
     this.#reports = reports;
     this.#options = options;
     this.#wss = new WebSocketServer({ noServer: true, maxPayload: MAX_CHUNK_BYTES + MAX_HEADER_BYTES + 4 });
-    this.#wss.on('connection', (socket) => this.#accept(socket));
     this.#heartbeat = setInterval(() => this.#checkLiveness(), options.heartbeatMs);
     this.#heartbeat.unref();
   }
 
+  /**
+   * Browsers send the page's Origin with a WebSocket: only the gateway's own pages and the origins
+   * configured may make a tab a node, so a page elsewhere cannot recruit its visitors' browsers.
+   * Until a node is welcomed, what it may send is a few KiB: a stranger cannot make the gateway
+   * buffer a chunk-sized frame.
+   */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#wss.emit('connection', ws, req));
+    const origin = req.headers.origin;
+    if (origin !== undefined && !this.#originAllowed(origin, req.headers.host)) {
+      socket.end(`HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\norigin ${origin.slice(0, 100)} may not connect nodes\n`);
+      return;
+    }
+    this.#wss.handleUpgrade(req, socket, head, (ws) => {
+      let received = 0;
+      const count = (chunk: Buffer): void => {
+        received += chunk.length;
+        if (received > MAX_HANDSHAKE_BYTES) socket.destroy();
+      };
+      socket.on('data', count);
+      this.#accept(ws, () => socket.off('data', count));
+    });
+  }
+
+  #originAllowed(origin: string, host: string | undefined): boolean {
+    if (this.#options.allowedOrigins.includes(origin)) return true;
+    try {
+      return host !== undefined && new URL(origin).host === host;
+    } catch {
+      return false;
+    }
   }
 
   async inventory(link: NodeLink, hashes: string[]): Promise<void> {
@@ -79,53 +116,61 @@ export class NodeServer implements NodeLinkListener {
     this.#wss.close();
   }
 
-  #accept(socket: WebSocket): void {
+  #accept(socket: WebSocket, handedOver: () => void): void {
     // Not BAD_HELLO: a node that was merely slow to start should try again, not give up.
-    const helloTimer = setTimeout(() => socket.close(CLOSE.PROTOCOL_ERROR, 'no hello in time'), this.#options.helloTimeoutMs);
-    let answered = false;
-    const onHello = async (data: RawData, isBinary: boolean): Promise<void> => {
+    const timer = setTimeout(() => socket.close(CLOSE.PROTOCOL_ERROR, 'no hello in time'), this.#options.helloTimeoutMs);
+    const handshake = new Handshake();
+    const onFrame = async (data: RawData, isBinary: boolean): Promise<void> => {
       try {
-        // A node waits for welcome before it says anything else: a second frame is not a node speaking.
-        if (answered) throw new Error('frame before welcome');
-        answered = true;
-        clearTimeout(helloTimer);
-        if (!isBinary) throw new Error('text frames are not part of the protocol');
-        const hello = decodeFrame(toBytes(data), 0).header as HelloMessage;
-        const problem = helloProblem(hello);
-        if (problem) throw new Error(problem);
-        await this.#admit(socket, hello, () => socket.off('message', onHello));
+        if (!isBinary) throw new HandshakeRefusal(CLOSE.BAD_HELLO, 'text frames are not part of the protocol');
+        const step = handshake.next(decodeFrame(toBytes(data), 0).header);
+        if (step.type === 'hello') {
+          await this.#challenge(socket, step.hello, handshake);
+        } else {
+          await this.#verify(step.hello, step.record, handshake.nonce, step.proof);
+          clearTimeout(timer);
+          socket.off('message', onFrame);
+          handedOver();
+          this.#admit(socket, step.hello, step.record);
+        }
       } catch (err) {
-        socket.close(CLOSE.BAD_HELLO, toShoalError(err).message.slice(0, 120));
+        clearTimeout(timer);
+        const refusal = err instanceof HandshakeRefusal ? err : new HandshakeRefusal(CLOSE.BAD_HELLO, toShoalError(err).message);
+        socket.close(refusal.code, refusal.message.slice(0, 120));
       }
     };
-    socket.on('message', onHello);
-    socket.on('close', () => clearTimeout(helloTimer));
+    socket.on('message', onFrame);
+    socket.on('close', () => clearTimeout(timer));
     socket.on('error', () => socket.terminate());
   }
 
-  async #admit(socket: WebSocket, hello: HelloMessage, handOver: () => void): Promise<void> {
-    const tokenHash = sha256Hex(hello.token);
-    const known = await this.#metadata.getNode(hello.nodeId);
-    if (known && known.tokenHash !== tokenHash) {
-      socket.close(CLOSE.IDENTITY_MISMATCH, `node id ${hello.nodeId} belongs to another node`);
-      return;
+  /** Enrols a new node that brought a join credential, then asks any node to prove who it is. */
+  async #challenge(socket: WebSocket, hello: HelloMessage, handshake: Handshake): Promise<void> {
+    let record = await this.#metadata.getNode(hello.nodeId);
+    if (!record && hello.join) {
+      const result = await this.#admission.enrol(hello, hello.join);
+      if (result === 'not-admitted') throw new HandshakeRefusal(CLOSE.NOT_ADMITTED, 'the join credential is not valid: it is wrong, expired, revoked or used up');
+      record = await this.#metadata.getNode(hello.nodeId);
     }
+    if (!record) {
+      throw new HandshakeRefusal(CLOSE.NOT_ENROLLED, `node ${hello.nodeId} is not enrolled in this cluster: create it with shoal node create, or join with an invite`);
+    }
+    handshake.challenged(record);
+    if (socket.readyState === socket.OPEN) socket.send(encodeFrame({ type: 'challenge', nonce: handshake.nonce }));
+  }
+
+  async #verify(hello: HelloMessage, record: NodeRecord, nonce: string, proof: string): Promise<void> {
+    const expected = Buffer.from(await nodeProof(record.tokenHash, hello.nodeId, nonce));
+    const given = Buffer.from(proof);
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+      throw new HandshakeRefusal(CLOSE.IDENTITY_MISMATCH, `node id ${hello.nodeId} belongs to another node`);
+    }
+  }
+
+  #admit(socket: WebSocket, hello: HelloMessage, known: NodeRecord): void {
     if (socket.readyState !== socket.OPEN) return;
     const now = new Date().toISOString();
-    await this.#metadata.upsertNode({
-      id: hello.nodeId,
-      kind: hello.kind,
-      capacityBytes: hello.capacityBytes,
-      usedBytes: hello.usedBytes,
-      chunkCount: hello.chunkCount,
-      cpu: hello.cpu ?? null,
-      tokenHash,
-      createdAt: known?.createdAt ?? now,
-      lastSeenAt: now,
-      draining: known?.draining ?? false,
-    });
-    handOver();
-    const link = new NodeLink(socket, hello, known?.draining ?? false, this, {
+    const link = new NodeLink(socket, hello, known.draining, this, {
       maxInFlight: hello.kind === 'browser' ? this.#options.maxInFlightBrowser : this.#options.maxInFlightDisk,
       requestTimeoutMs: this.#options.requestTimeoutMs,
     });
@@ -134,6 +179,17 @@ export class NodeServer implements NodeLinkListener {
     this.#registry.add(link);
     previous?.close(CLOSE.REPLACED, 'replaced by a newer session of the same node');
     link.send({ type: 'welcome', heartbeatMs: this.#options.heartbeatMs });
+    this.#metadata
+      .upsertNode({
+        ...known,
+        kind: hello.kind,
+        capacityBytes: hello.capacityBytes,
+        usedBytes: hello.usedBytes,
+        chunkCount: hello.chunkCount,
+        cpu: hello.cpu ?? null,
+        lastSeenAt: now,
+      })
+      .catch(() => {});
   }
 
   #checkLiveness(): void {
@@ -145,12 +201,55 @@ export class NodeServer implements NodeLinkListener {
   }
 }
 
+class HandshakeRefusal extends Error {
+  readonly code: number;
+
+  constructor(code: number, reason: string) {
+    super(reason);
+    this.code = code;
+  }
+}
+
+type HandshakeStep = { type: 'hello'; hello: HelloMessage } | { type: 'proof'; hello: HelloMessage; record: NodeRecord; proof: string };
+
+/** The two frames a node sends before it is welcomed, in order, each checked before it is used. */
+class Handshake {
+  readonly nonce = randomBytes(32).toString('hex');
+  #hello: HelloMessage | null = null;
+  #record: NodeRecord | null = null;
+  #state: 'hello' | 'checking' | 'proof' | 'done' = 'hello';
+
+  next(header: unknown): HandshakeStep {
+    if (this.#state === 'hello') {
+      const problem = helloProblem(header as HelloMessage);
+      if (problem) throw new HandshakeRefusal(CLOSE.BAD_HELLO, problem);
+      this.#hello = header as HelloMessage;
+      this.#state = 'checking';
+      return { type: 'hello', hello: this.#hello };
+    }
+    if (this.#state !== 'proof') throw new HandshakeRefusal(CLOSE.BAD_HELLO, 'a frame before the challenge was answered');
+    const proof = header as Partial<ProofMessage>;
+    if (proof.type !== 'proof' || typeof proof.proof !== 'string') throw new HandshakeRefusal(CLOSE.BAD_HELLO, 'the challenge must be answered with a proof');
+    this.#state = 'done';
+    return { type: 'proof', hello: this.#hello!, record: this.#record!, proof: proof.proof };
+  }
+
+  challenged(record: NodeRecord): void {
+    this.#record = record;
+    this.#state = 'proof';
+  }
+}
+
 function helloProblem(header: HelloMessage): string | null {
   if (header.type !== 'hello') return 'first frame must be hello';
-  if (header.version !== PROTOCOL_VERSION) return `protocol version ${header.version} is not ${PROTOCOL_VERSION}`;
+  if (header.version !== PROTOCOL_VERSION) {
+    return `protocol version ${header.version} is not ${PROTOCOL_VERSION}: ${Number(header.version) < PROTOCOL_VERSION ? 'upgrade this node' : 'upgrade the gateway'}`;
+  }
   if (!isNodeId(header.nodeId)) return 'bad node id';
-  if (typeof header.token !== 'string' || header.token.length < 16) return 'missing node token';
   if (header.kind !== 'disk' && header.kind !== 'browser') return 'bad node kind';
+  if (header.join !== undefined && !(typeof header.join?.credential === 'string' && header.join.credential.length <= 256 && isChunkHash(header.join.verifier))) {
+    return 'bad join request';
+  }
   for (const field of ['capacityBytes', 'usedBytes', 'chunkCount'] as const) {
     if (!isCount(header[field])) return `bad ${field}`;
   }
