@@ -60,31 +60,29 @@ const SUBCOMMANDS: Record<string, (args: string[]) => Promise<void>> = {
     const gatewayOverride = stringOption(values.gateway) ?? process.env.SHOAL_GATEWAY;
     const file = new NodeConfigFile(dataDir);
     const configs = await Promise.all(positionals.map((id) => file.get(id)));
+    let status: LiveStatus | undefined;
     const nodes: Array<{ config: NodeConfig; node: DiskNode }> = [];
+    const stopAll = async (): Promise<void> => {
+      status?.stop();
+      for (const { config, node } of nodes) {
+        await node.stop();
+        await file.update(config.id, { status: 'stopped', pid: undefined });
+      }
+    };
+    const refusals = refusalWatch(configs.length, stopAll);
     for (const config of configs) {
       // Nodes created by a release before enrolment existed are enrolled now, the first time they start.
       if (config.join === undefined) await enrolLocally(dataDir, config);
       const node = await startDiskNode({ ...config, ...scrub, gatewayUrl: gatewayOverride ?? config.gateway });
+      // Watched before anything is awaited: a refusal can arrive as soon as the node has started.
+      refusals(config.id, node);
       node.agent.on('enrolled', () => void file.update(config.id, { join: undefined }));
       nodes.push({ config, node });
       await file.update(config.id, { status: 'started', pid: process.pid });
     }
-    const status = watchNodes(nodes);
+    status = watchNodes(nodes);
     status.start();
-    exitWhenAllRefused(nodes, async () => {
-      status.stop();
-      for (const { config, node } of nodes) {
-        await node.stop();
-        await file.update(config.id, { status: 'stopped', pid: undefined });
-      }
-    });
-    onShutdown(async () => {
-      status.stop();
-      for (const { config, node } of nodes) {
-        await node.stop();
-        await file.update(config.id, { status: 'stopped', pid: undefined });
-      }
-    });
+    onShutdown(stopAll);
   },
 
   async list(args) {
@@ -149,18 +147,18 @@ const SUBCOMMANDS: Record<string, (args: string[]) => Promise<void>> = {
 
 /**
  * A node the gateway refuses for good (not enrolled, a wrong identity, removed) says why on stderr;
- * once every node of this process is refused there is nothing left to run, so it exits non-zero.
+ * once all `count` nodes of this process are refused there is nothing left to run, so it exits 1.
  */
-function exitWhenAllRefused(nodes: Array<{ config: NodeConfig; node: DiskNode }>, stop: () => Promise<void>): void {
+function refusalWatch(count: number, stop: () => Promise<void>): (id: string, node: DiskNode) => void {
   const refused = new Set<string>();
-  for (const { config, node } of nodes) {
+  return (id, node) => {
     node.agent.on('state', ({ state, reason }) => {
-      if (state !== 'rejected' || refused.has(config.id)) return;
-      refused.add(config.id);
-      console.error(`shoal: node ${config.id} was refused by the gateway: ${reason ?? 'no reason given'}`);
-      if (refused.size === nodes.length) void stop().finally(() => process.exit(1));
+      if (state !== 'rejected' || refused.has(id)) return;
+      refused.add(id);
+      console.error(`shoal: node ${id} was refused by the gateway: ${reason ?? 'no reason given'}`);
+      if (refused.size === count) void stop().finally(() => process.exit(1));
     });
-  }
+  };
 }
 
 /** The node's terminal view: used space, chunks and transfer rates, or plain lines when logging. */
