@@ -31,7 +31,7 @@ test('with no nodes online, the files page says why the gateway refuses an uploa
   await assert.rejects(uploadThroughPage(app, 'refused.bin', bytes.subarray(0, 6 * 1024 * 1024)), /Not enough storage nodes are online[^]*INSUFFICIENT_NODES/);
 });
 
-test('three tabs on /node become three browser nodes, and a fourth tab shows them online', async () => {
+test('three tabs opened with invites become three browser nodes, and a fourth tab shows them online', async () => {
   const { context } = browser!;
   tabs = await Promise.all([1, 2, 3].map(() => openNodeTab(context, cluster!.url)));
   assert.equal(new Set(tabs.map((t) => t.id)).size, 3, 'each tab is its own node');
@@ -88,6 +88,12 @@ test("the dashboard's 'Add this browser as a node' opens a tab that takes over t
   const [gone] = tabs;
   assert.equal(await onlineNodeId(added), gone!.id);
   tabs[0] = { page: added, id: gone!.id };
+  // The button made a single-use invite that expires soon; adopting a known node left it unused.
+  const invite = (await cluster!.client.invites()).find((i) => i.label.includes('dashboard'));
+  assert.equal(invite?.maxUses, 1);
+  assert.equal(invite?.uses, 0);
+  assert.ok(Date.parse(invite!.expiresAt!) - Date.now() <= 10 * 60_000, 'it expires within 10 minutes');
+  assert.equal(new URL(added.url()).searchParams.get('invite'), null, 'the invite left the address');
   await app.locator(`shoal-node-card[node-id="${gone!.id}"][status="online"]`).waitFor({ timeout: 5000 });
   await waitFor(async () => (await cluster!.client.list())[0]?.health === 'ok', 10_000, 'the file to be fully replicated again');
   await app.locator('shoal-app nav a[href="/files"]').click();

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { launchPersistentBrowser, type PersistentBrowser } from '../server/testing/browser.ts';
 import { randomBytesSeeded, waitFor, type TestCluster } from '../server/testing/cluster.ts';
-import { FAST_HEARTBEAT, onceNodesReady, onlineNodeId, openNodeTab, startWebCluster, type NodeTab } from '../server/testing/web-cluster.ts';
+import { FAST_HEARTBEAT, invitedNodeUrl, onceNodesReady, onlineNodeId, openNodeTab, startWebCluster, type NodeTab } from '../server/testing/web-cluster.ts';
 import { sha256, storedHashes, tabChunkCount } from './web-app.ts';
 
 // Issue 4, test 3 and the rest of a tab's identity: reload, duplicated tab, adoption of a closed tab's store.
@@ -41,6 +41,7 @@ async function downloadsIntact(): Promise<void> {
 }
 
 test('a reloaded node tab is the same node, still holds its chunks, and the gateway sees its inventory', async () => {
+  assert.equal(new URL(a.page.url()).searchParams.get('invite'), null, 'the invite left the address once the node was in');
   await a.page.reload();
   assert.equal(await onlineNodeId(a.page), a.id);
   assert.equal((await storedHashes(a)).length, CHUNKS);
@@ -52,10 +53,24 @@ test('a reloaded node tab is the same node, still holds its chunks, and the gate
   await downloadsIntact();
 });
 
-test('a duplicated tab copies sessionStorage but becomes a node of its own, leaving the original alone', async () => {
+test('a duplicated tab copies sessionStorage but never takes the original node: without an invite it is no node', async () => {
   // Records what the copy found in sessionStorage before the app could replace it.
   await browser!.context.addInitScript(() => ((window as { inheritedId?: string | null }).inheritedId = sessionStorage.getItem('shoal.nodeId')));
-  const [copy] = await Promise.all([browser!.context.waitForEvent('page'), a.page.evaluate(() => void window.open('/node'))]);
+  const [copy] = await Promise.all([browser!.context.waitForEvent('page'), a.page.evaluate(() => void window.open(location.href))]);
+  try {
+    assert.equal(await copy.evaluate(() => (window as { inheritedId?: string | null }).inheritedId), a.id, 'the copy starts with the original id');
+    await copy.locator('shoal-node-page[state="uninvited"]').waitFor({ timeout: 10_000 });
+    assert.match(await copy.locator('shoal-node-page #join-help').innerText(), /invite/);
+    assert.equal(await a.page.locator('shoal-node-page').getAttribute('state'), 'online');
+    assert.equal((await cluster!.client.nodes()).length, 2, 'no node was registered for the copy');
+  } finally {
+    await copy.close();
+  }
+});
+
+test('a duplicated tab with an invite becomes a node of its own, leaving the original alone', async () => {
+  const url = await invitedNodeUrl(cluster!.url);
+  const [copy] = await Promise.all([browser!.context.waitForEvent('page'), a.page.evaluate((href) => void window.open(href), url)]);
   try {
     assert.equal(await copy.evaluate(() => (window as { inheritedId?: string | null }).inheritedId), a.id, 'the copy starts with the original id');
     copyId = await onlineNodeId(copy);
@@ -72,8 +87,11 @@ test('a duplicated tab copies sessionStorage but becomes a node of its own, leav
 test("a closed tab's store is adopted by a new tab opened with ?adopt=1", async () => {
   await b.page.close();
   await waitFor(async () => (await cluster!.client.nodes()).find((n) => n.id === b.id)?.status === 'offline', 10_000, 'the closed tab to go offline');
-  // The duplicated tab left an empty store behind too; adoption takes the one holding data.
-  heir = await openNodeTab(browser!.context, cluster!.url, '?adopt=1');
+  // The duplicated tab left an empty store behind too; adoption takes the one holding data. The
+  // store's node is enrolled already, so no invite is needed.
+  const page = await browser!.context.newPage();
+  await page.goto(`${cluster!.url}/node?adopt=1`);
+  heir = { page, id: await onlineNodeId(page) };
   assert.equal(heir.id, b.id);
   assert.equal((await storedHashes(heir)).length, CHUNKS);
   await fileIsHealthy();

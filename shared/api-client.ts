@@ -61,6 +61,11 @@ export class ShoalClient {
     await this.#request(`${this.baseUrl}/api/nodes/${encodeURIComponent(id)}/${draining ? 'drain' : 'undrain'}`, { method: 'POST' });
   }
 
+  /** Clears a node's quarantine, so it takes new copies again. */
+  async trustNode(id: string): Promise<void> {
+    await this.#request(`${this.baseUrl}/api/nodes/${encodeURIComponent(id)}/trust`, { method: 'POST' });
+  }
+
   /** Refused with NODE_NOT_SAFE_TO_REMOVE while the node holds chunks nobody else has enough of, unless forced. */
   async removeNode(id: string, options: { force?: boolean } = {}): Promise<void> {
     await this.#request(`${this.baseUrl}/api/nodes/${encodeURIComponent(id)}${options.force ? '?force=1' : ''}`, { method: 'DELETE' });

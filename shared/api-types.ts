@@ -31,6 +31,8 @@ export interface NodeView {
   lastSeenAt: string;
   writeBps: number;
   readBps: number;
+  /** Why the node takes no new copies until an admin trusts it again (it served wrong bytes); null when trusted. */
+  quarantine: string | null;
 }
 
 export interface NodeSafety {

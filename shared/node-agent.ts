@@ -28,11 +28,14 @@ export interface AgentActivity {
 }
 
 export interface AgentEvents {
-  state: { state: AgentState; reason?: string };
+  /** `code`: the gateway's close code (CLOSE) when it refused the node for good, so a page can say why in its own words. */
+  state: { state: AgentState; reason?: string; code?: number };
   activity: AgentActivity;
   stats: ChunkStoreStats & { bytesIn: number; bytesOut: number };
   /** The gateway accepted the join credential: it is not needed again. */
   enrolled: { nodeId: string };
+  /** The node joined a cluster for the first time: keep its id with the chunks. */
+  cluster: { clusterId: string };
 }
 
 export interface NodeAgentOptions {
@@ -42,6 +45,8 @@ export interface NodeAgentOptions {
   token: string;
   /** The cluster's join secret or an invite, for a node the cluster has not enrolled yet. */
   join?: string;
+  /** The cluster this node's chunks belong to, once it has joined one: it serves no other. */
+  clusterId?: string;
   kind: NodeKind;
   cpu?: number;
   store: ChunkStore;
@@ -69,7 +74,7 @@ type Answer = (header: NodeToGateway, payload?: Uint8Array) => void;
  * look dead.
  */
 export class NodeAgent {
-  readonly options: Required<Omit<NodeAgentOptions, 'cpu' | 'join'>> & { cpu?: number };
+  readonly options: Required<Omit<NodeAgentOptions, 'cpu' | 'join' | 'clusterId'>> & { cpu?: number };
   state: AgentState = 'stopped';
   bytesIn = 0;
   bytesOut = 0;
@@ -79,6 +84,7 @@ export class NodeAgent {
   #statsTimer: ReturnType<typeof setTimeout> | null = null;
   #lastStatsAt = 0;
   #join: string | undefined;
+  #clusterId: string | undefined;
   #verifier: Promise<string>;
   readonly #scrubber: Scrubber;
   readonly #listeners: { [K in keyof AgentEvents]: Set<Listener<AgentEvents[K]>> } = {
@@ -86,6 +92,7 @@ export class NodeAgent {
     activity: new Set(),
     stats: new Set(),
     enrolled: new Set(),
+    cluster: new Set(),
   };
   readonly #handlers: { [K in GatewayToNode['type']]: Handler<Extract<GatewayToNode, { type: K }>> } = {
     challenge: (m, _payload, socket) => this.#onChallenge(m, socket),
@@ -110,6 +117,7 @@ export class NodeAgent {
       ...(Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as NodeAgentOptions),
     };
     this.#join = options.join;
+    this.#clusterId = options.clusterId;
     this.#verifier = nodeVerifier(options.token);
     this.#scrubber = new Scrubber(this.options.store, {
       intervalMs: this.options.scrubIntervalMs,
@@ -120,6 +128,7 @@ export class NodeAgent {
         this.#statsChanged();
       },
       onPass: ({ checked, corrupt }) => this.#log('scrub', `scrub pass checked ${checked} chunk(s), ${corrupt} damaged`),
+      onFailure: (err) => this.#log('error', `scrub pass failed: ${toShoalError(err).message}`),
     });
   }
 
@@ -180,6 +189,7 @@ export class NodeAgent {
       cpu: this.options.cpu,
       version: PROTOCOL_VERSION,
       join: this.#join === undefined ? undefined : { credential: this.#join, verifier: await this.#verifier },
+      clusterId: this.#clusterId,
     });
   }
 
@@ -208,10 +218,25 @@ export class NodeAgent {
       this.#answerOn(socket)({ type: 'error', id: (header as { id?: number }).id, code: 'BAD_FRAME', message: `unknown message type ${header.type}` });
       return;
     }
-    await handler(header, frame.payload, socket);
+    try {
+      await handler(header, frame.payload, socket);
+    } catch (err) {
+      // Requests answer their own failures; this is the node itself failing (its store cannot be
+      // listed): leave, and come back once it can.
+      this.#log('error', `${header.type} failed: ${toShoalError(err).message}`);
+      socket.close(1011, 'node storage failed');
+    }
   }
 
-  async #onWelcome(_m: WelcomeMessage, socket: SocketLike): Promise<void> {
+  async #onWelcome(m: WelcomeMessage, socket: SocketLike): Promise<void> {
+    if (this.#clusterId !== undefined && m.clusterId !== this.#clusterId) {
+      socket.close(CLOSE.WRONG_CLUSTER, `this node belongs to cluster ${this.#clusterId}, not ${String(m.clusterId)}`);
+      return;
+    }
+    if (this.#clusterId === undefined && typeof m.clusterId === 'string') {
+      this.#clusterId = m.clusterId;
+      this.#emit('cluster', { clusterId: m.clusterId });
+    }
     this.#attempt = 0;
     if (this.#join !== undefined) {
       this.#join = undefined;
@@ -271,12 +296,12 @@ export class NodeAgent {
     if (socket !== this.#socket) return;
     this.#socket = null;
     const wasOnline = this.state === 'online';
-    if (wasOnline) this.#log('disconnect', `disconnected (${code}${reason ? ` ${reason}` : ''})`);
+    if (wasOnline || code === CLOSE.WRONG_CLUSTER) this.#log('disconnect', `disconnected (${code}${reason ? ` ${reason}` : ''})`);
     const final: number[] = [CLOSE.IDENTITY_MISMATCH, CLOSE.NOT_ADMITTED, CLOSE.NOT_ENROLLED, CLOSE.REPLACED, CLOSE.REMOVED, CLOSE.BAD_HELLO];
     if (final.includes(code)) {
       this.#scrubber.stop();
       this.#clearTimers();
-      this.#setState('rejected', reason || `closed with ${code}`);
+      this.#setState('rejected', reason || `closed with ${code}`, code);
       return;
     }
     this.#scheduleReconnect();
@@ -327,9 +352,9 @@ export class NodeAgent {
     socket.send(encodeFrame(header, payload));
   }
 
-  #setState(state: AgentState, reason?: string): void {
+  #setState(state: AgentState, reason?: string, code?: number): void {
     this.state = state;
-    this.#emit('state', { state, reason });
+    this.#emit('state', { state, reason, code });
   }
 
   #log(kind: AgentActivity['kind'], message: string, bytes?: number): void {

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import fc from 'fast-check';
 import { ShoalError } from './errors.ts';
-import { decodeFrame, encodeFrame, MAX_HEADER_BYTES } from './protocol.ts';
+import { decodeFrame, encodeFrame, MAX_HEADER_BYTES, type Message } from './protocol.ts';
 
 test('a frame round-trips its header and payload bytes', () => {
   const payload = new Uint8Array([0, 1, 2, 255, 254]);
@@ -56,4 +57,57 @@ test('headers that are not JSON objects with a type are rejected', () => {
   new DataView(frame2.buffer).setUint32(0, noType.length);
   frame2.set(noType, 4);
   assertBadFrame(() => decodeFrame(frame2), /no type/);
+});
+
+/** Whatever the bytes, decoding returns a frame within the limit or refuses it as BAD_FRAME, and nothing else. */
+function decodesOrRefuses(bytes: Uint8Array, maxPayloadBytes: number): void {
+  try {
+    const frame = decodeFrame(bytes, maxPayloadBytes);
+    assert.equal(typeof frame.header.type, 'string');
+    assert.ok(frame.payload.length <= maxPayloadBytes);
+  } catch (err) {
+    if (!(err instanceof ShoalError && err.code === 'BAD_FRAME')) throw err;
+  }
+}
+
+/** A length prefix over whatever header bytes, then a payload: frames that get past the first checks. */
+const prefixedFrame = fc
+  .tuple(fc.oneof(fc.json(), fc.string({ unit: 'binary' }), fc.uint8Array({ maxLength: 64 })), fc.uint8Array({ maxLength: 256 }), fc.integer({ min: -4, max: 4 }))
+  .map(([header, payload, lengthSkew]) => {
+    const json = typeof header === 'string' ? new TextEncoder().encode(header) : header;
+    const frame = new Uint8Array(4 + json.length + payload.length);
+    new DataView(frame.buffer).setUint32(0, Math.max(0, json.length + lengthSkew));
+    frame.set(json, 4);
+    frame.set(payload, 4 + json.length);
+    return frame;
+  });
+
+test('property: decodeFrame on arbitrary bytes returns a frame or throws BAD_FRAME, never anything else', () => {
+  fc.assert(
+    fc.property(fc.oneof(fc.uint8Array({ maxLength: 512 }), prefixedFrame), fc.oneof(fc.constant(Infinity), fc.nat(300)), decodesOrRefuses),
+    { numRuns: 1000 },
+  );
+});
+
+test('property: decodeFrame on a valid frame with bytes flipped returns a frame or throws BAD_FRAME', () => {
+  const flipped = fc
+    .tuple(fc.dictionary(fc.string(), fc.jsonValue({ maxDepth: 2 })), fc.uint8Array({ maxLength: 64 }), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 1, max: 255 })), { minLength: 1, maxLength: 4 }))
+    .map(([fields, payload, flips]) => {
+      const frame = encodeFrame({ ...fields, type: 'stats' } as unknown as Message, payload);
+      for (const [at, mask] of flips) frame[at % frame.length]! ^= mask;
+      return frame;
+    });
+  fc.assert(fc.property(flipped, fc.nat(64), decodesOrRefuses), { numRuns: 500 });
+});
+
+test('property: encodeFrame then decodeFrame gives back the header, as JSON sees it, and the payload bytes', () => {
+  const header = fc.tuple(fc.string({ unit: 'grapheme' }), fc.dictionary(fc.string({ unit: 'grapheme' }), fc.jsonValue({ maxDepth: 3 }))).map(([type, fields]) => ({ ...fields, type }));
+  fc.assert(
+    fc.property(header, fc.uint8Array({ maxLength: 1024 }), (fields, payload) => {
+      const decoded = decodeFrame(encodeFrame(fields as unknown as Message, payload), payload.length);
+      assert.deepEqual(decoded.header, JSON.parse(JSON.stringify(fields)));
+      assert.deepEqual(decoded.payload, payload);
+    }),
+    { numRuns: 500 },
+  );
 });

@@ -17,8 +17,9 @@ export const NODE_WS_PATH = '/ws/node';
 export const INVENTORY_PAGE_SIZE = 1000;
 export const MAX_HEADER_BYTES = 256 * 1024;
 /**
- * The largest chunk any frame may carry, whatever the gateway's current --chunk-size: chunks
- * written under an earlier, larger setting must stay readable.
+ * The largest --chunk-size there may be. A gateway takes frames with chunks up to the larger of its
+ * own --chunk-size and the largest its stored files were written with, so chunks written under an
+ * earlier, larger setting stay readable.
  */
 export const MAX_CHUNK_BYTES = 64 * 1024 * 1024;
 
@@ -49,11 +50,13 @@ export interface HelloMessage {
   cpu?: number;
   version: number;
   join?: JoinRequest;
+  /** The cluster this node joined before, if any: a gateway of another cluster refuses it. */
+  clusterId?: string;
 }
 /** Answered with a proof: the HMAC of the nonce under the node's verifier (shared/node-proof.ts). */
 export interface ChallengeMessage { type: 'challenge'; nonce: string }
 export interface ProofMessage { type: 'proof'; proof: string }
-export interface WelcomeMessage { type: 'welcome'; heartbeatMs: number }
+export interface WelcomeMessage { type: 'welcome'; heartbeatMs: number; clusterId: string }
 export interface InventoryMessage { type: 'inventory'; hashes: string[]; done: boolean }
 export interface PutMessage { type: 'put'; id: number; hash: string }
 export interface GetMessage { type: 'get'; id: number; hash: string }
@@ -89,6 +92,8 @@ export const CLOSE = {
   REPLACED: 4009,
   REMOVED: 4010,
   SHUTDOWN: 4011,
+  /** Node and gateway belong to different clusters; the node tries again, in case the right gateway returns. */
+  WRONG_CLUSTER: 4012,
 } as const;
 
 const EMPTY = new Uint8Array(0);

@@ -8,6 +8,8 @@ export interface ScrubberOptions {
   bytesPerSecond: number;
   onCorrupt: (hash: string) => void;
   onPass?: (result: { checked: number; corrupt: number }) => void;
+  /** A pass could not run (the store could not be listed); the next one tries again. */
+  onFailure?: (err: unknown) => void;
 }
 
 /**
@@ -44,10 +46,12 @@ export class Scrubber {
     if (this.#stopped || this.#running) return;
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
-    this.#running = this.#pass().finally(() => {
-      this.#running = null;
-      this.#schedule(this.#options.intervalMs);
-    });
+    this.#running = this.#pass()
+      .catch((err: unknown) => this.#options.onFailure?.(err))
+      .finally(() => {
+        this.#running = null;
+        this.#schedule(this.#options.intervalMs);
+      });
   }
 
   #schedule(delayMs: number): void {

@@ -37,11 +37,11 @@ export function formatRate(bytesPerSecond: number): string {
   return `${formatBytes(Math.round(bytesPerSecond))}/s`;
 }
 
-const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
-/** Parses durations like 500ms, 30s, 10m or 1h; a bare number means seconds. */
+/** Parses durations like 500ms, 30s, 10m, 1h or 7d; a bare number means seconds. */
 export function parseDuration(text: string): number {
-  const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/i.exec(text);
-  if (!match) throw new ShoalError('BAD_REQUEST', `cannot read ${JSON.stringify(text)} as a duration (try 500ms, 30s, 10m or 1h)`);
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/i.exec(text);
+  if (!match) throw new ShoalError('BAD_REQUEST', `cannot read ${JSON.stringify(text)} as a duration (try 500ms, 30s, 10m, 1h or 7d)`);
   return Math.round(Number(match[1]) * DURATION_UNITS[(match[2] ?? 's').toLowerCase()]!);
 }

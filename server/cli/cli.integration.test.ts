@@ -72,12 +72,49 @@ describe('the shoal CLI against a real cluster', () => {
       [['frobnicate'], env, /^shoal: unknown command "frobnicate"/, 2],
       [['node', 'create', 'x', '--storage', 'lots'], env, /^shoal: cannot read "lots" as a size/, 2],
       [['upload', '--bogus'], env, /^shoal: Unknown option '--bogus'/, 2],
+      [['invite', 'revoke', 'nosuchinvite'], env, /^shoal: no invite "nosuchinvite"\n$/, 1],
+      [['invite', 'create', '--uses', '0'], env, /^shoal: --uses needs a whole number of at least 1, got 0\n$/, 2],
+      [['invite', 'create', '--expires', 'soon'], env, /^shoal: cannot read "soon" as a duration/, 2],
+      [['invite', 'frobnicate'], env, /^shoal: usage: shoal invite create\|list\|revoke/, 2],
+      [['invite', 'revoke'], env, /^shoal: usage: shoal invite revoke <id>\n$/, 2],
+      [['gateway', '--allowed-origins', 'not an origin'], env, /^shoal: --allowed-origins needs origins like http:\/\/127\.0\.0\.1:5173, got "not an origin"\n$/, 2],
     ];
     for (const [args, caseEnv, stderr, code] of cases) {
       const result = await runShoal(args, caseEnv);
       assert.equal(result.code, code, `${args.join(' ')}: ${result.stderr}`);
       assert.match(result.stderr, stderr, args.join(' '));
     }
+  });
+
+  test('invite create prints the link and token of an invite the gateway holds, an hour long by default', async () => {
+    const created = await runShoal(['invite', 'create', '--uses', '2', '--label', 'kitchen laptop'], env);
+    assert.equal(created.code, 0, created.stderr);
+    const url = /^ {2}(http:\/\/\S+)$/m.exec(created.stdout)?.[1];
+    const token = /^token, shown only now: (inv_\S+)$/m.exec(created.stdout)?.[1];
+    assert.equal(url, `${cluster.url}/node?invite=${token}`);
+    assert.match(created.stdout, /^created invite [0-9a-f]{12} \(kitchen laptop\): expires \d{4}-\d\d-\d\d \d\d:\d\d UTC, up to 2 browser tab\(s\)$/m);
+
+    const invite = (await cluster.client.invites()).find((i) => i.label === 'kitchen laptop');
+    assert.equal(invite?.maxUses, 2);
+    assert.ok(Math.abs(Date.parse(invite!.expiresAt!) - Date.parse(invite!.createdAt) - 3_600_000) < 1000, 'it expires in an hour');
+  });
+
+  test('invite list shows every invite with its status and uses; invite revoke ends one', async () => {
+    assert.equal((await runShoal(['invite', 'create', '--expires', 'never', '--label', 'for good'], env)).code, 0);
+    const forGood = (await cluster.client.invites()).find((i) => i.label === 'for good')!;
+    assert.equal(forGood.expiresAt, null);
+
+    const listed = await runShoal(['invite', 'list'], env);
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.match(listed.stdout, /^ID\s+STATUS\s+USES\s+CREATED\s+EXPIRES\s+LABEL$/m);
+    assert.match(listed.stdout, new RegExp(`^${forGood.id}\\s+active\\s+0 uses\\s+\\S+ \\S+ UTC\\s+never\\s+for good$`, 'm'));
+    assert.match(listed.stdout, /^[0-9a-f]{12}\s+active\s+0 of 2 uses\s+.* UTC\s+kitchen laptop$/m);
+
+    const revoked = await runShoal(['invite', 'revoke', forGood.id], env);
+    assert.equal(revoked.code, 0, revoked.stderr);
+    assert.match(revoked.stdout, new RegExp(`^revoked invite ${forGood.id}`));
+    assert.match((await runShoal(['invite', 'list'], env)).stdout, new RegExp(`^${forGood.id}\\s+revoked\\s`, 'm'));
+    assert.notEqual((await cluster.client.invites()).find((i) => i.id === forGood.id)?.revokedAt, null);
   });
 
   test('with too few nodes online the upload says so', async () => {

@@ -17,7 +17,8 @@ export interface NodeConfig {
   capacityBytes: number;
   cpu: number;
   createdAt: string;
-  status: 'created' | 'started' | 'stopped';
+  /** `removing`: `shoal node remove` asks the process running the node to stop it and forget it. */
+  status: 'created' | 'started' | 'stopped' | 'removing';
   pid?: number;
 }
 
@@ -72,6 +73,19 @@ export class NodeConfigFile {
 
   async update(id: string, change: Partial<NodeConfig>): Promise<void> {
     await this.#modify((nodes) => nodes.map((n) => (n.id === id ? { ...n, ...change } : n)));
+  }
+
+  /** Moves a node from one status to another in one locked step; false when it was not in `from`. */
+  async transition(id: string, from: NodeConfig['status'], to: NodeConfig['status']): Promise<boolean> {
+    let moved = false;
+    await this.#modify((nodes) =>
+      nodes.map((n) => {
+        if (n.id !== id || n.status !== from) return n;
+        moved = true;
+        return { ...n, status: to };
+      }),
+    );
+    return moved;
   }
 
   async remove(id: string): Promise<NodeConfig> {

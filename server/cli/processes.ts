@@ -1,15 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
 
-/** Whether a process exists; EPERM means it does, only under another user. */
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * Signals a child and resolves once it has exited (at once if it already has). SIGCONT follows,
  * so a process frozen with SIGSTOP acts on the signal instead of leaving the caller waiting.

@@ -29,6 +29,7 @@ test('durations read with units, a bare number is seconds', () => {
   assert.equal(parseDuration('30s'), 30_000);
   assert.equal(parseDuration('10m'), 600_000);
   assert.equal(parseDuration('1h'), 3_600_000);
+  assert.equal(parseDuration('7d'), 7 * 86_400_000);
   assert.equal(parseDuration('2'), 2000);
   assert.throws(() => parseDuration('soon'), /cannot read "soon" as a duration/);
 });

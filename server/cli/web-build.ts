@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { WEB_ROOT } from './commands/gateway.ts';
-import { isAlive } from './processes.ts';
+import { isAlive } from '../lib/is-alive.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 /** What the web bundle is made from. */

@@ -14,6 +14,8 @@ export interface GatewayConfig {
   uploadWindow: number;
   /** Chunks fetched ahead of the one being sent during a download. */
   readAhead: number;
+  /** How long a download may keep the chunks of a version replaced or deleted meanwhile. */
+  readerHoldMs: number;
   heartbeatMs: number;
   offlineAfterMs: number;
   requestTimeoutMs: number;
@@ -25,6 +27,8 @@ export interface GatewayConfig {
   repairBytesPerSec: number;
   /** How long a chunk no file needs stays on a node before it is collected. */
   gcGraceMs: number;
+  /** Start a new cluster in an empty data directory even when nodes of another cluster knock. */
+  newCluster: boolean;
   /** Browser origins besides the gateway's own whose pages may make a tab a node. */
   allowedOrigins: string[];
   /** Built web app to serve; absent means a placeholder page. */
@@ -40,6 +44,7 @@ export const DEFAULT_GATEWAY_CONFIG: GatewayConfig = {
   maxFileBytes: 1024 ** 4,
   uploadWindow: 4,
   readAhead: 2,
+  readerHoldMs: 60 * 60_000,
   heartbeatMs: 5000,
   offlineAfterMs: 15_000,
   requestTimeoutMs: 30_000,
@@ -49,6 +54,7 @@ export const DEFAULT_GATEWAY_CONFIG: GatewayConfig = {
   repairBytesPerSec: 64 * MiB,
   gcGraceMs: 10 * 60_000,
   allowedOrigins: [],
+  newCluster: false,
 };
 
 /** The defaults with `overrides` applied, refused when a value would make the gateway misbehave. */

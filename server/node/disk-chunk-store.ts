@@ -73,10 +73,12 @@ export class DiskChunkBackend implements ChunkBackend {
    */
   async scan(): Promise<Map<string, number>> {
     const sizes = new Map<string, number>();
+    // The top directory must be there (a missing one is a disk gone, not an empty store); a
+    // prefix directory may vanish between two readdirs when its last chunk is deleted.
     for (const a of await prefixDirs(this.#dir)) {
-      for (const b of await prefixDirs(join(this.#dir, a))) {
+      for (const b of (await unlessMissing(prefixDirs(join(this.#dir, a)))) ?? []) {
         const leaf = join(this.#dir, a, b);
-        for (const entry of await readdir(leaf, { withFileTypes: true })) {
+        for (const entry of (await unlessMissing(readdir(leaf, { withFileTypes: true }))) ?? []) {
           if (!entry.isFile()) continue;
           const path = join(leaf, entry.name);
           if (TEMP_RE.test(entry.name)) {

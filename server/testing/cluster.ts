@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -6,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { ShoalClient } from '../../shared/api-client.ts';
 import { stopChild } from '../cli/processes.ts';
+import { sha256Hex } from '../sha256.ts';
 
 export const SHOAL_BIN = fileURLToPath(new URL('../cli/bin.mjs', import.meta.url));
 
@@ -148,6 +150,34 @@ export class TestCluster {
     await this.kill(this.gateway, 'SIGTERM');
     await rm(this.dataDir, { recursive: true, force: true });
   }
+}
+
+/** Gateway flags for healing tests: repair a second after a node goes, noticed within two. */
+export const FAST_REPAIR = ['--repair-after', '1s', '--heartbeat-ms', '500', '--offline-after-ms', '2000'];
+
+/** Uploads `count` files of `size` bytes and up, named after `seed`; resolves with each name's SHA-256. */
+export async function uploadSet(cluster: TestCluster, count: number, size: number, seed: number): Promise<Map<string, string>> {
+  const files = new Map<string, string>();
+  for (let i = 0; i < count; i++) {
+    const data = randomBytesSeeded(size + i * 1000, seed + i);
+    await cluster.client.upload(`set-${seed}/file-${i}.bin`, data);
+    files.set(`set-${seed}/file-${i}.bin`, sha256Hex(data));
+  }
+  return files;
+}
+
+/** Downloads every file and checks its bytes against the SHA-256 it was uploaded with. */
+export async function assertAllIntact(cluster: TestCluster, files: Map<string, string>): Promise<void> {
+  for (const [name, digest] of files) {
+    const res = await cluster.client.download(name);
+    assert.equal(sha256Hex(new Uint8Array(await res.arrayBuffer())), digest, name);
+  }
+}
+
+/** Every chunk has its R copies readable, and repair has nothing queued or running. */
+export async function fullyReplicated(cluster: TestCluster): Promise<boolean> {
+  const health = await cluster.client.health();
+  return health.underReplicatedChunks === 0 && health.repair.queued + health.repair.active === 0;
 }
 
 /** Polls until `check` is true; fails with `what` after the timeout. */

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BrowserContext, Page } from 'playwright';
+import { ShoalClient } from '../../shared/api-client.ts';
 import { ensureWebBuild } from '../cli/web-build.ts';
 import { TestCluster, type ClusterOptions } from './cluster.ts';
 
@@ -19,11 +20,19 @@ export interface NodeTab {
   id: string;
 }
 
-/** Opens the node page in a new tab and waits until the tab is an online node. */
+/** Opens the node page in a new tab with a fresh invite, as a link from the dashboard would, and waits until the tab is an online node. */
 export async function openNodeTab(context: BrowserContext, url: string, query = ''): Promise<NodeTab> {
   const page = await context.newPage();
-  await page.goto(`${url}/node${query}`);
+  await page.goto(await invitedNodeUrl(url, query));
   return { page, id: await onlineNodeId(page) };
+}
+
+/** The node page's address with `query` and a single-use invite made through the API: what lets a new tab join. */
+export async function invitedNodeUrl(url: string, query = ''): Promise<string> {
+  const { token } = await new ShoalClient(url).createInvite({ label: 'test tab', maxUses: 1 });
+  const target = new URL(`/node${query}`, url);
+  target.searchParams.set('invite', token);
+  return target.href;
 }
 
 export async function onlineNodeId(page: Page): Promise<string> {

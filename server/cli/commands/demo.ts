@@ -7,7 +7,7 @@ import { stopChild } from '../processes.ts';
 import { onShutdown, parse } from '../options.ts';
 import { formatBytes } from '../units.ts';
 import { ensureWebBuild } from '../web-build.ts';
-import { GATEWAY_OPTIONS, gatewayConfig, watchGateway } from './gateway.ts';
+import { exitOnFatal, GATEWAY_OPTIONS, gatewayConfig, watchGateway } from './gateway.ts';
 
 const BIN = fileURLToPath(new URL('../bin.mjs', import.meta.url));
 const DEMO_NODES = ['node1', 'node2', 'node3'];
@@ -39,7 +39,8 @@ export async function demoCommand(args: string[]): Promise<void> {
 
   console.log(`
 Shoal is running: ${gateway.url}
-  dashboard   ${gateway.url}/            (add this browser as a node at ${gateway.url}/node)
+  dashboard   ${gateway.url}/            ("Add this browser as a node" there)
+  invites     npx shoal invite create    (a link another browser opens to join as a node)
   data        ${nodesFile.dataDir}       (${DEMO_NODES.length} disk nodes of ${formatBytes(DEMO_STORAGE)}, ${gateway.config.replicas} replicas per chunk)
 Try:
   curl -T big.iso ${gateway.url}/api/files/big.iso
@@ -49,10 +50,12 @@ Try:
 Ctrl-C stops everything.
 `);
   status.start();
-  onShutdown(async () => {
+  const stop = async (): Promise<void> => {
     stopping = true;
     status.stop();
     await Promise.all([...children.values()].map((child) => stopChild(child)));
     await gateway.close();
-  });
+  };
+  onShutdown(stop);
+  exitOnFatal(gateway, stop);
 }

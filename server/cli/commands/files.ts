@@ -91,6 +91,6 @@ export async function statusCommand(args: string[]): Promise<void> {
   console.log(`cluster ${health.status}: ${health.nodesOnline}/${health.nodesTotal} nodes online, ${health.files} files, ${health.chunks} chunks, ` +
     `${health.underReplicatedChunks} under-replicated, ${formatBytes(health.usedBytes)} of ${formatBytes(health.capacityBytes)} used (R=${health.replicas})`);
   for (const n of nodes) {
-    console.log(`  ${n.id.padEnd(14)} ${n.kind.padEnd(7)} ${n.status.padEnd(8)} ${formatBytes(n.usedBytes).padStart(9)} / ${formatBytes(n.capacityBytes).padEnd(9)} ${n.chunkCount} chunks, last seen ${n.lastSeenAt}`);
+    console.log(`  ${n.id.padEnd(14)} ${n.kind.padEnd(7)} ${n.status.padEnd(8)} ${formatBytes(n.usedBytes).padStart(9)} / ${formatBytes(n.capacityBytes).padEnd(9)} ${n.chunkCount} chunks, last seen ${n.lastSeenAt}${n.quarantine ? `, quarantined: ${n.quarantine}` : ''}`);
   }
 }

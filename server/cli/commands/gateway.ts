@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import { ShoalError } from '../../../shared/errors.ts';
 import { DEFAULT_GATEWAY_CONFIG, type GatewayConfig } from '../../gateway/config.ts';
 import { startGateway, type Gateway } from '../../gateway/start-gateway.ts';
 import { LiveStatus } from '../live-status.ts';
@@ -18,6 +19,8 @@ export const GATEWAY_OPTIONS = {
   'repair-after': { type: 'string' },
   'repair-rate': { type: 'string' },
   'gc-grace': { type: 'string' },
+  'allowed-origins': { type: 'string' },
+  'new-cluster': { type: 'boolean' },
 } as const;
 
 export function gatewayConfig(values: Record<string, string | boolean | undefined>, dataDir: string): Partial<GatewayConfig> {
@@ -32,6 +35,7 @@ export function gatewayConfig(values: Record<string, string | boolean | undefine
   };
   return {
     dataDir,
+    newCluster: values['new-cluster'] === true,
     port: numberOption(values.port, 'port', d.port),
     host: stringOption(values.host) ?? d.host,
     replicas: numberOption(values.replicas, 'replicas', d.replicas),
@@ -42,8 +46,26 @@ export function gatewayConfig(values: Record<string, string | boolean | undefine
     repairAfterMs: duration('repair-after', d.repairAfterMs),
     repairBytesPerSec: size('repair-rate', d.repairBytesPerSec),
     gcGraceMs: duration('gc-grace', d.gcGraceMs),
+    allowedOrigins: originList(stringOption(values['allowed-origins'])),
     webRoot: WEB_ROOT,
   };
+}
+
+/**
+ * `--allowed-origins a,b`: the gateway compares them with a browser's Origin header letter for
+ * letter, so each is reduced to that form (scheme, host, port; no path, no trailing slash).
+ */
+function originList(text: string | undefined): string[] {
+  if (text === undefined) return [];
+  return text
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '')
+    .map((entry) => {
+      const origin = URL.canParse(entry) ? new URL(entry).origin : 'null';
+      if (origin === 'null') throw new ShoalError('BAD_REQUEST', `--allowed-origins needs origins like http://127.0.0.1:5173, got ${JSON.stringify(entry)}`);
+      return origin;
+    });
 }
 
 export async function gatewayCommand(args: string[]): Promise<void> {
@@ -52,9 +74,20 @@ export async function gatewayCommand(args: string[]): Promise<void> {
   const status = watchGateway(gateway);
   console.log(`shoal gateway listening on ${gateway.url} (data in ${dataDir}, ${gateway.config.replicas} replicas)`);
   status.start();
-  onShutdown(async () => {
+  const stop = async (): Promise<void> => {
     status.stop();
     await gateway.close();
+  };
+  onShutdown(stop);
+  exitOnFatal(gateway, stop);
+}
+
+/** A gateway that finds it must not go on (the wrong data directory) says why and exits 1. */
+export function exitOnFatal(gateway: Gateway, stop: () => Promise<void>): void {
+  void gateway.fatal.then(async (err) => {
+    console.error(`shoal: ${err.message}`);
+    await stop();
+    process.exit(1);
   });
 }
 

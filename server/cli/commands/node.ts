@@ -2,18 +2,22 @@ import { rm } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ShoalClient } from '../../../shared/api-client.ts';
 import { ShoalError, toShoalError } from '../../../shared/errors.ts';
+import { CLOSE } from '../../../shared/protocol.ts';
 import { startDiskNode, type DiskNode } from '../../node/start-node.ts';
 import { LiveStatus } from '../live-status.ts';
 import { NodeConfigFile, type NodeConfig } from '../node-config.ts';
 import { enrolLocally } from '../node-enrolment.ts';
-import { isAlive } from '../processes.ts';
+import { isAlive } from '../../lib/is-alive.ts';
 import { numberOption, onShutdown, parse, stringOption } from '../options.ts';
 import { formatBytes, formatRate, parseDuration, parseSize } from '../units.ts';
+
+const REMOVAL_POLL_MS = 250;
+const REMOVAL_WAIT_MS = 15_000;
 
 export async function nodeCommand(args: string[]): Promise<void> {
   const [sub, ...rest] = args;
   const handler = sub ? SUBCOMMANDS[sub] : undefined;
-  if (!handler) throw new ShoalError('BAD_REQUEST', `usage: shoal node create|start|list|drain|remove (got ${sub ?? 'nothing'})`);
+  if (!handler) throw new ShoalError('BAD_REQUEST', `usage: shoal node create|start|list|drain|trust|remove (got ${sub ?? 'nothing'})`);
   await handler(rest);
 }
 
@@ -60,29 +64,21 @@ const SUBCOMMANDS: Record<string, (args: string[]) => Promise<void>> = {
     const gatewayOverride = stringOption(values.gateway) ?? process.env.SHOAL_GATEWAY;
     const file = new NodeConfigFile(dataDir);
     const configs = await Promise.all(positionals.map((id) => file.get(id)));
-    let status: LiveStatus | undefined;
-    const nodes: Array<{ config: NodeConfig; node: DiskNode }> = [];
-    const stopAll = async (): Promise<void> => {
-      status?.stop();
-      for (const { config, node } of nodes) {
-        await node.stop();
-        await file.update(config.id, { status: 'stopped', pid: undefined });
-      }
-    };
-    const refusals = refusalWatch(configs.length, stopAll);
+    const nodes = new NodeProcess(file);
     for (const config of configs) {
       // Nodes created by a release before enrolment existed are enrolled now, the first time they start.
       if (config.join === undefined) await enrolLocally(dataDir, config);
       const node = await startDiskNode({ ...config, ...scrub, gatewayUrl: gatewayOverride ?? config.gateway });
-      // Watched before anything is awaited: a refusal can arrive as soon as the node has started.
-      refusals(config.id, node);
+      nodes.add({ config, node });
       node.agent.on('enrolled', () => void file.update(config.id, { join: undefined }));
-      nodes.push({ config, node });
       await file.update(config.id, { status: 'started', pid: process.pid });
     }
-    status = watchNodes(nodes);
+    const status = watchNodes(nodes.running);
     status.start();
-    onShutdown(stopAll);
+    onShutdown(async () => {
+      status.stop();
+      await nodes.stopAll();
+    });
   },
 
   async list(args) {
@@ -119,6 +115,14 @@ const SUBCOMMANDS: Record<string, (args: string[]) => Promise<void>> = {
     console.log(`${id} is drained and safe to remove: shoal node remove ${id}`);
   },
 
+  async trust(args) {
+    const { positionals, gatewayUrl } = parse(args, {});
+    const [id] = positionals;
+    if (!id || positionals.length > 1) throw new ShoalError('BAD_REQUEST', 'usage: shoal node trust <id>');
+    await new ShoalClient(gatewayUrl).trustNode(id);
+    console.log(`${id} is trusted again: its quarantine is cleared and it takes new chunks`);
+  },
+
   async remove(args) {
     const { values, positionals, dataDir, gatewayUrl } = parse(args, { force: { type: 'boolean' } });
     const [id] = positionals;
@@ -137,8 +141,8 @@ const SUBCOMMANDS: Record<string, (args: string[]) => Promise<void>> = {
       if (!local) throw e;
     }
     if (local) {
-      if (local.pid !== undefined && isAlive(local.pid)) process.kill(local.pid, 'SIGTERM');
-      await file.remove(id);
+      await stopRunningNode(file, local);
+      await file.remove(id).catch(() => {});
       await rm(local.dir, { recursive: true, force: true });
     }
     console.log(`removed node ${id}${local ? ` and its storage ${local.dir}` : ''}`);
@@ -146,23 +150,81 @@ const SUBCOMMANDS: Record<string, (args: string[]) => Promise<void>> = {
 };
 
 /**
- * A node the gateway refuses for good (not enrolled, a wrong identity, removed) says why on stderr;
- * once all `count` nodes of this process are refused there is nothing left to run, so it exits 1.
+ * The process running a node may run others too (`shoal node start n1 n2 n3`): removal asks it to
+ * stop that node alone, by marking the node `removing`, and waits until it has let go.
  */
-function refusalWatch(count: number, stop: () => Promise<void>): (id: string, node: DiskNode) => void {
-  const refused = new Set<string>();
-  return (id, node) => {
-    node.agent.on('state', ({ state, reason }) => {
-      if (state !== 'rejected' || refused.has(id)) return;
-      refused.add(id);
-      console.error(`shoal: node ${id} was refused by the gateway: ${reason ?? 'no reason given'}`);
-      if (refused.size === count) void stop().finally(() => process.exit(1));
+async function stopRunningNode(file: NodeConfigFile, node: NodeConfig): Promise<void> {
+  const pid = node.pid;
+  // The gateway's removal may have stopped it already: then it is no longer 'started'.
+  if (pid === undefined || !isAlive(pid) || !(await file.transition(node.id, 'started', 'removing'))) return;
+  const stillRemoving = async () => (await file.list()).find((n) => n.id === node.id)?.status === 'removing';
+  const deadline = Date.now() + REMOVAL_WAIT_MS;
+  while (Date.now() < deadline && isAlive(pid) && (await stillRemoving())) await sleep(100);
+  if (isAlive(pid) && (await stillRemoving())) {
+    throw new ShoalError('TIMEOUT', `the process ${pid} running ${node.id} did not stop it within ${REMOVAL_WAIT_MS / 1000} s`);
+  }
+}
+
+type Running = { config: NodeConfig; node: DiskNode };
+
+/**
+ * The life of the nodes one `shoal node start` runs. A node ends alone: removed from the cluster
+ * (by the gateway, or marked `removing` by `shoal node remove`), or refused for good, which it
+ * explains on stderr. Once none is left the process exits: 1 if any was refused, 0 otherwise.
+ */
+class NodeProcess {
+  readonly running: Running[] = [];
+  readonly #file: NodeConfigFile;
+  #refused = false;
+  #polling = false;
+
+  constructor(file: NodeConfigFile) {
+    this.#file = file;
+    const timer = setInterval(() => void this.#pollRemovals(), REMOVAL_POLL_MS);
+    timer.unref();
+  }
+
+  /** Watched before anything is awaited: a refusal can arrive as soon as the node has started. */
+  add(entry: Running): void {
+    this.running.push(entry);
+    entry.node.agent.on('state', ({ state, reason, code }) => {
+      if (state !== 'rejected') return;
+      if (code !== CLOSE.REMOVED) {
+        this.#refused = true;
+        console.error(`shoal: node ${entry.config.id} was refused by the gateway: ${reason ?? 'no reason given'}`);
+      }
+      void this.#end(entry, { status: 'stopped', pid: undefined });
     });
-  };
+  }
+
+  async stopAll(): Promise<void> {
+    for (const entry of [...this.running]) await this.#end(entry, { status: 'stopped', pid: undefined }, false);
+  }
+
+  async #pollRemovals(): Promise<void> {
+    if (this.#polling) return;
+    this.#polling = true;
+    try {
+      const removing = new Set((await this.#file.list()).filter((n) => n.status === 'removing').map((n) => n.id));
+      for (const entry of this.running.filter(({ config }) => removing.has(config.id))) await this.#end(entry, null);
+    } finally {
+      this.#polling = false;
+    }
+  }
+
+  /** Stops one node and records it (`null`: forgets it); the last one to end ends the process. */
+  async #end(entry: Running, change: Partial<NodeConfig> | null, exitWhenLast = true): Promise<void> {
+    const at = this.running.indexOf(entry);
+    if (at < 0) return;
+    this.running.splice(at, 1);
+    await entry.node.stop();
+    await (change ? this.#file.update(entry.config.id, change) : this.#file.remove(entry.config.id)).catch(() => {});
+    if (exitWhenLast && this.running.length === 0) process.exit(this.#refused ? 1 : 0);
+  }
 }
 
 /** The node's terminal view: used space, chunks and transfer rates, or plain lines when logging. */
-function watchNodes(nodes: Array<{ config: NodeConfig; node: DiskNode }>): LiveStatus {
+function watchNodes(nodes: Running[]): LiveStatus {
   const last = new Map<string, { at: number; bytesIn: number; bytesOut: number }>();
   const status = new LiveStatus(async () => {
     const lines = ['── shoal node ──'];

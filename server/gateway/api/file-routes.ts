@@ -1,6 +1,6 @@
 import { Hono, type Context } from 'hono';
 import type { FileInfo } from '../../../shared/api-types.ts';
-import { ShoalError } from '../../../shared/errors.ts';
+import { ShoalError, toShoalError } from '../../../shared/errors.ts';
 import type { FileReader } from '../files/file-reader.ts';
 import type { FileWriter } from '../files/file-writer.ts';
 import type { MetadataStore } from '../metadata/metadata-store.ts';
@@ -37,7 +37,7 @@ export function fileRoutes(metadata: MetadataStore, reader: FileReader, writer: 
     if (c.req.header('if-none-match') === etag) return c.body(null, 304, headers);
     // If-Range names the version the client already has part of; for any other, send it all.
     const ifRange = c.req.header('if-range');
-    const range = ifRange === undefined || ifRange === etag ? parseRange(c.req.header('range'), file.size) : null;
+    const range = ifRange === undefined || ifRange === etag ? withHeaders(() => parseRange(c.req.header('range'), file.size), headers) : null;
     const status = range ? 206 : 200;
     const span = range ?? { start: 0, end: file.size - 1 };
     headers['Content-Length'] = String(span.end - span.start + 1);
@@ -52,6 +52,17 @@ export function fileRoutes(metadata: MetadataStore, reader: FileReader, writer: 
   });
 
   return files;
+}
+
+/** A 416 describes the file like any other answer about it (ETag, Last-Modified, ranges); its body stays JSON. */
+function withHeaders<T>(work: () => T, headers: Record<string, string>): T {
+  try {
+    return work();
+  } catch (err) {
+    const e = toShoalError(err);
+    const { 'Content-Type': _body, ...about } = headers;
+    throw new ShoalError(e.code, e.message, { cause: err, headers: { ...about, ...e.headers } });
+  }
 }
 
 /** The name as the client encoded it in the path after /api/files/, validated. */

@@ -106,6 +106,9 @@ describe('gateway with three disk nodes', () => {
     const range = await download(cluster, 'data/big.bin', { Range: `bytes=${big.length}-` });
     assert.equal(range.status, 416);
     assert.equal(range.res.headers.get('content-range'), `bytes */${big.length}`);
+    assert.equal(range.res.headers.get('accept-ranges'), 'bytes', 'a 416 still describes the file');
+    assert.match(range.res.headers.get('etag') ?? '', /^"[0-9a-f]{64}"$/);
+    assert.match(range.res.headers.get('content-type') ?? '', /^application\/json/);
     assert.equal(JSON.parse(range.body.toString()).error.code, 'BAD_RANGE');
     for (const bad of ['a%2F%2Fb', 'x%2F..%2Fy', 'ctl%01char', 'back%5Cslash']) {
       const res = await fetch(`${cluster.url}/api/files/${bad}`, { method: 'PUT', body: 'x' });

@@ -3,7 +3,7 @@ import type { NodeAdmin } from '../healing/node-admin.ts';
 import type { NodeRegistry } from '../nodes/node-registry.ts';
 import type { ClusterStatus } from '../status/cluster-status.ts';
 
-/** `/api/nodes`: every node with its safety, and drain, undrain and remove. */
+/** `/api/nodes`: every node with its safety, and drain, undrain, trust and remove. */
 export function nodeRoutes(registry: NodeRegistry, admin: NodeAdmin, status: ClusterStatus): Hono {
   const nodes = new Hono();
 
@@ -16,6 +16,11 @@ export function nodeRoutes(registry: NodeRegistry, admin: NodeAdmin, status: Clu
 
   nodes.post('/:id/undrain', async (c) => {
     await admin.setDraining(c.req.param('id'), false);
+    return c.json({ node: await registry.view(c.req.param('id')) });
+  });
+
+  nodes.post('/:id/trust', async (c) => {
+    await admin.trust(c.req.param('id'));
     return c.json({ node: await registry.view(c.req.param('id')) });
   });
 

@@ -1,4 +1,5 @@
-import type { FileRecord, MetadataStore } from '../metadata/metadata-store.ts';
+import { ShoalError } from '../../../shared/errors.ts';
+import type { ChunkRecord, FileRecord, MetadataStore } from '../metadata/metadata-store.ts';
 import type { ReplicaStore } from '../replicas/replica-store.ts';
 
 export interface ByteRange {
@@ -7,17 +8,23 @@ export interface ByteRange {
   end: number;
 }
 
-/** Streams stored files back, verified chunk by chunk. */
+/**
+ * Streams stored files back, verified chunk by chunk. A download reads the version it started on:
+ * it pins that version's chunks, so replacing or deleting the file meanwhile releases them only
+ * once the download has read them, or after `holdMs` at the most.
+ */
 export class FileReader {
   readonly #replicas: ReplicaStore;
   readonly #metadata: MetadataStore;
   /** Chunks fetched ahead of the one being sent. */
   readonly #readAhead: number;
+  readonly #holdMs: number;
 
-  constructor(replicas: ReplicaStore, metadata: MetadataStore, readAhead: number) {
+  constructor(replicas: ReplicaStore, metadata: MetadataStore, options: { readAhead: number; holdMs: number }) {
     this.#replicas = replicas;
     this.#metadata = metadata;
-    this.#readAhead = readAhead;
+    this.#readAhead = options.readAhead;
+    this.#holdMs = options.holdMs;
   }
 
   /**
@@ -29,7 +36,20 @@ export class FileReader {
     if (file.size === 0) return new ReadableStream({ start: (c) => c.close() });
     const first = Math.floor(range.start / file.chunkSize);
     const last = Math.floor(range.end / file.chunkSize);
-    const chunks = await this.#metadata.getChunks([...new Set(file.chunks.slice(first, last + 1))]);
+    const hold = this.#hold(file.chunks.slice(first, last + 1));
+    try {
+      const chunks = await this.#metadata.getChunks([...new Set(file.chunks.slice(first, last + 1))]);
+      if (file.chunks.slice(first, last + 1).some((hash) => !chunks.has(hash))) {
+        throw new ShoalError('CONFLICT', `${file.name} was replaced or deleted just as this download started: ask again`);
+      }
+      return await this.#stream(file, range, first, last, chunks, hold);
+    } catch (err) {
+      hold.releaseAll();
+      throw err;
+    }
+  }
+
+  async #stream(file: FileRecord, range: ByteRange, first: number, last: number, chunks: Map<string, ChunkRecord>, hold: Hold): Promise<ReadableStream<Uint8Array>> {
     const queue: Array<Promise<Uint8Array>> = [];
     let next = first;
 
@@ -46,6 +66,7 @@ export class FileReader {
     const take = async (): Promise<Uint8Array> => {
       fill();
       const data = await queue.shift()!;
+      hold.release(file.chunks[index]!);
       const offset = index * file.chunkSize;
       index++;
       return data.subarray(Math.max(0, range.start - offset), Math.min(data.length, range.end + 1 - offset));
@@ -59,14 +80,47 @@ export class FileReader {
           if (index > last) controller.close();
         },
         async pull(controller) {
-          controller.enqueue(await take());
+          try {
+            controller.enqueue(await take());
+          } catch (err) {
+            hold.releaseAll();
+            throw err;
+          }
           if (index > last) controller.close();
         },
         cancel() {
           queue.length = 0;
+          hold.releaseAll();
         },
       },
       { highWaterMark: 0 },
     );
   }
+
+  /** Pins each chunk until the download has read its last use of it, or until `holdMs` has passed. */
+  #hold(hashes: string[]): Hold {
+    const uses = new Map<string, number>();
+    for (const hash of hashes) uses.set(hash, (uses.get(hash) ?? 0) + 1);
+    this.#replicas.pinForReading(uses.keys());
+    const releaseAll = (): void => {
+      clearTimeout(timer);
+      for (const hash of uses.keys()) this.#replicas.unpin(hash);
+      uses.clear();
+    };
+    const timer = setTimeout(releaseAll, this.#holdMs);
+    timer.unref();
+    return {
+      release: (hash) => {
+        const left = (uses.get(hash) ?? 0) - 1;
+        if (left > 0) return void uses.set(hash, left);
+        if (uses.delete(hash)) this.#replicas.unpin(hash);
+      },
+      releaseAll,
+    };
+  }
+}
+
+interface Hold {
+  release(hash: string): void;
+  releaseAll(): void;
 }

@@ -5,6 +5,7 @@ import type { EventBus } from '../events/event-bus.ts';
 import type { ChunkRecord, FileRecord, MetadataStore } from '../metadata/metadata-store.ts';
 import type { NodeRegistry } from '../nodes/node-registry.ts';
 import type { ReplicaStore } from '../replicas/replica-store.ts';
+import type { UploadsInFlight } from '../replicas/uploads-in-flight.ts';
 
 export interface FileWriterOptions {
   replicas: number;
@@ -17,13 +18,15 @@ export interface FileWriterOptions {
 /** Stores files from streams and deletes them: what changes which files exist. */
 export class FileWriter {
   readonly #replicas: ReplicaStore;
+  readonly #uploads: UploadsInFlight;
   readonly #registry: NodeRegistry;
   readonly #metadata: MetadataStore;
   readonly #events: EventBus;
   readonly #options: FileWriterOptions;
 
-  constructor(replicas: ReplicaStore, registry: NodeRegistry, metadata: MetadataStore, events: EventBus, options: FileWriterOptions) {
+  constructor(replicas: ReplicaStore, uploads: UploadsInFlight, registry: NodeRegistry, metadata: MetadataStore, events: EventBus, options: FileWriterOptions) {
     this.#replicas = replicas;
+    this.#uploads = uploads;
     this.#registry = registry;
     this.#metadata = metadata;
     this.#events = events;
@@ -52,15 +55,13 @@ export class FileWriter {
     const { replicas, chunkSize, maxFileBytes, uploadWindow } = this.#options;
     const fileHash = createSha256();
     const hashes: string[] = [];
-    const records = new Map<string, ChunkRecord>();
+    const copies = this.#uploads.begin();
     const inFlight = new Set<Promise<void>>();
     let failure: unknown = null;
     let size = 0;
 
     const replicate = async (hash: string, data: Uint8Array): Promise<void> => {
-      const written = await this.#replicas.storeForUpload(hash, data, replicas);
-      const before = records.get(hash)?.nodeIds ?? [];
-      records.set(hash, { hash, size: data.length, nodeIds: [...new Set([...before, ...written])] });
+      copies.add(hash, data.length, await this.#replicas.storeForUpload(hash, data, replicas));
     };
 
     try {
@@ -90,8 +91,12 @@ export class FileWriter {
         replicas,
         createdAt: new Date().toISOString(),
       };
-      const { unreferenced } = await this.#metadata.commitFile(file, [...records.values()]);
+      const { records, lost } = copies.surviving(this.#registry);
+      await this.#assertEveryChunkHeld(records);
+      const { unreferenced } = await this.#metadata.commitFile(file, records);
       this.#events.publish({ type: 'file.added', file: { ...file, chunks: hashes.length } });
+      // Copies on nodes that went away during the upload are not recorded; repair restores R.
+      for (const { hash, nodeId } of lost) this.#events.publish({ type: 'replica.lost', hash, nodeId, reason: 'node left during the upload' });
       // The file is committed: cleaning up the version it replaced must neither delay nor fail the 201.
       this.#replicas.releaseUnreferenced(unreferenced).catch(() => this.#replicas.releaseFailedUpload(unreferenced));
       return file;
@@ -100,7 +105,23 @@ export class FileWriter {
       throw err;
     } finally {
       await Promise.allSettled(inFlight);
+      copies.end();
       for (const hash of hashes) this.#replicas.unpin(hash);
+    }
+  }
+
+  /**
+   * The last check before a 201: every chunk has a copy on a node still connected, recorded before
+   * or written by this upload on the session that holds it now. One short of R is repaired after
+   * the commit; one with none fails the upload.
+   */
+  async #assertEveryChunkHeld(records: ChunkRecord[]): Promise<void> {
+    const recorded = await this.#metadata.getChunks(records.map((r) => r.hash));
+    for (const record of records) {
+      const held = record.nodeIds.length + (recorded.get(record.hash)?.nodeIds.filter((id) => this.#registry.readable(id)).length ?? 0);
+      if (held === 0) {
+        throw new ShoalError('INSUFFICIENT_NODES', `every copy of chunk ${record.hash.slice(0, 12)} was on nodes that left during the upload`);
+      }
     }
   }
 

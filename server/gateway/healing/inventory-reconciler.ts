@@ -4,16 +4,27 @@ import type { NodeReports } from '../nodes/node-server.ts';
 import type { ReplicaStore } from '../replicas/replica-store.ts';
 import type { UnreferencedCopies } from '../replicas/unreferenced-copies.ts';
 
+/** One node's inventory while its pages come in. */
+interface Pass {
+  /** The copies recorded on the node when its inventory began and that it has not listed yet. */
+  unlisted: Promise<Set<string>>;
+  /** Pages are worked through one after another, each after the one before. */
+  work: Promise<void>;
+}
+
 /**
- * Brings the metadata in line with what nodes report about their own storage: an inventory is the
- * truth about a node's disk, the metadata the truth about what files need. Copies a node lost are
- * rebuilt by repair once the node has joined; chunks no file needs become candidates for
- * collection; damage a scrub found is a lost copy.
+ * Brings the metadata in line with what nodes report about their own storage. A node's word is
+ * enough to lose a copy, never to gain one: recorded copies it no longer lists lose their records
+ * (repair rebuilds them once it has joined), and what it lists beyond its records becomes a
+ * candidate for collection, since only the gateway's own writes are copies. Each page is checked
+ * as it comes against the node's records, which the gateway's writes bound, so no number of
+ * hashes a node reports is held at once. Damage a scrub found is a lost copy.
  */
 export class InventoryReconciler implements NodeReports {
   readonly #metadata: MetadataStore;
   readonly #replicas: ReplicaStore;
   readonly #unreferenced: UnreferencedCopies;
+  readonly #passes = new Map<NodeLink, Pass>();
 
   constructor(metadata: MetadataStore, replicas: ReplicaStore, unreferenced: UnreferencedCopies) {
     this.#metadata = metadata;
@@ -21,12 +32,32 @@ export class InventoryReconciler implements NodeReports {
     this.#unreferenced = unreferenced;
   }
 
-  async inventory(link: NodeLink, hashes: string[]): Promise<void> {
-    const { unknown } = await this.#metadata.reconcileNode(link.id, hashes);
-    this.#unreferenced.note(link.id, unknown);
+  async inventory(link: NodeLink, hashes: string[], done: boolean): Promise<void> {
+    const pass = this.#passes.get(link) ?? this.#begin(link);
+    pass.work = pass.work.then(async () => {
+      const unlisted = await pass.unlisted;
+      if (link.state === 'closed') return;
+      this.#unreferenced.note(link.id, hashes.filter((hash) => !unlisted.delete(hash)));
+      if (!done) return;
+      this.#passes.delete(link);
+      await this.#metadata.reconcileNode(link.id, [...unlisted]);
+    });
+    await pass.work;
   }
 
   async corrupt(link: NodeLink, hashes: string[]): Promise<void> {
     for (const hash of hashes) await this.#replicas.lost(hash, link.id, 'CHUNK_CORRUPT (scrub)');
+  }
+
+  /** What the node was listing, and what it may hold that it should not, wait for its next inventory. */
+  left(link: NodeLink): void {
+    this.#passes.delete(link);
+    this.#unreferenced.drop(link.id);
+  }
+
+  #begin(link: NodeLink): Pass {
+    const pass: Pass = { unlisted: this.#metadata.chunksOnNode(link.id).then((hashes) => new Set(hashes)), work: Promise.resolve() };
+    this.#passes.set(link, pass);
+    return pass;
   }
 }

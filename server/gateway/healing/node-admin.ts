@@ -4,32 +4,48 @@ import { CLOSE } from '../../../shared/protocol.ts';
 import type { EventBus } from '../events/event-bus.ts';
 import type { MetadataStore } from '../metadata/metadata-store.ts';
 import type { NodeRegistry } from '../nodes/node-registry.ts';
+import type { NodeTrust } from '../replicas/node-trust.ts';
+import type { UploadsInFlight } from '../replicas/uploads-in-flight.ts';
 import type { RepairService } from './repair-service.ts';
 
-/** What an operator does to nodes: drain them, take them back, remove them, and ask how safe that is. */
+/** What an operator does to nodes: drain them, take them back, trust them again, remove them, and ask how safe that is. */
 export class NodeAdmin {
   readonly #metadata: MetadataStore;
   readonly #registry: NodeRegistry;
   readonly #events: EventBus;
   readonly #repair: RepairService;
+  readonly #trust: NodeTrust;
+  readonly #uploads: UploadsInFlight;
   readonly #replicas: number;
 
-  constructor(metadata: MetadataStore, registry: NodeRegistry, events: EventBus, repair: RepairService, replicas: number) {
+  constructor(metadata: MetadataStore, registry: NodeRegistry, events: EventBus, repair: RepairService, trust: NodeTrust, uploads: UploadsInFlight, replicas: number) {
     this.#metadata = metadata;
     this.#registry = registry;
     this.#events = events;
     this.#repair = repair;
+    this.#trust = trust;
+    this.#uploads = uploads;
     this.#replicas = replicas;
   }
 
-  /** For every node: how much it holds, and how much would be lost or weakened if it vanished now. */
+  /**
+   * For every node: how much it holds, and how much would be lost or weakened if it vanished now.
+   * Copies that uploads in flight have written count too: they are about to be acknowledged.
+   */
   async safety(): Promise<Map<string, NodeSafety>> {
+    const holders = new Map<string, Set<string>>();
+    for (const chunk of await this.#metadata.listChunks()) holders.set(chunk.hash, new Set(chunk.nodeIds));
+    for (const [hash, ids] of this.#uploads.copies()) {
+      const all = holders.get(hash) ?? new Set<string>();
+      for (const id of ids) all.add(id);
+      holders.set(hash, all);
+    }
     const safety = new Map<string, NodeSafety>();
-    for (const chunk of await this.#metadata.listChunks()) {
-      for (const id of chunk.nodeIds) {
+    for (const ids of holders.values()) {
+      for (const id of ids) {
         const entry = safety.get(id) ?? { recordedChunks: 0, atRiskChunks: 0 };
         entry.recordedChunks++;
-        if (chunk.nodeIds.filter((other) => other !== id && this.#registry.writable(other)).length < this.#replicas) entry.atRiskChunks++;
+        if ([...ids].filter((other) => other !== id && this.#registry.writable(other)).length < this.#replicas) entry.atRiskChunks++;
         safety.set(id, entry);
       }
     }
@@ -42,6 +58,13 @@ export class NodeAdmin {
     if (!record) throw new ShoalError('NODE_NOT_FOUND', `no node ${JSON.stringify(id)}`);
     await this.#metadata.upsertNode({ ...record, draining });
     this.#registry.link(id)?.setDraining(draining);
+    await this.#registry.publish('node.stats', id);
+    this.#repair.sweepSoon(0);
+  }
+
+  /** Clears a node's quarantine: it takes new copies again, and its copies count toward R again. */
+  async trust(id: string): Promise<void> {
+    await this.#trust.trust(id);
     await this.#registry.publish('node.stats', id);
     this.#repair.sweepSoon(0);
   }
@@ -68,6 +91,7 @@ export class NodeAdmin {
     }
     this.#registry.disconnect(id, CLOSE.REMOVED, 'node removed from the cluster');
     await this.#metadata.removeNode(id);
+    this.#trust.forget(id);
     this.#events.publish({ type: 'node.removed', nodeId: id });
   }
 }

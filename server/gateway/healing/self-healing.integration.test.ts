@@ -2,33 +2,10 @@ import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { describe, test } from 'node:test';
 import { ShoalError } from '../../../shared/errors.ts';
-import { randomBytesSeeded, runShoal, TestCluster, waitFor } from '../../testing/cluster.ts';
+import { assertAllIntact, FAST_REPAIR, fullyReplicated, randomBytesSeeded, runShoal, TestCluster, uploadSet, waitFor } from '../../testing/cluster.ts';
 import { sha256Hex } from '../../sha256.ts';
 
 const MiB = 1024 * 1024;
-const FAST_REPAIR = ['--repair-after', '1s', '--heartbeat-ms', '500', '--offline-after-ms', '2000'];
-
-async function uploadSet(cluster: TestCluster, count: number, size: number, seed: number): Promise<Map<string, string>> {
-  const files = new Map<string, string>();
-  for (let i = 0; i < count; i++) {
-    const data = randomBytesSeeded(size + i * 1000, seed + i);
-    await cluster.client.upload(`set-${seed}/file-${i}.bin`, data);
-    files.set(`set-${seed}/file-${i}.bin`, sha256Hex(data));
-  }
-  return files;
-}
-
-async function assertAllIntact(cluster: TestCluster, files: Map<string, string>): Promise<void> {
-  for (const [name, digest] of files) {
-    const res = await cluster.client.download(name);
-    assert.equal(sha256Hex(new Uint8Array(await res.arrayBuffer())), digest, name);
-  }
-}
-
-async function fullyReplicated(cluster: TestCluster): Promise<boolean> {
-  const health = await cluster.client.health();
-  return health.underReplicatedChunks === 0 && health.repair.queued + health.repair.active === 0;
-}
 
 describe('self-healing', () => {
   test('node loss: repair restores R replicas, a second loss loses nothing, and a returning node is trimmed', async () => {

@@ -54,6 +54,15 @@ export function metadataStoreContract(factory: MetadataStoreFactory): ContractCa
       assert.deepEqual(await store.deleteFile('empty'), { file: empty, unreferenced: [] });
     }),
 
+    withStore('largestChunkSize is the largest chunk size of the files stored now, 0 without files', async ({ store }) => {
+      assert.equal(await store.largestChunkSize(), 0);
+      await store.commitFile(file('small', [A]), on(['n1'], A));
+      await store.commitFile(file('large', [B], { chunkSize: 64 * CHUNK_SIZE }), on(['n1'], B));
+      assert.equal(await store.largestChunkSize(), 64 * CHUNK_SIZE);
+      await store.deleteFile('large');
+      assert.equal(await store.largestChunkSize(), CHUNK_SIZE);
+    }),
+
     withStore('replacing a file orphans only the hashes no file uses any more', async ({ store }) => {
       await store.commitFile(file('x', [A, B, C, A]), on(['n1'], A, B, C));
       await store.commitFile(file('y', [C]), on(['n1'], C));
@@ -117,16 +126,15 @@ export function metadataStoreContract(factory: MetadataStoreFactory): ContractCa
       assert.equal((await store.referenced([])).size, 0);
     }),
 
-    withStore('reconcileNode matches a node\'s rows to what it holds: drops missing, adopts needed, names the rest', async ({ store }) => {
-      await store.commitFile(file('x', [A, B]), on(['n1'], A, B));
+    withStore('reconcileNode drops the node\'s rows of the copies named missing and never adds one', async ({ store }) => {
+      await store.commitFile(file('x', [A, B]), on(['n1', 'n2'], A, B));
       await store.commitFile(file('y', [C]), on(['n2'], C));
-      const result = await store.reconcileNode('n1', [B, C, D, D]);
-      assert.deepEqual(result.missing, [A]);
-      assert.deepEqual(result.adopted, [C]);
-      assert.deepEqual(result.unknown, [D]);
-      assert.deepEqual((await store.chunksOnNode('n1')).sort(), [B, C].sort());
-      assert.deepEqual((await store.getChunks([C])).get(C)?.nodeIds.sort(), ['n1', 'n2']);
-      assert.deepEqual(await store.reconcileNode('n1', [B, C]), { missing: [], adopted: [], unknown: [] });
+      await store.reconcileNode('n1', [A, C, D, D]);
+      assert.deepEqual(await store.chunksOnNode('n1'), [B], 'only the rows named go; naming copies never recorded adds none');
+      assert.deepEqual((await store.getChunks([A])).get(A)?.nodeIds, ['n2'], 'other nodes keep theirs');
+      assert.deepEqual((await store.getChunks([C])).get(C)?.nodeIds, ['n2']);
+      await store.reconcileNode('n1', []);
+      assert.deepEqual(await store.chunksOnNode('n1'), [B]);
     }),
 
     withStore('forgetUnreferenced drops only hashes no file references', async ({ store }) => {

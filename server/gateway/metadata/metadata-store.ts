@@ -56,15 +56,6 @@ export interface InviteRecord {
   revokedAt: string | null;
 }
 
-export interface InventoryReconciliation {
-  /** Recorded on the node, but the node no longer has them: their rows are gone. */
-  missing: string[];
-  /** Held by the node and needed by a file: now recorded. */
-  adopted: string[];
-  /** Held by the node but needed by no file. */
-  unknown: string[];
-}
-
 export interface MetadataStore {
   /**
    * Records a file and where each of its chunks lives, in one transaction, replacing any file of
@@ -73,6 +64,11 @@ export interface MetadataStore {
   commitFile(file: FileRecord, chunks: ChunkRecord[]): Promise<{ unreferenced: string[] }>;
   getFile(name: string): Promise<FileRecord | undefined>;
   listFiles(): Promise<FileRecord[]>;
+  /**
+   * The largest chunk size any stored file was written with, 0 without files: its chunks must stay
+   * readable, so frames from nodes may carry chunks this large whatever the current --chunk-size.
+   */
+  largestChunkSize(): Promise<number>;
   /** Removes a file; returns it and the hashes that no file references any more. */
   deleteFile(name: string): Promise<{ file: FileRecord; unreferenced: string[] } | undefined>;
 
@@ -90,10 +86,12 @@ export interface MetadataStore {
   forgetUnreferenced(hashes: string[]): Promise<string[]>;
 
   /**
-   * Makes the node's replica rows match the hashes it reports holding, in one transaction: a node
-   * returning with a large store must not stall the gateway with a write per chunk.
+   * What a node's inventory may change: the node's rows for `missing`, copies recorded on it that
+   * it no longer reports, go, in one transaction, so a node returning with a large store does not
+   * stall the gateway with a write per chunk. An inventory never adds a row: a node's word is no
+   * copy, and a copy counts toward R only once the gateway wrote it there or read it back intact.
    */
-  reconcileNode(nodeId: string, held: string[]): Promise<InventoryReconciliation>;
+  reconcileNode(nodeId: string, missing: string[]): Promise<void>;
 
   upsertNode(node: NodeRecord): Promise<void>;
   /** Records a node that has never been seen, and only then: false when the id is taken. */

@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { ShoalError } from '../../../shared/errors.ts';
-import type { ChunkRecord, FileRecord, InventoryReconciliation, InviteRecord, MetadataStore, NodeRecord } from './metadata-store.ts';
+import type { ChunkRecord, FileRecord, InviteRecord, MetadataStore, NodeRecord } from './metadata-store.ts';
 
 /**
  * The schema as a list of migrations; PRAGMA user_version counts those applied, so a data directory
@@ -148,6 +148,7 @@ export class SqliteMetadataStore implements MetadataStore {
     this.#sql = {
       getFile: db.prepare<[string], FileRow>(`${SELECT_FILE} WHERE name = ?`),
       listFiles: db.prepare<[], FileRow>(`${SELECT_FILE} ORDER BY name`),
+      largestChunkSize: db.prepare<[], number>('SELECT coalesce(max(chunk_size), 0) FROM files').pluck(),
       fileHashes: db.prepare<[string], string>('SELECT DISTINCT hash FROM file_chunks WHERE file_name = ?').pluck(),
       insertFile: db.prepare<[FileRecord]>(
         `INSERT INTO files (name, size, sha256, chunk_size, replicas, created_at)
@@ -225,23 +226,8 @@ export class SqliteMetadataStore implements MetadataStore {
       this.#unreferenced([...new Set(hashes)]).filter((hash) => this.#sql.deleteChunk.run(hash).changes > 0),
     );
 
-    this.#reconcileNode = db.transaction((nodeId: string, held: string[]): InventoryReconciliation => {
-      const heldSet = new Set(held);
-      const recorded = new Set(this.#sql.chunksOnNode.all(nodeId));
-      const missing = [...recorded].filter((hash) => !heldSet.has(hash));
+    this.#reconcileNode = db.transaction((nodeId: string, missing: string[]) => {
       for (const hash of missing) this.#sql.removeReplica.run(hash, nodeId);
-      const adopted: string[] = [];
-      const unknown: string[] = [];
-      for (const hash of heldSet) {
-        if (recorded.has(hash)) continue;
-        if (this.#sql.isReferenced.get(hash) === undefined) {
-          unknown.push(hash);
-        } else {
-          this.#sql.addReplica.run({ hash, nodeId });
-          adopted.push(hash);
-        }
-      }
-      return { missing, adopted, unknown };
     });
 
     this.#enrollWithInvite = db.transaction((tokenHash: string, node: NodeRecord, now: string) => {
@@ -281,6 +267,10 @@ export class SqliteMetadataStore implements MetadataStore {
 
   async listFiles(): Promise<FileRecord[]> {
     return this.#sql.listFiles.all().map(toFile);
+  }
+
+  async largestChunkSize(): Promise<number> {
+    return this.#sql.largestChunkSize.get() ?? 0;
   }
 
   async deleteFile(name: string): Promise<{ file: FileRecord; unreferenced: string[] } | undefined> {
@@ -368,8 +358,8 @@ export class SqliteMetadataStore implements MetadataStore {
     return this.#sql.listNodes.all().map(toNode);
   }
 
-  async reconcileNode(nodeId: string, held: string[]): Promise<InventoryReconciliation> {
-    return this.#reconcileNode(nodeId, held);
+  async reconcileNode(nodeId: string, missing: string[]): Promise<void> {
+    this.#reconcileNode(nodeId, missing);
   }
 
   async removeNode(id: string): Promise<void> {

@@ -2,14 +2,17 @@ import type { RawData, WebSocket } from 'ws';
 import { ShoalError, isErrorCode, toShoalError } from '../../../shared/errors.ts';
 import { isChunkHash } from '../../../shared/hash.ts';
 import type { GatewayToNode, HelloMessage, NodeKind, NodeToGateway } from '../../../shared/protocol.ts';
-import { CLOSE, decodeFrame, encodeFrame, INVENTORY_PAGE_SIZE, MAX_CHUNK_BYTES } from '../../../shared/protocol.ts';
+import { CLOSE, decodeFrame, encodeFrame, INVENTORY_PAGE_SIZE } from '../../../shared/protocol.ts';
 import { RateMeter } from '../../lib/rate-meter.ts';
 import { Semaphore } from '../../lib/semaphore.ts';
+import { TokenBucket } from '../../lib/token-bucket.ts';
+import { closeSession } from './close-session.ts';
 
 /**
  * joining: connected, inventory not yet in, so nothing may be placed on it or read from it;
  * online: serves reads and takes new copies; draining: serves reads, takes nothing new;
- * closed: gone, every request to it failed.
+ * closed: gone, every request to it failed. Apart from the state, a quarantined node is read from
+ * but takes nothing new, whether online or draining.
  */
 export type LinkState = 'joining' | 'online' | 'draining' | 'closed';
 
@@ -17,12 +20,17 @@ export interface NodeLinkOptions {
   /** Requests outstanding to this node at once: browsers' WebSockets have no backpressure of their own. */
   maxInFlight: number;
   requestTimeoutMs: number;
+  /** The largest chunk a data frame may carry: the gateway never asks for one larger. */
+  maxChunkBytes: number;
 }
 
 /** What a link tells the registry about the node's own reports and its end. */
 export interface NodeLinkListener {
-  /** The node's full inventory is in. */
-  inventory(link: NodeLink, hashes: string[]): Promise<void>;
+  /**
+   * A page of the node's inventory, one at a time and in order; the last one is `done`. Pages are
+   * handed on as they come, never gathered: a node may report any number of hashes.
+   */
+  inventory(link: NodeLink, hashes: string[], done: boolean): Promise<void>;
   /** The node's scrub found chunks damaged. */
   corrupt(link: NodeLink, hashes: string[]): Promise<void>;
   /** The node reported new usage figures. */
@@ -43,12 +51,27 @@ type Answer = Extract<NodeToGateway, { type: 'ok' | 'data' | 'error' }>;
 interface Handler<M extends NodeToGateway> {
   /** The problem with a frame of this type, or null: anything a node sends is untrusted input. */
   check(header: M): string | null;
+  /**
+   * What a frame of this type spends of the link's control budget. Reports a node sends of its own
+   * accord are limited; answers are not, since the window already bounds the requests they settle.
+   */
+  cost?(header: M): number;
   handle(link: NodeLink, header: M, payload: Uint8Array): Promise<void> | void;
 }
 
 type HandlerTable = { [T in Exclude<NodeToGateway['type'], 'hello' | 'proof'>]: Handler<Extract<NodeToGateway, { type: T }>> };
 
 const DELETE_PAGE_SIZE = INVENTORY_PAGE_SIZE;
+
+/**
+ * Reports a node may send a second, with a burst of as many: a node agent sends stats at most once
+ * a second and names one damaged chunk per corrupt report, as fast as its scrub finds them. A node
+ * past it is flooding, and its session is closed.
+ */
+const CONTROL_BUDGET_PER_SECOND = 100;
+
+/** However often a node reports its usage, the registry hears of it at most this often. */
+const STATS_PUBLISH_INTERVAL_MS = 1000;
 
 /** Filled in by NodeLink's static block, where the handlers may reach the link's private members. */
 let HANDLERS: HandlerTable;
@@ -81,7 +104,11 @@ export class NodeLink {
   readonly #listener: NodeLinkListener;
   readonly #window: Semaphore;
   readonly #pending = new Map<number, Pending>();
-  #inventory: string[] = [];
+  readonly #controlBudget = new TokenBucket(CONTROL_BUDGET_PER_SECOND);
+  #statsTimer: ReturnType<typeof setTimeout> | null = null;
+  #statsPublishedAt = 0;
+  /** A session reports its inventory once: pages after the last are a protocol error. */
+  #inventoryDone = false;
 
   constructor(socket: WebSocket, hello: HelloMessage, draining: boolean, listener: NodeLinkListener, options: NodeLinkOptions) {
     this.#socket = socket;
@@ -111,9 +138,12 @@ export class NodeLink {
     return this.#state === 'online' || this.#state === 'draining';
   }
 
-  /** Online and not draining: the node takes new copies, and its copies count toward R. */
+  /** Why the node takes no new copies until an admin clears it, as its record says; null when trusted. */
+  quarantine: string | null = null;
+
+  /** Online, not draining, not quarantined: the node takes new copies, and its copies count toward R. */
   get writable(): boolean {
-    return this.#state === 'online';
+    return this.#state === 'online' && this.quarantine === null;
   }
 
   get freeBytes(): number {
@@ -172,17 +202,44 @@ export class NodeLink {
   }
 
   async #receive(data: RawData, isBinary: boolean): Promise<void> {
+    // ws hands over what was already on the wire after the close; none of it is acted on.
+    if (this.#state === 'closed') return;
     try {
       if (!isBinary) throw new Error('text frames are not part of the protocol');
-      const { header, payload } = decodeFrame(toBytes(data), MAX_CHUNK_BYTES);
-      const handler = HANDLERS[header.type as keyof HandlerTable] as Handler<NodeToGateway> | undefined;
+      const { header, payload } = decodeFrame(toBytes(data), this.#options.maxChunkBytes);
+      // Own properties only: a frame typed `constructor` must not find Object's.
+      const handler = Object.hasOwn(HANDLERS, header.type) ? (HANDLERS[header.type as keyof HandlerTable] as Handler<NodeToGateway>) : undefined;
       if (!handler) throw new Error(`unexpected ${header.type} frame`);
       const problem = handler.check(header as NodeToGateway);
       if (problem) throw new Error(problem);
+      if (handler.cost && !this.#controlBudget.tryTake(handler.cost(header as NodeToGateway))) {
+        this.#refuse(`more than ${CONTROL_BUDGET_PER_SECOND} reports a second`, true);
+        return;
+      }
       await handler.handle(this, header as NodeToGateway, payload);
     } catch (err) {
-      this.close(CLOSE.PROTOCOL_ERROR, toShoalError(err).message.slice(0, 120));
+      this.#refuse(toShoalError(err).message, false);
     }
+  }
+
+  #refuse(reason: string, flooding: boolean): void {
+    if (this.#state === 'closed') return;
+    closeSession(this.#socket, CLOSE.PROTOCOL_ERROR, reason, { stopReading: flooding });
+    this.#markClosed();
+  }
+
+  /** The node's own usage figures are kept as they come; the registry hears of them at most once an interval. */
+  #statsReported(usedBytes: number, chunkCount: number): void {
+    // Kept in memory while the node is online; written to the metadata when it leaves.
+    this.usedBytes = usedBytes;
+    this.chunkCount = chunkCount;
+    if (this.#statsTimer) return;
+    const wait = Math.max(0, this.#statsPublishedAt + STATS_PUBLISH_INTERVAL_MS - Date.now());
+    this.#statsTimer = setTimeout(() => {
+      this.#statsTimer = null;
+      this.#statsPublishedAt = Date.now();
+      this.#listener.stats(this);
+    }, wait);
   }
 
   #settle(answer: Answer, payload: Uint8Array): void {
@@ -198,17 +255,15 @@ export class NodeLink {
   }
 
   async #inventoryPage(hashes: string[], done: boolean): Promise<void> {
-    this.#inventory.push(...hashes.filter(isChunkHash));
-    if (!done) return;
-    const all = this.#inventory;
-    this.#inventory = [];
-    await this.#listener.inventory(this, all);
+    if (this.#inventoryDone) throw new Error('inventory after its last page');
+    this.#inventoryDone = done;
+    await this.#listener.inventory(this, hashes.filter(isChunkHash), done);
   }
 
   #markClosed(): void {
     if (this.#state === 'closed') return;
     this.#state = 'closed';
-    this.#inventory = [];
+    if (this.#statsTimer) clearTimeout(this.#statsTimer);
     for (const [id, pending] of this.#pending) {
       clearTimeout(pending.timer);
       pending.reject(new ShoalError('NODE_OFFLINE', `node ${this.id} went offline`));
@@ -256,21 +311,24 @@ export class NodeLink {
       data: answer,
       error: answer,
       inventory: {
-        check: (h) => (Array.isArray(h.hashes) && typeof h.done === 'boolean' ? null : 'bad inventory'),
+        check: (h) =>
+          !Array.isArray(h.hashes) || typeof h.done !== 'boolean'
+            ? 'bad inventory'
+            : h.hashes.length > INVENTORY_PAGE_SIZE
+              ? `inventory page of ${h.hashes.length} hashes exceeds ${INVENTORY_PAGE_SIZE}`
+              : null,
         handle: (link, h) => link.#inventoryPage(h.hashes, h.done),
       },
       corrupt: {
         check: (h) => (Array.isArray(h.hashes) ? null : 'bad corrupt report'),
+        // Each damaged chunk named is a lost copy to record and announce.
+        cost: (h) => Math.max(1, h.hashes.length),
         handle: (link, h) => link.#listener.corrupt(link, h.hashes.filter(isChunkHash)),
       },
       stats: {
         check: (h) => (isCount(h.usedBytes) && isCount(h.chunkCount) ? null : 'bad stats'),
-        handle: (link, h) => {
-          // Kept in memory while the node is online; written to the metadata when it leaves.
-          link.usedBytes = h.usedBytes;
-          link.chunkCount = h.chunkCount;
-          link.#listener.stats(link);
-        },
+        cost: () => 1,
+        handle: (link, h) => link.#statsReported(h.usedBytes, h.chunkCount),
       },
     };
   }

@@ -119,6 +119,7 @@ export class NodeRegistry {
       lastSeenAt: link ? new Date(link.lastPongAt).toISOString() : record.lastSeenAt,
       writeBps: link?.writeRate.perSecond() ?? 0,
       readBps: link?.readRate.perSecond() ?? 0,
+      quarantine: record.quarantine,
     };
   }
 }

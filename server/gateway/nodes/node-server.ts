@@ -6,24 +6,30 @@ import { toShoalError } from '../../../shared/errors.ts';
 import { isChunkHash } from '../../../shared/hash.ts';
 import { nodeProof } from '../../../shared/node-proof.ts';
 import type { HelloMessage, ProofMessage } from '../../../shared/protocol.ts';
-import { CLOSE, decodeFrame, encodeFrame, isNodeId, MAX_CHUNK_BYTES, MAX_HEADER_BYTES, PROTOCOL_VERSION } from '../../../shared/protocol.ts';
+import { CLOSE, decodeFrame, encodeFrame, isNodeId, MAX_HEADER_BYTES, PROTOCOL_VERSION } from '../../../shared/protocol.ts';
 import type { MetadataStore, NodeRecord } from '../metadata/metadata-store.ts';
 import type { Admission } from './admission.ts';
+import { closeSession, dropAfterClose } from './close-session.ts';
 import { isCount, NodeLink, toBytes, type NodeLinkListener } from './node-link.ts';
 import type { NodeRegistry } from './node-registry.ts';
 
 /** What the gateway does with what nodes report about their own storage. */
 export interface NodeReports {
-  /** A node's full inventory is in: reconcile it with the metadata before the node serves. */
-  inventory(link: NodeLink, hashes: string[]): Promise<void>;
+  /** A page of a node's inventory, in order: reconciled with the metadata by the last (`done`), before the node serves. */
+  inventory(link: NodeLink, hashes: string[], done: boolean): Promise<void>;
   /** A node's scrub found chunks damaged. */
   corrupt(link: NodeLink, hashes: string[]): Promise<void>;
+  /** A node's session ended, maybe mid-inventory. */
+  left(link: NodeLink): void;
 }
 
 /** What a node may send before it is welcomed: a hello and a proof are well under 1 KiB. */
 const MAX_HANDSHAKE_BYTES = 16 * 1024;
 
 export interface NodeServerOptions {
+  clusterId: string;
+  /** A node of another cluster knocked: told before it is refused. */
+  onForeignCluster: (nodeId: string, clusterId: string) => void;
   /** Browser origins besides the gateway's own whose pages may connect nodes. */
   allowedOrigins: readonly string[];
   heartbeatMs: number;
@@ -32,6 +38,12 @@ export interface NodeServerOptions {
   requestTimeoutMs: number;
   maxInFlightDisk: number;
   maxInFlightBrowser: number;
+  /**
+   * The largest chunk a frame from a welcomed node may carry: the larger of --chunk-size and the
+   * largest chunk size of the files stored. ws refuses a longer frame from its header, before
+   * buffering any of it.
+   */
+  maxChunkBytes: number;
 }
 
 /**
@@ -54,7 +66,7 @@ export class NodeServer implements NodeLinkListener {
     this.#admission = admission;
     this.#reports = reports;
     this.#options = options;
-    this.#wss = new WebSocketServer({ noServer: true, maxPayload: MAX_CHUNK_BYTES + MAX_HEADER_BYTES + 4 });
+    this.#wss = new WebSocketServer({ noServer: true, maxPayload: 4 + MAX_HEADER_BYTES + options.maxChunkBytes });
     this.#heartbeat = setInterval(() => this.#checkLiveness(), options.heartbeatMs);
     this.#heartbeat.unref();
   }
@@ -75,7 +87,9 @@ export class NodeServer implements NodeLinkListener {
       let received = 0;
       const count = (chunk: Buffer): void => {
         received += chunk.length;
-        if (received > MAX_HANDSHAKE_BYTES) socket.destroy();
+        if (received <= MAX_HANDSHAKE_BYTES) return;
+        socket.off('data', count);
+        closeSession(ws, CLOSE.BAD_HELLO, `more than ${MAX_HANDSHAKE_BYTES} bytes before the welcome`, { stopReading: true });
       };
       socket.on('data', count);
       this.#accept(ws, () => socket.off('data', count));
@@ -91,11 +105,11 @@ export class NodeServer implements NodeLinkListener {
     }
   }
 
-  async inventory(link: NodeLink, hashes: string[]): Promise<void> {
+  async inventory(link: NodeLink, hashes: string[], done: boolean): Promise<void> {
     // A reconciliation that fails (the store busy) must not keep the node out: the next sweep
     // and the node's next reports repair what it missed.
-    await this.#reports.inventory(link, hashes).catch(() => {});
-    await this.#registry.joined(link);
+    await this.#reports.inventory(link, hashes, done).catch(() => {});
+    if (done) await this.#registry.joined(link);
   }
 
   async corrupt(link: NodeLink, hashes: string[]): Promise<void> {
@@ -107,6 +121,7 @@ export class NodeServer implements NodeLinkListener {
   }
 
   closed(link: NodeLink): void {
+    this.#reports.left(link);
     this.#registry.closed(link);
   }
 
@@ -135,17 +150,26 @@ export class NodeServer implements NodeLinkListener {
         }
       } catch (err) {
         clearTimeout(timer);
+        // Whatever follows a refusal is not read as a handshake: a hello after a bad frame enrols nobody.
+        socket.off('message', onFrame);
         const refusal = err instanceof HandshakeRefusal ? err : new HandshakeRefusal(CLOSE.BAD_HELLO, toShoalError(err).message);
-        socket.close(refusal.code, refusal.message.slice(0, 120));
+        closeSession(socket, refusal.code, refusal.message);
       }
     };
     socket.on('message', onFrame);
     socket.on('close', () => clearTimeout(timer));
-    socket.on('error', () => socket.terminate());
+    // ws has already sent its own close (1002, 1007, 1009) and reads on only to discard; ending
+    // the socket at once would cut off that close frame.
+    socket.on('error', () => dropAfterClose(socket));
   }
 
   /** Enrols a new node that brought a join credential, then asks any node to prove who it is. */
   async #challenge(socket: WebSocket, hello: HelloMessage, handshake: Handshake): Promise<void> {
+    const { clusterId } = this.#options;
+    if (hello.clusterId !== undefined && hello.clusterId !== clusterId) {
+      this.#options.onForeignCluster(hello.nodeId, hello.clusterId);
+      throw new HandshakeRefusal(CLOSE.WRONG_CLUSTER, `node ${hello.nodeId} belongs to cluster ${hello.clusterId}; this gateway serves cluster ${clusterId}`);
+    }
     let record = await this.#metadata.getNode(hello.nodeId);
     if (!record && hello.join) {
       const result = await this.#admission.enrol(hello, hello.join);
@@ -173,12 +197,14 @@ export class NodeServer implements NodeLinkListener {
     const link = new NodeLink(socket, hello, known.draining, this, {
       maxInFlight: hello.kind === 'browser' ? this.#options.maxInFlightBrowser : this.#options.maxInFlightDisk,
       requestTimeoutMs: this.#options.requestTimeoutMs,
+      maxChunkBytes: this.#options.maxChunkBytes,
     });
+    link.quarantine = known.quarantine;
     // The new session takes the id before the old one closes, so the old one's end is no departure.
     const previous = this.#registry.link(hello.nodeId);
     this.#registry.add(link);
     previous?.close(CLOSE.REPLACED, 'replaced by a newer session of the same node');
-    link.send({ type: 'welcome', heartbeatMs: this.#options.heartbeatMs });
+    link.send({ type: 'welcome', heartbeatMs: this.#options.heartbeatMs, clusterId: this.#options.clusterId });
     this.#metadata
       .upsertNode({
         ...known,
@@ -247,6 +273,7 @@ function helloProblem(header: HelloMessage): string | null {
   }
   if (!isNodeId(header.nodeId)) return 'bad node id';
   if (header.kind !== 'disk' && header.kind !== 'browser') return 'bad node kind';
+  if (header.clusterId !== undefined && !(typeof header.clusterId === 'string' && header.clusterId.length <= 64)) return 'bad cluster id';
   if (header.join !== undefined && !(typeof header.join?.credential === 'string' && header.join.credential.length <= 256 && isChunkHash(header.join.verifier))) {
     return 'bad join request';
   }

@@ -2,7 +2,8 @@ import { KeyedLock } from '../../../shared/keyed-lock.ts';
 
 /**
  * The one rule under which copies on nodes change. An upload pins each chunk it stores until its
- * file is committed, and places the chunk while holding the chunk's lock. Every removal of a copy
+ * file is committed, and places the chunk while holding the chunk's lock; a download pins the
+ * chunks of the version it reads until it has read them. Every removal of a copy
  * holds the locks of the chunks it removes and skips pinned ones. So either the removal finishes
  * first and the upload, reading the holders under the lock, writes fresh copies; or the upload
  * pinned first and the removal leaves the chunk alone.
@@ -15,10 +16,12 @@ export class ChunkLocks {
     this.#pins.set(hash, (this.#pins.get(hash) ?? 0) + 1);
   }
 
-  unpin(hash: string): void {
+  /** True when this was the last pin of the hash. */
+  unpin(hash: string): boolean {
     const count = (this.#pins.get(hash) ?? 0) - 1;
     if (count > 0) this.#pins.set(hash, count);
     else this.#pins.delete(hash);
+    return count <= 0;
   }
 
   isPinned(hash: string): boolean {

@@ -5,6 +5,7 @@ import type { ChunkRecord, MetadataStore } from '../metadata/metadata-store.ts';
 import type { NodeLink } from '../nodes/node-link.ts';
 import type { NodeRegistry } from '../nodes/node-registry.ts';
 import type { ChunkLocks } from './chunk-locks.ts';
+import type { NodeTrust } from './node-trust.ts';
 import { rankTargets } from './placement.ts';
 import type { UnreferencedCopies } from './unreferenced-copies.ts';
 
@@ -15,7 +16,8 @@ const HEDGE_AFTER_MS = 1500;
  * The copies of chunks on nodes: the only code that puts, gets or deletes one, always under the
  * rule of ChunkLocks. Writes go to nodes by weighted rendezvous rank and count once the node
  * acknowledged a durable, hash-checked write; reads are verified; a node that cannot produce a
- * recorded copy loses its record, and the loss is published for healing to act on.
+ * recorded copy loses its record, and the loss is published for healing to act on. A copy is
+ * recorded only here, when written: what nodes say they hold adds none.
  */
 export class ReplicaStore {
   readonly #registry: NodeRegistry;
@@ -23,13 +25,17 @@ export class ReplicaStore {
   readonly #events: EventBus;
   readonly #locks: ChunkLocks;
   readonly #unreferenced: UnreferencedCopies;
+  /** Chunks whose release waits for their last pin. */
+  readonly #heldBack = new Set<string>();
+  readonly #trust: NodeTrust;
 
-  constructor(registry: NodeRegistry, metadata: MetadataStore, events: EventBus, locks: ChunkLocks, unreferenced: UnreferencedCopies) {
+  constructor(registry: NodeRegistry, metadata: MetadataStore, events: EventBus, locks: ChunkLocks, unreferenced: UnreferencedCopies, trust: NodeTrust) {
     this.#registry = registry;
     this.#metadata = metadata;
     this.#events = events;
     this.#locks = locks;
     this.#unreferenced = unreferenced;
+    this.#trust = trust;
   }
 
   async current(hash: string): Promise<ChunkRecord | undefined> {
@@ -38,17 +44,27 @@ export class ReplicaStore {
 
   /**
    * For an upload: pins the chunk until `unpin`, and under its lock makes R good nodes hold it,
-   * counting the recorded holders. Resolves with the nodes written, the only new facts for the
+   * counting the recorded holders. Resolves with the links written, the only new facts for the
    * upload's commit: the existing holders are recorded already, and a record removed meanwhile
    * (a read found the copy rotten) must not be put back.
    */
-  async storeForUpload(hash: string, data: Uint8Array, replicas: number): Promise<string[]> {
+  async storeForUpload(hash: string, data: Uint8Array, replicas: number): Promise<NodeLink[]> {
     this.#locks.pin(hash);
     return this.#locks.locked([hash], async () => this.#ensure(hash, data, (await this.current(hash))?.nodeIds ?? [], replicas));
   }
 
+  /**
+   * Ends a pin. A release of the chunk that its pin held back (a version replaced or deleted while
+   * it was being read or stored again) runs now, once nothing pins it.
+   */
   unpin(hash: string): void {
-    this.#locks.unpin(hash);
+    if (!this.#locks.unpin(hash) || !this.#heldBack.delete(hash)) return;
+    this.releaseUnreferenced([hash]).catch(() => this.releaseFailedUpload([hash]));
+  }
+
+  /** For a download: keeps the copies of `hashes` from removal, each until it is unpinned. */
+  pinForReading(hashes: Iterable<string>): void {
+    for (const hash of hashes) this.#locks.pin(hash);
   }
 
   /** For repair: brings a chunk some file needs back to R good copies, recording each new one. */
@@ -57,7 +73,7 @@ export class ReplicaStore {
       const chunk = await this.current(hash);
       if (!chunk) return 0;
       const written = await this.#ensure(hash, data, chunk.nodeIds, replicas);
-      for (const id of written) await this.#metadata.addReplica(hash, id);
+      for (const link of written) await this.#metadata.addReplica(hash, link.id);
       return written.length;
     });
   }
@@ -66,7 +82,7 @@ export class ReplicaStore {
   async copyTo(link: NodeLink, hash: string, data: Uint8Array): Promise<boolean> {
     return this.#locks.locked([hash], async () => {
       const chunk = await this.current(hash);
-      if (!chunk || chunk.nodeIds.includes(link.id) || !link.writable) return false;
+      if (!chunk || chunk.nodeIds.includes(link.id) || !link.writable || this.#trust.isSuspect(link.id, hash)) return false;
       await link.put(hash, data);
       await this.#metadata.addReplica(hash, link.id);
       return true;
@@ -76,9 +92,10 @@ export class ReplicaStore {
   /**
    * Reads one chunk from whichever recorded holder can produce it intact. Holders are tried in
    * random order to spread load; one that fails, lacks the chunk or returns bytes that do not hash
-   * right is reported lost and the next is tried at once. One that is merely slow (a tab whose page
-   * is busy still answers pings) gets a head start, then the next is asked as well and the first
-   * good answer wins.
+   * right is reported lost and the next is tried at once; wrong bytes also make the node suspect
+   * (NodeTrust), where an error it reports about its own copy does not. One that is merely slow (a
+   * tab whose page is busy still answers pings) gets a head start, then the next is asked as well
+   * and the first good answer wins.
    */
   async read(hash: string, nodeIds: string[]): Promise<Uint8Array> {
     const online = shuffle(nodeIds.filter((id) => this.#registry.readable(id)));
@@ -88,10 +105,9 @@ export class ReplicaStore {
         const link = this.#registry.link(nodeId);
         if (!link) throw new ShoalError('NODE_OFFLINE', `node ${nodeId} went offline`);
         const data = await link.get(hash);
-        if (sha256Hex(data) !== hash) {
-          throw new ShoalError('CHUNK_CORRUPT', `node ${nodeId} returned bytes that do not match ${hash.slice(0, 12)}`);
-        }
-        return data;
+        if (sha256Hex(data) === hash) return data;
+        await this.#trust.servedWrongBytes(nodeId, hash);
+        throw new ShoalError('CHUNK_CORRUPT', `node ${nodeId} returned bytes that do not match ${hash.slice(0, 12)}`);
       } catch (err) {
         const e = toShoalError(err);
         reasons.push(`${nodeId}: ${e.code}`);
@@ -154,10 +170,13 @@ export class ReplicaStore {
 
   /**
    * Deletes chunks that no file references any more from every node recorded as holding them, and
-   * forgets them. A node that is offline or fails keeps its copy until collection removes it.
+   * forgets them. A node that fails keeps its copy until collection removes it; one that is offline
+   * reports the copy, now recorded nowhere, in its inventory when it is back.
    */
   async releaseUnreferenced(hashes: string[]): Promise<void> {
     await this.#locks.removing(hashes, async (unpinned) => {
+      const released = new Set(unpinned);
+      for (const hash of hashes) if (!released.has(hash)) this.#heldBack.add(hash);
       if (unpinned.length === 0) return;
       const chunks = await this.#metadata.getChunks(unpinned);
       const forgotten = await this.#metadata.forgetUnreferenced(unpinned);
@@ -167,14 +186,9 @@ export class ReplicaStore {
       }
       await Promise.all(
         [...byNode].map(async ([nodeId, nodeHashes]) => {
-          try {
-            const link = this.#registry.link(nodeId);
-            if (!link) throw new ShoalError('NODE_OFFLINE', `node ${nodeId} is offline`);
-            await link.delete(nodeHashes);
-          } catch {
-            // The metadata has forgotten these chunks, so only collection can still remove them.
-            this.#unreferenced.note(nodeId, nodeHashes);
-          }
+          const link = this.#registry.link(nodeId);
+          // The metadata has forgotten these chunks, so only collection can still remove them.
+          await link?.delete(nodeHashes).catch(() => this.#unreferenced.note(nodeId, nodeHashes));
         }),
       );
     });
@@ -185,36 +199,49 @@ export class ReplicaStore {
     for (const link of this.#registry.readableLinks()) this.#unreferenced.note(link.id, hashes);
   }
 
-  /** Deletes from one node the copies among `hashes` that no file references and no upload has pinned. */
-  async collect(nodeId: string, hashes: string[]): Promise<string[]> {
+  /**
+   * Deletes from one node the copies among `hashes` that no upload has pinned and that are not
+   * needed there: those of chunks no file references, and unrecorded ones of chunks that have
+   * `replicas` recorded copies on writable nodes besides. Says which it deleted, and which to ask
+   * about again: unrecorded copies of chunks still short of such copies elsewhere.
+   */
+  async collect(nodeId: string, hashes: string[], replicas: number): Promise<{ deleted: string[]; waiting: string[] }> {
     const link = this.#registry.link(nodeId);
     if (!link) throw new ShoalError('NODE_OFFLINE', `node ${nodeId} is offline`);
     return this.#locks.removing(hashes, async (unpinned) => {
       const referenced = await this.#metadata.referenced(unpinned);
-      const unneeded = unpinned.filter((hash) => !referenced.has(hash));
-      await this.#metadata.forgetUnreferenced(unneeded);
-      await link.delete(unneeded);
-      return unneeded;
+      const chunks = await this.#metadata.getChunks(unpinned.filter((hash) => referenced.has(hash)));
+      const deleted: string[] = [];
+      const waiting: string[] = [];
+      for (const hash of unpinned) {
+        const holders = chunks.get(hash)?.nodeIds ?? [];
+        if (holders.includes(nodeId)) continue;
+        if (!referenced.has(hash) || holders.filter((id) => this.#registry.writable(id)).length >= replicas) deleted.push(hash);
+        else waiting.push(hash);
+      }
+      await this.#metadata.forgetUnreferenced(deleted.filter((hash) => !referenced.has(hash)));
+      await link.delete(deleted);
+      return { deleted, waiting };
     });
   }
 
   /** Puts the chunk on good nodes until `replicas` of them hold it; the caller holds its lock. */
-  async #ensure(hash: string, data: Uint8Array, holders: string[], replicas: number): Promise<string[]> {
+  async #ensure(hash: string, data: Uint8Array, holders: string[], replicas: number): Promise<NodeLink[]> {
     const have = new Set(holders.filter((id) => this.#registry.writable(id)));
-    const written: string[] = [];
+    const written: NodeLink[] = [];
     if (have.size >= replicas) return written;
-    const ranked = rankTargets(hash, data.length, this.#registry.writableLinks()).filter((link) => !have.has(link.id));
+    const ranked = rankTargets(hash, data.length, this.#registry.writableLinks()).filter((link) => !have.has(link.id) && !this.#trust.isSuspect(link.id, hash));
     const failures: string[] = [];
     while (have.size < replicas && ranked.length > 0) {
       const batch = ranked.splice(0, replicas - have.size);
       const results = await Promise.allSettled(batch.map((link) => link.put(hash, data)));
       results.forEach((result, i) => {
-        const id = batch[i]!.id;
+        const link = batch[i]!;
         if (result.status === 'fulfilled') {
-          have.add(id);
-          written.push(id);
+          have.add(link.id);
+          written.push(link);
         } else {
-          failures.push(`${id}: ${toShoalError(result.reason).code}`);
+          failures.push(`${link.id}: ${toShoalError(result.reason).code}`);
         }
       });
     }

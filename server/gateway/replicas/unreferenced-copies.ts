@@ -1,11 +1,19 @@
 /**
- * Copies on nodes that may be needed by no file: left by failed or interrupted uploads, by deletes
- * that missed an offline node, or reported by a node's inventory. Each is remembered with when it
- * was first seen, so that collection can wait out a grace period before deleting it.
+ * What a node may hold that it should not keep: left by failed or interrupted uploads, by trims and
+ * deletes whose removal failed, or reported by the node's inventory without the gateway having
+ * recorded it there. Each is remembered with when it was first seen, so that collection can wait
+ * out a grace period before deleting it. What is remembered of one node is capped and dropped when
+ * it goes away: its next inventory reports again whatever it still holds.
  */
 export class UnreferencedCopies {
   /** nodeId -> hash -> when it was first seen unreferenced. */
   readonly #byNode = new Map<string, Map<string, number>>();
+  readonly #limitPerNode: number;
+
+  /** A node may report any number of hashes: past `limitPerNode` they wait for its next inventory. */
+  constructor(limitPerNode = 100_000) {
+    this.#limitPerNode = limitPerNode;
+  }
 
   get size(): number {
     let count = 0;
@@ -17,7 +25,10 @@ export class UnreferencedCopies {
     if (hashes.length === 0) return;
     const now = Date.now();
     const known = this.#byNode.get(nodeId) ?? new Map<string, number>();
-    for (const hash of hashes) if (!known.has(hash)) known.set(hash, now);
+    for (const hash of hashes) {
+      if (known.size >= this.#limitPerNode) break;
+      if (!known.has(hash)) known.set(hash, now);
+    }
     this.#byNode.set(nodeId, known);
   }
 
@@ -36,5 +47,10 @@ export class UnreferencedCopies {
     if (!known) return;
     for (const hash of hashes) known.delete(hash);
     if (known.size === 0) this.#byNode.delete(nodeId);
+  }
+
+  /** The node went away. */
+  drop(nodeId: string): void {
+    this.#byNode.delete(nodeId);
   }
 }

@@ -17,6 +17,7 @@ const TITLES: Partial<Record<ErrorCode, string>> = {
   CHUNK_UNAVAILABLE: 'Part of this file cannot be read right now: the nodes holding it are offline.',
   FILE_NOT_FOUND: 'That file is no longer stored.',
   GATEWAY_UNREACHABLE: 'The gateway cannot be reached. Is it still running?',
+  FORBIDDEN: 'Only the gateway’s own machine may do this: open the dashboard there, or use the shoal command on it.',
   TIMEOUT: 'A storage node took too long to answer.',
   NODE_NOT_SAFE_TO_REMOVE: 'The cluster still needs chunks that only this store holds. Adopt it, or delete it once they have been repaired elsewhere.',
 };

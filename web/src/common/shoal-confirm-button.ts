@@ -1,4 +1,4 @@
-import { html, LitElement } from 'lit';
+import { html, LitElement, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import { baseStyles } from './styles.ts';
 
@@ -19,12 +19,20 @@ export class ShoalConfirmButton extends LitElement {
   /** Shown while the action runs. */
   @property({ attribute: 'busy-label' }) busyLabel = 'Deleting…';
   @property({ type: Boolean }) busy = false;
+  /** What it acts on, named with the words where a list repeats the button: "Revoke invite kitchen laptop". */
+  @property() subject = '';
   @state() private armed = false;
   #disarm: ReturnType<typeof setTimeout> | undefined;
 
   override render() {
-    return html`<button class="small danger ${this.armed ? 'armed' : ''}" ?disabled=${this.busy} @click=${this.#onClick}>
-      ${this.busy ? this.busyLabel : this.armed ? this.question : this.label}
+    const words = this.busy ? this.busyLabel : this.armed ? this.question : this.label;
+    return html`<button
+      class="small danger ${this.armed ? 'armed' : ''}"
+      ?disabled=${this.busy}
+      aria-label=${this.subject ? `${words} ${this.subject}` : nothing}
+      @click=${this.#onClick}
+    >
+      ${words}
     </button>`;
   }
 

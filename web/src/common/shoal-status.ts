@@ -10,6 +10,7 @@ type Tone = 'ok' | 'warn' | 'bad' | 'idle' | 'moving';
  */
 const TONES: Record<string, Tone> = {
   online: 'ok',
+  active: 'ok',
   ok: 'ok',
   healthy: 'ok',
   draining: 'moving',
@@ -26,6 +27,7 @@ const TONES: Record<string, Tone> = {
   unsupported: 'bad',
   offline: 'idle',
   stopped: 'idle',
+  uninvited: 'idle',
 };
 
 /** States in which something is being done right now. */

@@ -161,7 +161,8 @@ export const baseStyles = css`
     font-size: 0.85rem;
   }
   input[type='number'],
-  input[type='text'] {
+  input[type='text'],
+  select {
     font: inherit;
     padding: 0.45rem 0.6rem;
     border-radius: 8px;

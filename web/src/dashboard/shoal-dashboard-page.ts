@@ -12,6 +12,7 @@ import '../common/shoal-stat.ts';
 import '../common/shoal-status.ts';
 import { baseStyles } from '../common/styles.ts';
 import type { ClusterView } from './live-cluster-controller.ts';
+import './shoal-invites-panel.ts';
 import type { NodeAction, NodeActionDetail } from './shoal-node-card.ts';
 import './shoal-node-card.ts';
 import './shoal-repair-panel.ts';
@@ -28,6 +29,9 @@ function replicationNote(health: ClusterHealth): string {
   if (repairing > 0) return `repairing, ${plural(repairing, 'chunk')} to go`;
   return 'fewer copies online than wanted';
 }
+
+/** The invite "Add this browser as a node" makes: for the tab it opens now, so one use, soon gone. */
+const THIS_BROWSER_INVITE = { label: 'this browser, from the dashboard', maxUses: 1, expiresInMs: 10 * 60_000 };
 
 /** A node card's words for the gateway's refusals to drain or remove a node. */
 const NODE_ACTION_TITLES = {
@@ -77,6 +81,9 @@ export class ShoalDashboardPage extends LitElement {
       shoal-repair-panel {
         margin-top: 1rem;
       }
+      shoal-invites-panel {
+        margin-top: 1.75rem;
+      }
       .banner {
         margin-bottom: 1rem;
       }
@@ -123,8 +130,9 @@ export class ShoalDashboardPage extends LitElement {
   @state() private nodeProblems: ReadonlyMap<string, ErrorText> = new Map();
   @state() private requestingRebalance = false;
   @state() private requestingScrub = false;
+  @state() private addingBrowser = false;
   @state() private scrubNote = '';
-  /** A rebalance or scrub request that failed. */
+  /** A rebalance, scrub or invite request that failed. */
   @state() private problem: ErrorText | null = null;
 
   override render() {
@@ -138,7 +146,7 @@ export class ShoalDashboardPage extends LitElement {
         </div>
         <div class="actions">
           <span class="live ${live ? 'on' : ''}">${live ? 'Live' : 'Reconnecting…'}</span>
-          <a class="button primary" id="add-browser" href="/node?adopt=1" target="_blank" rel="noopener">${plusIcon} Add this browser as a node</a>
+          <button class="primary" id="add-browser" ?disabled=${this.addingBrowser} @click=${this.#addThisBrowser}>${plusIcon} Add this browser as a node</button>
         </div>
       </header>
       ${error ? html`<p class="banner" role="alert">${error.message}</p>` : ''}
@@ -179,7 +187,33 @@ export class ShoalDashboardPage extends LitElement {
         </div>
       </div>
       ${nodes.length === 0 ? this.#renderEmpty() : this.#renderNodes(nodes)}
+      <shoal-invites-panel .nodeCount=${nodes.length}></shoal-invites-panel>
     `;
+  }
+
+  /**
+   * Opens a tab that becomes a node with a single-use invite, adopting a store a closed tab left
+   * behind if there is one. The tab is opened at the click and sent on once the invite is made:
+   * browsers let a click open a tab, not the answer to a request. Where one is blocked all the
+   * same, this tab goes to the node page instead.
+   */
+  async #addThisBrowser(): Promise<void> {
+    const tab = window.open('', '_blank');
+    // What rel=noopener did for the link this was: the node's tab gets no handle on the dashboard.
+    if (tab) tab.opener = null;
+    this.addingBrowser = true;
+    try {
+      const { token } = await client.createInvite(THIS_BROWSER_INVITE);
+      const url = new URL(`/node?adopt=1&invite=${encodeURIComponent(token)}`, location.origin).href;
+      if (tab) tab.location.href = url;
+      else location.assign(url);
+      this.problem = null;
+    } catch (err) {
+      tab?.close();
+      this.problem = describeError(err);
+    } finally {
+      this.addingBrowser = false;
+    }
   }
 
   #renderNodes(nodes: NodeInfo[]) {
@@ -198,6 +232,7 @@ export class ShoalDashboardPage extends LitElement {
     this.nodeBusy = new Map([...this.nodeBusy, [id, action]]);
     try {
       if (action === 'drain' || action === 'undrain') await client.drainNode(id, action === 'drain');
+      else if (action === 'trust') await client.trustNode(id);
       else await client.removeNode(id, { force: action === 'force-remove' });
     } catch (err) {
       this.nodeProblems = new Map([...this.nodeProblems, [id, describeError(err, NODE_ACTION_TITLES)]]);

@@ -12,7 +12,7 @@ import { baseStyles } from '../common/styles.ts';
 const KIND_LABEL = { disk: 'Disk', browser: 'Browser tab' } as const;
 
 /** What a node card asks of the page; 'dismiss' clears the problem it shows. */
-export type NodeAction = 'drain' | 'undrain' | 'remove' | 'force-remove' | 'dismiss';
+export type NodeAction = 'drain' | 'undrain' | 'trust' | 'remove' | 'force-remove' | 'dismiss';
 
 export interface NodeActionDetail {
   id: string;
@@ -21,8 +21,8 @@ export interface NodeActionDetail {
 
 /**
  * One node on the dashboard. Disk nodes and browser tabs differ in colour and icon; the host element
- * carries node-id, kind and status attributes so tests and styles can find a node by what it is.
- * Drain, undrain and remove go up as `node-action` events; the page runs them and hands back
+ * carries node-id, kind and status attributes, and `quarantined` while it is, so tests and styles
+ * can find a node by what it is. Drain, undrain, trust and remove go up as `node-action` events; the page runs them and hands back
  * `busy` while one is under way and `problem` when the gateway said no.
  */
 @customElement('shoal-node-card')
@@ -119,6 +119,18 @@ export class ShoalNodeCard extends LitElement {
         font-size: 0.85rem;
         color: var(--muted);
       }
+      .quarantine {
+        display: grid;
+        gap: 0.4rem;
+        padding: 0.6rem 0.75rem;
+        border-radius: 8px;
+        background: var(--warn-soft);
+        font-size: 0.85rem;
+      }
+      .quarantine strong {
+        color: var(--warn);
+        font-weight: 600;
+      }
       .problem {
         position: relative;
         display: grid;
@@ -177,6 +189,7 @@ export class ShoalNodeCard extends LitElement {
     this.setAttribute('node-id', this.node.id);
     this.setAttribute('kind', this.node.kind);
     this.setAttribute('status', this.node.status);
+    this.toggleAttribute('quarantined', this.node.quarantine !== null);
     this.#drainFrom = this.node.status === 'draining' ? Math.max(this.#drainFrom, this.node.recordedChunks) : 0;
   }
 
@@ -205,7 +218,7 @@ export class ShoalNodeCard extends LitElement {
         <div><dt>Writing</dt><dd>${online ? formatRate(n.writeBps) : '–'}</dd></div>
         <div><dt>Reading</dt><dd>${online ? formatRate(n.readBps) : '–'}</dd></div>
       </dl>
-      ${this.#renderState()} ${this.problem ? this.#renderProblem(this.problem) : ''}
+      ${this.#renderQuarantine()} ${this.#renderState()} ${this.problem ? this.#renderProblem(this.problem) : ''}
       <footer class="row">
         ${n.status === 'online' ? this.#actionButton('drain', 'Drain', 'Draining…', 'Move every chunk off this node so it can be removed without losing a copy') : ''}
         ${n.status === 'draining' ? this.#actionButton('undrain', 'Undrain', 'Undraining…', 'Take new chunks again and keep the ones it still has') : ''}
@@ -214,8 +227,21 @@ export class ShoalNodeCard extends LitElement {
     </article>`;
   }
 
-  #actionButton(action: 'drain' | 'undrain', label: string, busyLabel: string, help: string) {
+  #actionButton(action: 'drain' | 'undrain' | 'trust', label: string, busyLabel: string, help: string) {
     return html`<button class="small" id=${action} ?disabled=${this.busy !== null} title=${help} @click=${() => this.#ask(action)}>${this.busy === action ? busyLabel : label}</button>`;
+  }
+
+  /** Why the gateway stopped trusting the node, and the admin's way to trust it again. */
+  #renderQuarantine() {
+    const reason = this.node.quarantine;
+    if (reason === null) return '';
+    return html`<div class="quarantine" id="quarantine">
+      <strong>Quarantined: takes no new chunks</strong>
+      <span id="quarantine-reason">It ${reason}. Its copies are still read, and every read is checked.</span>
+      <div class="row">
+        ${this.#actionButton('trust', 'Clear quarantine', 'Clearing…', 'Trust this node again: it takes new chunks and its copies count again')}
+      </div>
+    </div>`;
   }
 
   /** How far a drain has come, or whether an offline node can go without loss. */

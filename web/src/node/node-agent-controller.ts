@@ -2,6 +2,7 @@ import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import type { ShoalClient } from '../../../shared/api-client.ts';
 import { ShoalError, toShoalError } from '../../../shared/errors.ts';
 import { NodeAgent, type AgentActivity, type AgentState, type SocketConstructor } from '../../../shared/node-agent.ts';
+import { CLOSE } from '../../../shared/protocol.ts';
 import { IdbChunkStore } from './idb-chunk-store.ts';
 import {
   adoptIdentity,
@@ -16,7 +17,8 @@ import {
 } from './node-identity.ts';
 import { clampCapacity, defaultCapacity, requestPersistence, storageBudget, type StorageBudget } from './storage-budget.ts';
 
-export type NodeTabState = AgentState | 'starting' | 'unsupported';
+/** 'uninvited': the tab has no node of its own, nor an invite to join with, so it serves nothing. */
+export type NodeTabState = AgentState | 'starting' | 'unsupported' | 'uninvited';
 
 export interface NodeTabStats {
   usedBytes: number;
@@ -38,6 +40,10 @@ export interface NodeTabOptions {
   adopt: boolean;
   /** Capacity for a new node; the page's own choice when absent. */
   capacityBytes?: number;
+  /** An invite's token: what lets a new node into the cluster. Without one only a known node serves. */
+  invite?: string;
+  /** Called once the cluster has let this tab's node in with the invite, which it needs no more. */
+  onAdmitted?: () => void;
 }
 
 const LOG_LENGTH = 100;
@@ -51,6 +57,8 @@ const NO_STATS: NodeTabStats = { usedBytes: 0, chunkCount: 0, bytesIn: 0, bytesO
 export class NodeAgentController implements ReactiveController {
   state: NodeTabState = 'starting';
   reason = '';
+  /** The gateway's close code (CLOSE) while it refuses this node. */
+  refusal: number | null = null;
   identity: NodeIdentity | null = null;
   how: IdentityLease['how'] | null = null;
   stats: NodeTabStats = NO_STATS;
@@ -63,13 +71,27 @@ export class NodeAgentController implements ReactiveController {
   #agent: NodeAgent | null = null;
   #store: IdbChunkStore | null = null;
   #unsubscribe: Array<() => void> = [];
+  #invite: string | undefined;
+  /** The cluster knows this identity: it is kept in localStorage, for reloads and adoption. */
+  #admitted = false;
   /** Bumped on disconnect, so a start still under way when the element leaves gives up. */
   #generation = 0;
 
   constructor(host: ReactiveControllerHost, options: NodeTabOptions) {
     this.#host = host;
     this.#options = options;
+    this.#invite = options.invite;
     host.addController(this);
+  }
+
+  /** The cluster knows this tab's node (it was resumed, adopted, or let in with the invite). */
+  get admitted(): boolean {
+    return this.#admitted;
+  }
+
+  /** A new node can be made here: the page holds an invite the gateway has not turned down. */
+  get canStartFresh(): boolean {
+    return this.#invite !== undefined && this.refusal !== CLOSE.NOT_ADMITTED;
   }
 
   hostConnected(): void {
@@ -97,7 +119,7 @@ export class NodeAgentController implements ReactiveController {
     if (!this.identity || !this.budget) return;
     const capacityBytes = clampCapacity(bytes, this.budget, this.stats.usedBytes);
     this.identity = { ...this.identity, capacityBytes };
-    saveIdentity(this.identity);
+    if (this.#admitted) saveIdentity(this.identity);
     this.#log('connect', `capacity set to ${capacityBytes} bytes; reconnecting`);
     await this.#startAgent(this.#generation);
   }
@@ -116,7 +138,7 @@ export class NodeAgentController implements ReactiveController {
     if (previous && wasEmpty) await this.forget(previous.identity.id).catch(() => {});
   }
 
-  /** Starts over as a brand-new node, e.g. after the gateway refused this identity. */
+  /** Starts over as a brand-new node with the page's invite, e.g. after the gateway refused this identity. */
   async startFresh(): Promise<void> {
     const generation = this.#generation;
     this.#stopAgent();
@@ -157,6 +179,12 @@ export class NodeAgentController implements ReactiveController {
         if (lease) break;
       }
     }
+    if (!lease && this.#invite === undefined) {
+      // Stores left by closed tabs belong to known nodes: they may still be adopted without an invite.
+      await this.#refreshLeftBehind();
+      this.#fail('this tab has no node and no invite to join with', 'uninvited');
+      return;
+    }
     lease ??= await createIdentity(this.#options.capacityBytes ?? defaultCapacity(this.budget));
     await this.#take(lease, generation);
   }
@@ -169,6 +197,7 @@ export class NodeAgentController implements ReactiveController {
     this.#lease = lease;
     this.identity = lease.identity;
     this.how = lease.how;
+    this.#admitted = lease.how !== 'new';
     this.activity = [];
     this.#log('connect', `${lease.how === 'new' ? 'created' : lease.how} node ${lease.identity.id}`);
     await this.#startAgent(generation);
@@ -183,6 +212,9 @@ export class NodeAgentController implements ReactiveController {
       gatewayUrl: this.#options.client.baseUrl,
       nodeId: identity.id,
       token: identity.token,
+      // Harmless for a node the cluster knows: the gateway then ignores it, and the invite stays unused.
+      join: this.#invite,
+      clusterId: identity.clusterId,
       kind: 'browser',
       store,
       WebSocket: window.WebSocket as unknown as SocketConstructor,
@@ -193,10 +225,16 @@ export class NodeAgentController implements ReactiveController {
     this.#agent = agent;
     this.stats = snapshot;
     this.#unsubscribe = [
-      agent.on('state', ({ state, reason }) => {
+      agent.on('state', ({ state, reason, code }) => {
         this.state = state;
         this.reason = reason ?? '';
+        this.refusal = code ?? null;
         this.#host.requestUpdate();
+      }),
+      agent.on('enrolled', () => this.#onAdmitted()),
+      agent.on('cluster', ({ clusterId }) => {
+        this.identity = { ...this.identity!, clusterId };
+        if (this.#admitted) saveIdentity(this.identity);
       }),
       agent.on('activity', (entry) => {
         this.stats = { ...this.stats, bytesIn: agent.bytesIn, bytesOut: agent.bytesOut };
@@ -209,6 +247,13 @@ export class NodeAgentController implements ReactiveController {
       }),
     ];
     agent.start();
+  }
+
+  #onAdmitted(): void {
+    this.#invite = undefined;
+    if (!this.#admitted) saveIdentity(this.identity!);
+    this.#admitted = true;
+    this.#options.onAdmitted?.();
   }
 
   #stopAgent(): void {
@@ -250,6 +295,7 @@ export class NodeAgentController implements ReactiveController {
   #fail(reason: string, state: NodeTabState = 'rejected'): void {
     this.state = state;
     this.reason = reason;
+    this.refusal = null;
     this.#host.requestUpdate();
   }
 

@@ -1,7 +1,8 @@
 /**
  * Which node a tab is. The id of the tab's node lives in sessionStorage, so a reload is the same
- * node and two tabs are two nodes. Every identity this browser has made is also listed in
- * localStorage, with its token, so a store left behind by a closed tab can be adopted later.
+ * node and two tabs are two nodes. Every identity the cluster has admitted is also listed in
+ * localStorage, with its token, so a store left behind by a closed tab can be adopted later; one
+ * the gateway turned away (a revoked invite, say) is not, as no tab could ever serve with it.
  *
  * Each identity has a localStorage key of its own: tabs starting at once each write only their own,
  * where one shared list would lose entries to read-modify-write races between tabs.
@@ -12,10 +13,12 @@
  */
 export interface NodeIdentity {
   id: string;
-  /** Proves the identity to the gateway on every connection. */
+  /** Answers the gateway's challenge on every connection; never sent. */
   token: string;
   capacityBytes: number;
   createdAt: string;
+  /** The cluster this tab's chunks belong to, once it has joined one. */
+  clusterId?: string;
 }
 
 export interface IdentityLease {
@@ -52,11 +55,11 @@ export async function adoptIdentity(id: string): Promise<IdentityLease | null> {
   return release && lease(identity, 'adopted', release);
 }
 
+/** A fresh identity, kept for this tab only until the cluster admits it (then `saveIdentity`). */
 export async function createIdentity(capacityBytes: number): Promise<IdentityLease> {
   const random = crypto.getRandomValues(new Uint8Array(20));
   const hex = [...random].map((b) => b.toString(16).padStart(2, '0')).join('');
   const identity: NodeIdentity = { id: `tab-${hex.slice(0, 8)}`, token: hex.slice(8), capacityBytes, createdAt: new Date().toISOString() };
-  saveIdentity(identity);
   const release = await acquire(identity.id, 0);
   if (!release) throw new Error(`the lock of new node ${identity.id} is taken`);
   return lease(identity, 'new', release);

@@ -1,6 +1,7 @@
 import { css, html, LitElement } from 'lit';
 import { customElement, state } from 'lit/decorators.js';
 import { repeat } from 'lit/directives/repeat.js';
+import { CLOSE } from '../../../shared/protocol.ts';
 import { parseSize } from '../../../shared/units.ts';
 import { client } from '../common/api.ts';
 import { describeError, type ErrorText } from '../common/error-text.ts';
@@ -10,7 +11,7 @@ import '../common/shoal-confirm-button.ts';
 import '../common/shoal-stat.ts';
 import '../common/shoal-status.ts';
 import { baseStyles } from '../common/styles.ts';
-import { NodeAgentController, type NodeTabState } from './node-agent-controller.ts';
+import { NodeAgentController, type NodeTabOptions, type NodeTabState } from './node-agent-controller.ts';
 import './shoal-activity-log.ts';
 import { maxCapacity } from './storage-budget.ts';
 
@@ -25,6 +26,16 @@ const STATE_LABEL: Record<NodeTabState, string> = {
   stopped: 'paused',
   rejected: 'refused',
   unsupported: 'unsupported',
+  uninvited: 'not a node',
+};
+
+/** Why the gateway turned this node away, in a person's words; its own reason is shown beneath. */
+const REFUSALS: Record<number, string> = {
+  [CLOSE.NOT_ADMITTED]: 'The invite link is not valid: it was revoked, it expired, or it has been used up.',
+  [CLOSE.NOT_ENROLLED]: 'The cluster does not know this node: it was removed, or it never joined.',
+  [CLOSE.IDENTITY_MISMATCH]: 'Another node already uses this node’s id.',
+  [CLOSE.REMOVED]: 'This node was removed from the cluster.',
+  [CLOSE.REPLACED]: 'This node connected again from another tab or browser, which now serves it.',
 };
 
 export interface NodeStateDetail {
@@ -33,7 +44,9 @@ export interface NodeStateDetail {
 }
 
 /**
- * Turns this tab into a storage node for as long as the page lives. `?adopt=1` takes over a store
+ * Turns this tab into a storage node for as long as the page lives. A new node joins with the
+ * invite of `?invite=…`, a link the dashboard hands out; without one, and with no node of its own
+ * to resume or adopt, the tab serves nothing and says how to join. `?adopt=1` takes over a store
  * left by a closed tab instead of starting empty; `?capacity=2GB` sets a new node's capacity.
  * Emits `node-state` whenever the node's state changes. Its host element carries node-id, state
  * and chunks attributes, so scripts and tests can read the node without looking inside.
@@ -101,7 +114,8 @@ export class ShoalNodePage extends LitElement {
       .banner {
         margin-bottom: 1rem;
       }
-      .banner button {
+      .banner button,
+      .banner p + p {
         margin-top: 0.5rem;
       }
       .ok {
@@ -117,6 +131,7 @@ export class ShoalNodePage extends LitElement {
 
   override render() {
     const node = this.#node;
+    if (node.state === 'uninvited' || (node.state === 'rejected' && !node.admitted)) return this.#renderNotANode();
     const { stats, identity, budget } = node;
     const capacity = identity?.capacityBytes ?? 0;
     const paused = node.state === 'stopped';
@@ -131,13 +146,9 @@ export class ShoalNodePage extends LitElement {
           <button ?disabled=${!identity || node.state === 'rejected'} @click=${() => (paused ? node.resume() : node.pause())}>${paused ? 'Resume' : 'Pause'}</button>
         </div>
       </header>
-      ${node.state === 'rejected' || node.state === 'unsupported'
-        ? html`<div class="banner" role="alert">
-            <p>${node.reason}</p>
-            ${node.state === 'rejected' ? html`<button @click=${() => node.startFresh()}>Start as a new node</button>` : ''}
-          </div>`
-        : ''}
-      ${this.problem ? html`<p class="banner" role="alert">${this.problem.title} <span class="mono">${this.problem.detail}</span></p>` : ''}
+      ${node.state === 'rejected' ? this.#renderRefusal() : ''}
+      ${node.state === 'unsupported' ? html`<p class="banner" role="alert">${node.reason}</p>` : ''}
+      ${this.#renderProblem()}
       <section class="tiles">
         <shoal-stat id="node-id" mono label="Node" value=${identity?.id ?? '…'}>
           <span>${node.how === 'adopted' ? 'adopted from a closed tab' : node.how === 'resumed' ? 'kept across a reload' : 'new in this tab'}</span>
@@ -181,6 +192,47 @@ export class ShoalNodePage extends LitElement {
     this.#announced = announce;
     const detail: NodeStateDetail = { state, nodeId: identity?.id ?? null };
     this.dispatchEvent(new CustomEvent<NodeStateDetail>('node-state', { detail, bubbles: true, composed: true }));
+  }
+
+  /**
+   * No node to resume or adopt and no invite, or an invite the gateway turned down: nothing runs,
+   * and the page says why and how a tab joins.
+   */
+  #renderNotANode() {
+    const { state } = this.#node;
+    return html`
+      <header class="page-head">
+        <div>
+          <h1>This tab is not a storage node</h1>
+          <p>A browser joins the cluster through an invite link, not by opening this page.</p>
+        </div>
+        <shoal-status id="state" status=${state} label=${STATE_LABEL[state]}></shoal-status>
+      </header>
+      ${state === 'rejected' ? this.#renderRefusal() : ''} ${this.#renderProblem()}
+      <div class="columns">
+        <section class="card" id="join-help">
+          <h2>Join with an invite link</h2>
+          <p>If this browser runs on the gateway's machine, open the <a href="/">dashboard</a> and choose <strong>Add this browser as a node</strong>.</p>
+          <p>Otherwise, on the gateway's machine, create an invite in the dashboard's <strong>Invites</strong> panel or with <code>npx shoal invite create</code>, and open its link in this browser.</p>
+        </section>
+        ${this.#node.leftBehind.length > 0 ? this.#renderLeftBehind() : ''}
+      </div>
+    `;
+  }
+
+  #renderRefusal() {
+    const node = this.#node;
+    return html`<div class="banner" role="alert" id="refusal">
+      <p>${REFUSALS[node.refusal ?? 0] ?? 'This tab cannot serve as a node.'}<small>${node.reason}</small></p>
+      ${node.canStartFresh
+        ? html`<button @click=${() => node.startFresh()}>Start as a new node</button>`
+        : html`<p>To join as a new node, open a new invite link from the dashboard.</p>`}
+    </div>`;
+  }
+
+  /** A store of a closed tab that could not be deleted. */
+  #renderProblem() {
+    return this.problem ? html`<p class="banner" role="alert">${this.problem.title} <span class="mono">${this.problem.detail}</span></p>` : '';
   }
 
   #renderCapacity(capacity: number, max: number) {
@@ -236,7 +288,7 @@ export class ShoalNodePage extends LitElement {
   }
 }
 
-function nodeOptions(params: URLSearchParams) {
+function nodeOptions(params: URLSearchParams): NodeTabOptions {
   const capacity = params.get('capacity');
   let capacityBytes: number | undefined;
   try {
@@ -244,7 +296,14 @@ function nodeOptions(params: URLSearchParams) {
   } catch {
     capacityBytes = undefined;
   }
-  return { client, adopt: params.get('adopt') === '1', capacityBytes };
+  return { client, adopt: params.get('adopt') === '1', capacityBytes, invite: params.get('invite') ?? undefined, onAdmitted: dropInviteFromAddress };
+}
+
+/** Once the node is in, a reload must not bring the invite again: it may be single-use, and is not needed. */
+function dropInviteFromAddress(): void {
+  const url = new URL(location.href);
+  url.searchParams.delete('invite');
+  history.replaceState(history.state, '', url);
 }
 
 declare global {
