@@ -4,7 +4,7 @@ import type { Page } from 'playwright';
 import { launchPersistentBrowser, type PersistentBrowser } from '../server/testing/browser.ts';
 import { randomBytesSeeded, waitFor, type TestCluster } from '../server/testing/cluster.ts';
 import { FAST_HEARTBEAT, onlineNodeId, openNodeTab, startWebCluster, type NodeTab } from '../server/testing/web-cluster.ts';
-import { chunkHashes, downloadThroughPage, sha256, storedHashes, tabChunkCount, uploadThroughPage } from './web-app.ts';
+import { chunkHashes, downloadThroughPage, sha256, storedHashes, storedManifests, tabChunkCount, uploadThroughPage } from './web-app.ts';
 
 // Issue 4, test 1: a cluster made of nothing but browser tabs, driven through the web app.
 const FILE = 'twenty.bin';
@@ -49,6 +49,7 @@ test('a 20 MiB upload through the files page puts every chunk on two different t
 
   const chunks = chunkHashes(bytes);
   const held = await Promise.all(tabs.map(storedHashes));
+  const manifests = await Promise.all(tabs.map(storedManifests));
   for (const hash of chunks) {
     assert.equal(held.filter((hashes) => hashes.includes(hash)).length, 2, `chunk ${hash.slice(0, 12)} is on exactly two tabs`);
   }
@@ -57,7 +58,8 @@ test('a 20 MiB upload through the files page puts every chunk on two different t
     async () => {
       const nodes = await cluster!.client.nodes();
       const counts = await Promise.all(tabs.map((t) => tabChunkCount(t.page)));
-      return tabs.every((t, i) => nodes.find((n) => n.id === t.id)?.chunkCount === held[i]!.length && counts[i] === held[i]!.length);
+      const stored = (i: number) => held[i]!.length + manifests[i]!.length;
+      return tabs.every((t, i) => nodes.find((n) => n.id === t.id)?.chunkCount === stored(i) && counts[i] === stored(i));
     },
     5000,
     'the gateway and the tabs to report what the tabs store',

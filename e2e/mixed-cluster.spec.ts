@@ -8,7 +8,7 @@ import type { Page } from 'playwright';
 import { launchPersistentBrowser, type PersistentBrowser } from '../server/testing/browser.ts';
 import { randomBytesSeeded, runShoal, waitFor, type TestCluster } from '../server/testing/cluster.ts';
 import { onceNodesReady, openNodeTab, startWebCluster, type NodeTab } from '../server/testing/web-cluster.ts';
-import { chunkHashes, sha256, storedHashes } from './web-app.ts';
+import { chunkHashes, sha256, storedHashes, storedManifests } from './web-app.ts';
 
 // Issue 4, tests 2 and 4: a disk node and two tabs side by side, used through the CLI, then pictured.
 const ARTIFACTS = fileURLToPath(new URL('../test-artifacts', import.meta.url));
@@ -92,7 +92,7 @@ test('the dashboard, files page and a node page show the cluster, and are pictur
   await node.page.setViewportSize({ width: 1280, height: 860 });
   assert.equal(await node.page.locator('shoal-node-page #state').getAttribute('status'), 'online');
   assert.equal(await tile(node.page, 'node-id'), node.id);
-  const held = (await storedHashes(node)).length;
+  const held = (await storedHashes(node)).length + (await storedManifests(node)).length;
   assert.ok(held > 0, 'the tab holds chunks');
   await waitFor(async () => (await tile(node.page, 'chunks')) === String(held), 5000, `the node page to count the ${held} chunks in its store`);
   await node.page.screenshot({ path: join(ARTIFACTS, 'node.png'), fullPage: true });

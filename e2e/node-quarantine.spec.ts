@@ -16,14 +16,19 @@ test('a node quarantined for serving wrong bytes shows why on its card, and Clea
   const cluster = await startWebCluster({ nodes: 2 });
   const browser = await launchBrowser();
   try {
-    // Ranked first for every chunk by its claimed capacity, so it holds a copy of each; every read of one is wrong.
+    // Ranked first for every chunk by its claimed capacity, so it holds a copy of each; every read
+    // of one is wrong until the operator has dealt with it, then it admits it holds nothing.
+    let lying = true;
     const liar = await ScriptedNode.connect({
       gatewayUrl: cluster.url,
       nodeId: 'liar',
       token: 'token-of-the-lying-node',
       join: loadJoinSecret(cluster.dataDir),
       capacityBytes: 2 ** 52,
-      answer: ({ header }) => (header.type === 'get' ? { type: 'data', payload: randomBytes(1000) } : { type: 'ok' }),
+      answer: ({ header }) => {
+        if (header.type !== 'get') return { type: 'ok' };
+        return lying ? { type: 'data', payload: randomBytes(1000) } : { type: 'error', code: 'CHUNK_NOT_FOUND' };
+      },
     });
     await liar.sendInventory([]);
     await cluster.waitForOnline(3);
@@ -47,6 +52,7 @@ test('a node quarantined for serving wrong bytes shows why on its card, and Clea
     await mkdir(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-quarantine.png'), fullPage: true });
 
+    lying = false;
     await card.locator('button#trust').click();
     await page.locator('shoal-node-card[node-id="liar"]:not([quarantined])').waitFor({ timeout: 10_000 });
     assert.equal((await cluster.client.nodes()).find((n) => n.id === 'liar')?.quarantine, null);

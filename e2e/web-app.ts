@@ -8,16 +8,26 @@ export async function tabChunkCount(page: Page): Promise<number> {
   return Number(await page.locator('shoal-node-page').getAttribute('chunks'));
 }
 
-/** The chunk hashes really in the tab's IndexedDB, read past the app. */
-export function storedHashes(tab: NodeTab): Promise<string[]> {
+/** The chunk hashes really in the tab's IndexedDB, read past the app: files' chunks, not their manifests. */
+export async function storedHashes(tab: NodeTab): Promise<string[]> {
+  const manifests = new Set(await storedManifests(tab));
+  return (await storedKeys(tab, 'chunk')).filter((hash) => !manifests.has(hash));
+}
+
+/** The manifests of files and deletions in the tab's IndexedDB, which count among its chunks too. */
+export function storedManifests(tab: NodeTab): Promise<string[]> {
+  return storedKeys(tab, 'manifest');
+}
+
+function storedKeys(tab: NodeTab, kind: 'chunk' | 'manifest'): Promise<string[]> {
   return tab.page.evaluate(
-    (id) =>
+    ([id, kind]) =>
       new Promise<string[]>((resolve, reject) => {
         const open = indexedDB.open(`shoal-node-${id}`);
         open.onerror = () => reject(open.error);
         open.onsuccess = () => {
           const db = open.result;
-          const keys = db.transaction('chunks').objectStore('chunks').getAllKeys(IDBKeyRange.bound(['chunk'], ['chunk', []]));
+          const keys = db.transaction('chunks').objectStore('chunks').getAllKeys(IDBKeyRange.bound([kind], [kind, []]));
           keys.onerror = () => reject(keys.error);
           keys.onsuccess = () => {
             db.close();
@@ -25,7 +35,7 @@ export function storedHashes(tab: NodeTab): Promise<string[]> {
           };
         };
       }),
-    tab.id,
+    [tab.id, kind] as const,
   );
 }
 

@@ -1,4 +1,4 @@
-import { createHash, type Hash } from 'node:crypto';
+import { createHash, createHmac, type Hash } from 'node:crypto';
 
 /** node:crypto hashes on the calling thread at ~1.4 GB/s; WebCrypto (shared/hash.ts) would copy the bytes to another thread first. */
 export function sha256Hex(data: Uint8Array | string): string {
@@ -8,4 +8,9 @@ export function sha256Hex(data: Uint8Array | string): string {
 /** A SHA-256 fed piece by piece, for a whole file hashed as its chunks stream past. */
 export function createSha256(): Hash {
   return createHash('sha256');
+}
+
+/** HMAC-SHA256 of `data` under `key`, in hex. */
+export function hmacSha256Hex(key: string, data: string): string {
+  return createHmac('sha256', key).update(data).digest('hex');
 }

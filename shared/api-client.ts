@@ -82,6 +82,12 @@ export class ShoalClient {
     return ((await res.json()) as { nodes: string[] }).nodes;
   }
 
+  /** Lets collection go on where it paused at its limit; names the nodes it resumed on. Answered only on the gateway's machine. */
+  async confirmCollection(): Promise<string[]> {
+    const res = await this.#request(`${this.baseUrl}/api/collection/confirm`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });
+    return ((await res.json()) as { nodes: string[] }).nodes;
+  }
+
   /** An invite lets browser tabs join as nodes; `expiresInMs` and `maxUses` bound it. */
   async createInvite(options: { label?: string; expiresInMs?: number; maxUses?: number } = {}): Promise<CreatedInvite> {
     const res = await this.#request(`${this.baseUrl}/api/invites`, {

@@ -54,6 +54,21 @@ export interface RepairStats {
   rebalancing: boolean;
 }
 
+/** Collection on one node stopped at its limit for a grace period, until an admin confirms it may go on. */
+export interface CollectionPause {
+  nodeId: string;
+  /** How much it collected there and how much waits, in words. */
+  reason: string;
+}
+
+export interface OrphanStats {
+  /** Copies on nodes that no file needs, waiting for collection. */
+  pending: number;
+  collected: number;
+  /** Nodes where collection waits for POST /api/collection/confirm; empty while it runs everywhere. */
+  paused: CollectionPause[];
+}
+
 export interface ClusterHealth {
   status: 'ok' | 'degraded' | 'unavailable';
   nodesOnline: number;
@@ -64,7 +79,7 @@ export interface ClusterHealth {
   unavailableChunks: number;
   replicas: number;
   repair: RepairStats;
-  orphans: { pending: number; collected: number };
+  orphans: OrphanStats;
   capacityBytes: number;
   usedBytes: number;
 }
@@ -101,7 +116,8 @@ export type ShoalEvent =
   | { type: 'file.removed'; name: string }
   | { type: 'replica.lost'; hash: string; nodeId: string; reason: string }
   | ({ type: 'repair.progress' } & RepairProgress)
-  | { type: 'orphans.collected'; nodeId: string; count: number };
+  | { type: 'orphans.collected'; nodeId: string; count: number }
+  | ({ type: 'orphans.paused' } & CollectionPause);
 
 export type ShoalEventType = ShoalEvent['type'];
 
@@ -116,4 +132,5 @@ export const SHOAL_EVENT_TYPES: readonly ShoalEventType[] = [
   'replica.lost',
   'repair.progress',
   'orphans.collected',
+  'orphans.paused',
 ];

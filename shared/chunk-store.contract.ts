@@ -135,13 +135,19 @@ export function chunkStoreContract(factory: ChunkStoreFactory): ContractCase[] {
       check(equalBytes(await store.get(hash), data), 'get after the damaged copy was put again');
       checkEqual((await store.stats()).usedBytes, 2048, 'usedBytes');
     }),
-    withStore('chunks removed behind the store are forgotten by get and by list', async ({ store, backend }) => {
-      const [a, b, c] = await Promise.all([chunk(500, 22), chunk(800, 23), chunk(300, 24)]);
-      for (const { hash, data } of [a, b, c]) await store.put(hash, data);
+    withStore('chunks removed behind the store are forgotten by get and by list, and reported vanished once', async ({ store, backend }) => {
+      const [a, b, c, d] = await Promise.all([chunk(500, 22), chunk(800, 23), chunk(300, 24), chunk(200, 25)]);
+      for (const { hash, data } of [a, b, c, d]) await store.put(hash, data);
+      const vanished: string[] = [];
+      store.onVanished((hashes) => vanished.push(...hashes));
+      await store.delete([d.hash]);
       await backend.remove([a.hash, c.hash]);
       await expectCode(() => store.get(a.hash), 'CHUNK_NOT_FOUND');
       check(!(await store.has(a.hash)), 'chunk found missing by get is still held');
+      checkEqual(vanished.join(), a.hash, 'vanished after get');
       checkEqual((await store.list()).join(), b.hash, 'list after chunks were removed behind the store');
+      await store.list();
+      checkEqual(vanished.join(), [a.hash, c.hash].join(), 'vanished after list, a deleted chunk not among them');
       checkEqual((await store.stats()).usedBytes, 800, 'usedBytes');
       checkEqual((await store.stats()).chunkCount, 1, 'chunkCount');
       check(equalBytes(await store.get(b.hash), b.data), 'the chunk left alone');
@@ -158,6 +164,33 @@ export function chunkStoreContract(factory: ChunkStoreFactory): ContractCase[] {
         checkEqual((await again.list()).sort().join(), [a.hash, b.hash].sort().join(), 'list after reopen');
         checkEqual((await again.stats()).usedBytes, 1234 + 4321, 'usedBytes after reopen');
         check(equalBytes(await again.get(b.hash), b.data), 'bytes after reopen');
+      } finally {
+        await again.close?.();
+      }
+    }),
+    withStore('manifests are listed apart, stay manifests when put again as plain chunks, and go with a delete', async ({ store }) => {
+      const [plain, m1, m2] = await Promise.all([chunk(300, 26), chunk(200, 27), chunk(100, 28)]);
+      await store.put(plain.hash, plain.data);
+      await store.put(m1.hash, m1.data, 'manifest');
+      await store.put(m2.hash, m2.data, 'manifest');
+      await store.put(m1.hash, m1.data);
+      checkEqual((await store.listManifests()).sort().join(), [m1.hash, m2.hash].sort().join(), 'manifests');
+      checkEqual((await store.list()).length, 3, 'chunks listed, manifests among them');
+      check(equalBytes(await store.get(m1.hash), m1.data), 'a manifest reads back like any chunk');
+      checkEqual((await store.stats()).usedBytes, 600, 'usedBytes');
+      await store.delete([m2.hash, m1.hash]);
+      checkEqual((await store.listManifests()).join(), '', 'manifests after a delete');
+      await expectCode(() => store.get(m1.hash), 'CHUNK_NOT_FOUND');
+    }),
+    withStore('manifests are still listed after reopening the store', async ({ store, reopen }) => {
+      if (!reopen) return;
+      const m = await chunk(400, 29);
+      await store.put(m.hash, m.data, 'manifest');
+      await store.close?.();
+      const again = await reopen();
+      try {
+        checkEqual((await again.listManifests()).join(), m.hash, 'manifests after reopen');
+        check(equalBytes(await again.get(m.hash), m.data), 'manifest bytes after reopen');
       } finally {
         await again.close?.();
       }
@@ -180,7 +213,7 @@ async function damage(backend: ChunkBackend, hash: string): Promise<void> {
   const data = await backend.read(hash);
   if (!data?.length) throw new Error(`no bytes of ${hash} in storage to damage`);
   data[0] ^= 0xff;
-  await backend.write(hash, data);
+  await backend.write(hash, data, 'chunk');
 }
 
 function equalBytes(a: Uint8Array, b: Uint8Array): boolean {

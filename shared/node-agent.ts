@@ -1,7 +1,17 @@
 import type { ChunkStore, ChunkStoreStats } from './chunk-store.ts';
 import { toShoalError } from './errors.ts';
 import { nodeProof, nodeVerifier } from './node-proof.ts';
-import type { ChallengeMessage, DeleteMessage, GatewayToNode, GetMessage, NodeKind, NodeToGateway, PutMessage, WelcomeMessage } from './protocol.ts';
+import type {
+  ChallengeMessage,
+  DeleteMessage,
+  GatewayToNode,
+  GetMessage,
+  ListManifestsMessage,
+  NodeKind,
+  NodeToGateway,
+  PutMessage,
+  WelcomeMessage,
+} from './protocol.ts';
 import { CLOSE, decodeFrame, encodeFrame, INVENTORY_PAGE_SIZE, NODE_WS_PATH, PROTOCOL_VERSION } from './protocol.ts';
 import { Scrubber } from './scrubber.ts';
 
@@ -62,6 +72,12 @@ export interface NodeAgentOptions {
   scrubBytesPerSecond?: number;
 }
 
+/**
+ * Chunks found gone are reported this many a second at most: the gateway takes 100 hashes a second
+ * in the reports a node sends of its own accord, and stats and scrub damage need some of them.
+ */
+const MISSING_PER_SECOND = 50;
+
 type Listener<T> = (value: T) => void;
 type Handler<M> = (header: M, payload: Uint8Array, socket: SocketLike) => Promise<void> | void;
 type Answer = (header: NodeToGateway, payload?: Uint8Array) => void;
@@ -83,6 +99,9 @@ export class NodeAgent {
   #retryTimer: ReturnType<typeof setTimeout> | null = null;
   #statsTimer: ReturnType<typeof setTimeout> | null = null;
   #lastStatsAt = 0;
+  /** Chunks that left the store behind its back, waiting to be reported to the gateway. */
+  readonly #missing = new Set<string>();
+  #missingTimer: ReturnType<typeof setTimeout> | null = null;
   #join: string | undefined;
   #clusterId: string | undefined;
   #verifier: Promise<string>;
@@ -100,6 +119,7 @@ export class NodeAgent {
     put: (m, payload, socket) => this.#onPut(m, payload, socket),
     get: (m, _payload, socket) => this.#onGet(m, socket),
     delete: (m, _payload, socket) => this.#onDelete(m, socket),
+    'list-manifests': (m, _payload, socket) => this.#onListManifests(m, socket),
     scrub: () => this.#scrubber.runNow(),
     error: (m) => this.#log('error', `gateway: ${m.code} ${m.message}`),
   };
@@ -129,6 +149,12 @@ export class NodeAgent {
       },
       onPass: ({ checked, corrupt }) => this.#log('scrub', `scrub pass checked ${checked} chunk(s), ${corrupt} damaged`),
       onFailure: (err) => this.#log('error', `scrub pass failed: ${toShoalError(err).message}`),
+    });
+    this.options.store.onVanished((hashes) => {
+      this.#log('scrub', `${hashes.length} chunk(s) gone from storage, reported as missing`);
+      for (const hash of hashes) this.#missing.add(hash);
+      this.#reportMissing();
+      this.#statsChanged();
     });
   }
 
@@ -245,6 +271,8 @@ export class NodeAgent {
     this.#setState('online');
     this.#log('connect', `connected to ${this.options.gatewayUrl}`);
     const hashes = await this.options.store.list();
+    // The gateway learns what is gone from this inventory, by omission.
+    this.#missing.clear();
     const answer = this.#answerOn(socket);
     for (let i = 0; i < hashes.length || i === 0; i += INVENTORY_PAGE_SIZE) {
       const page = hashes.slice(i, i + INVENTORY_PAGE_SIZE);
@@ -254,7 +282,7 @@ export class NodeAgent {
 
   async #onPut(m: PutMessage, payload: Uint8Array, socket: SocketLike): Promise<void> {
     await this.#serve(socket, m.id, 'put', async (answer) => {
-      await this.options.store.put(m.hash, payload);
+      await this.options.store.put(m.hash, payload, m.kind === 'manifest' ? 'manifest' : 'chunk');
       this.bytesIn += payload.length;
       answer({ type: 'ok', id: m.id });
       this.#log('put', `stored ${short(m.hash)}`, payload.length);
@@ -277,6 +305,15 @@ export class NodeAgent {
       answer({ type: 'ok', id: m.id });
       this.#log('delete', `deleted ${m.hashes.length} chunk(s)`);
       this.#statsChanged();
+    });
+  }
+
+  async #onListManifests(m: ListManifestsMessage, socket: SocketLike): Promise<void> {
+    await this.#serve(socket, m.id, 'list-manifests', async (answer) => {
+      const after = typeof m.after === 'string' ? m.after : '';
+      const limit = Number.isSafeInteger(m.limit) && m.limit > 0 ? m.limit : INVENTORY_PAGE_SIZE;
+      const page = (await this.options.store.listManifests()).filter((hash) => hash > after).sort().slice(0, limit);
+      answer({ type: 'data', id: m.id }, new TextEncoder().encode(page.join('')));
     });
   }
 
@@ -333,8 +370,27 @@ export class NodeAgent {
     }, wait);
   }
 
+  /**
+   * Reports chunks found gone a page a second, so a directory restored from an older copy stays
+   * within the gateway's budget. Those left when the session ends are in the next one's inventory.
+   */
+  #reportMissing(): void {
+    if (this.#missingTimer || this.#missing.size === 0 || this.state !== 'online') return;
+    const page = [...this.#missing].slice(0, MISSING_PER_SECOND);
+    for (const hash of page) this.#missing.delete(hash);
+    this.#reply({ type: 'corrupt', hashes: page, missing: true });
+    this.#missingTimer = setTimeout(() => {
+      this.#missingTimer = null;
+      this.#reportMissing();
+    }, 1000);
+  }
+
+  /**
+   * Sends a report of the node's own accord, once welcomed: before that the gateway takes only the
+   * handshake, and what a report would say the coming inventory says.
+   */
   #reply(header: NodeToGateway, payload?: Uint8Array): void {
-    if (this.#socket) this.#send(this.#socket, header, payload);
+    if (this.#socket && this.state === 'online') this.#send(this.#socket, header, payload);
   }
 
   /**
@@ -368,8 +424,10 @@ export class NodeAgent {
   #clearTimers(): void {
     if (this.#retryTimer) clearTimeout(this.#retryTimer);
     if (this.#statsTimer) clearTimeout(this.#statsTimer);
+    if (this.#missingTimer) clearTimeout(this.#missingTimer);
     this.#retryTimer = null;
     this.#statsTimer = null;
+    this.#missingTimer = null;
   }
 }
 

@@ -1,3 +1,4 @@
+import type { ChunkKind } from './chunk-store.ts';
 import type { ErrorCode } from './errors.ts';
 import { ShoalError } from './errors.ts';
 
@@ -58,20 +59,37 @@ export interface ChallengeMessage { type: 'challenge'; nonce: string }
 export interface ProofMessage { type: 'proof'; proof: string }
 export interface WelcomeMessage { type: 'welcome'; heartbeatMs: number; clusterId: string }
 export interface InventoryMessage { type: 'inventory'; hashes: string[]; done: boolean }
-export interface PutMessage { type: 'put'; id: number; hash: string }
+/** `kind: 'manifest'`: the node keeps the chunk among its manifests, which list-manifests names. */
+export interface PutMessage { type: 'put'; id: number; hash: string; kind?: ChunkKind }
 export interface GetMessage { type: 'get'; id: number; hash: string }
 export interface DeleteMessage { type: 'delete'; id: number; hashes: string[] }
+/**
+ * Asks for the manifests the node holds, in hash order: at most `limit` of those after `after`.
+ * Answered with `data` whose payload is their hashes, 64 hex characters each, one after another.
+ */
+export interface ListManifestsMessage { type: 'list-manifests'; id: number; after?: string; limit: number }
 export interface OkMessage { type: 'ok'; id: number }
 export interface DataMessage { type: 'data'; id: number }
 export interface StatsMessage { type: 'stats'; usedBytes: number; chunkCount: number }
-/** A scrub found these chunks damaged; the node has already dropped them. */
-export interface CorruptMessage { type: 'corrupt'; hashes: string[] }
+/**
+ * The node no longer holds these chunks: a scrub found them damaged and dropped them, or, with
+ * `missing`, they left its storage behind its back.
+ */
+export interface CorruptMessage { type: 'corrupt'; hashes: string[]; missing?: boolean }
 /** Asks the node to start a scrub pass now rather than at its next interval. */
 export interface ScrubMessage { type: 'scrub' }
 export interface ErrorMessage { type: 'error'; id?: number; code: ErrorCode; message: string }
 
 export type NodeToGateway = HelloMessage | ProofMessage | InventoryMessage | OkMessage | DataMessage | StatsMessage | CorruptMessage | ErrorMessage;
-export type GatewayToNode = ChallengeMessage | WelcomeMessage | PutMessage | GetMessage | DeleteMessage | ScrubMessage | ErrorMessage;
+export type GatewayToNode =
+  | ChallengeMessage
+  | WelcomeMessage
+  | PutMessage
+  | GetMessage
+  | DeleteMessage
+  | ListManifestsMessage
+  | ScrubMessage
+  | ErrorMessage;
 export type Message = NodeToGateway | GatewayToNode;
 export type MessageType = Message['type'];
 

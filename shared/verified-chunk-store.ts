@@ -1,4 +1,4 @@
-import type { ChunkStore, ChunkStoreStats } from './chunk-store.ts';
+import type { ChunkKind, ChunkStore, ChunkStoreStats } from './chunk-store.ts';
 import { ShoalError } from './errors.ts';
 import { sha256Hex } from './hash.ts';
 import { KeyedLock } from './keyed-lock.ts';
@@ -10,12 +10,17 @@ import { KeyedLock } from './keyed-lock.ts';
 export interface ChunkBackend {
   /** The bytes under `hash` as they are now, possibly damaged, or undefined when there are none. */
   read(hash: string): Promise<Uint8Array | undefined>;
-  /** Stores `data` under `hash` in place of any copy: whole or not at all, and durable once it resolves. */
-  write(hash: string, data: Uint8Array): Promise<void>;
+  /**
+   * Stores `data` under `hash` in place of any copy: whole or not at all, and durable once it resolves.
+   * A manifest is also remembered as one, until the hash is removed.
+   */
+  write(hash: string, data: Uint8Array, kind: ChunkKind): Promise<void>;
   /** Removes whichever of `hashes` exist. */
   remove(hashes: string[]): Promise<void>;
   /** The size of every chunk in storage, read afresh rather than remembered. */
   scan(): Promise<Map<string, number>>;
+  /** The hashes written as manifests and not removed since, read afresh. */
+  manifests(): Promise<string[]>;
   close?(): Promise<void>;
 }
 
@@ -40,6 +45,7 @@ export class VerifiedChunkStore implements ChunkStore {
   #reservedBytes = 0;
   /** One set per scan under way, collecting the hashes whose index entry changed while it ran. */
   readonly #scans = new Set<Set<string>>();
+  readonly #vanishedListeners = new Set<(hashes: string[]) => void>();
   readonly #indexed: Promise<void>;
   #closed: Promise<void> | undefined;
 
@@ -47,7 +53,8 @@ export class VerifiedChunkStore implements ChunkStore {
     this.#backend = backend;
     this.capacityBytes = capacityBytes;
     this.#sha256 = sha256;
-    this.#indexed = this.#rescan();
+    // Nothing is indexed before the first scan, so it finds nothing gone.
+    this.#indexed = this.#rescan().then(() => {});
     // Every method awaits it and sees a failure there; this keeps it from also being an unhandled rejection.
     this.#indexed.catch(() => {});
   }
@@ -57,7 +64,7 @@ export class VerifiedChunkStore implements ChunkStore {
     return this.#indexed;
   }
 
-  async put(hash: string, data: Uint8Array): Promise<void> {
+  async put(hash: string, data: Uint8Array, kind: ChunkKind = 'chunk'): Promise<void> {
     const actual = await this.#sha256(data);
     if (actual !== hash) throw new ShoalError('HASH_MISMATCH', `chunk bytes hash to ${actual}, not ${hash}`);
     await this.#indexed;
@@ -72,7 +79,7 @@ export class VerifiedChunkStore implements ChunkStore {
       const reserved = Math.max(growth, 0);
       this.#reservedBytes += reserved;
       try {
-        await this.#backend.write(hash, data);
+        await this.#backend.write(hash, data, kind);
         this.#record(hash, data.length);
       } finally {
         this.#reservedBytes -= reserved;
@@ -91,7 +98,10 @@ export class VerifiedChunkStore implements ChunkStore {
       if (again !== undefined && (await this.#sha256(again)) === hash) return again;
       await this.#backend.remove([hash]);
       this.#forget(hash);
-      if (again === undefined) throw notHeld(hash);
+      if (again === undefined) {
+        this.#vanished([hash]);
+        throw notHeld(hash);
+      }
       throw new ShoalError('CHUNK_CORRUPT', `chunk ${hash} failed its hash check and was dropped`);
     });
   }
@@ -115,8 +125,18 @@ export class VerifiedChunkStore implements ChunkStore {
   /** Scans the backend first, so chunks removed behind the store's back, or a browser's eviction, are not reported. */
   async list(): Promise<string[]> {
     await this.#indexed;
-    await this.#rescan();
+    this.#vanished(await this.#rescan());
     return [...this.#sizes.keys()];
+  }
+
+  async listManifests(): Promise<string[]> {
+    await this.#indexed;
+    return (await this.#backend.manifests()).filter((hash) => this.#sizes.has(hash));
+  }
+
+  onVanished(listener: (hashes: string[]) => void): () => void {
+    this.#vanishedListeners.add(listener);
+    return () => this.#vanishedListeners.delete(listener);
   }
 
   async stats(): Promise<ChunkStoreStats> {
@@ -135,10 +155,11 @@ export class VerifiedChunkStore implements ChunkStore {
   }
 
   /**
-   * Brings the index in line with what the backend holds. A hash this store is changing, or changed
-   * while the scan ran, keeps its entry: the scan may have seen it on either side of the change.
+   * Brings the index in line with what the backend holds, and says which indexed chunks it found
+   * gone. A hash this store is changing, or changed while the scan ran, keeps its entry: the scan
+   * may have seen it on either side of the change.
    */
-  async #rescan(): Promise<void> {
+  async #rescan(): Promise<string[]> {
     const changed = new Set<string>();
     this.#scans.add(changed);
     let found: Map<string, number>;
@@ -148,8 +169,15 @@ export class VerifiedChunkStore implements ChunkStore {
       this.#scans.delete(changed);
     }
     const settled = (hash: string) => !changed.has(hash) && !this.#lock.busy(hash);
-    for (const hash of [...this.#sizes.keys()]) if (!found.has(hash) && settled(hash)) this.#forget(hash);
+    const gone = [...this.#sizes.keys()].filter((hash) => !found.has(hash) && settled(hash));
+    for (const hash of gone) this.#forget(hash);
     for (const [hash, size] of found) if (settled(hash)) this.#record(hash, size);
+    return gone;
+  }
+
+  #vanished(hashes: string[]): void {
+    if (hashes.length === 0) return;
+    for (const listener of this.#vanishedListeners) listener(hashes);
   }
 
   #record(hash: string, size: number): void {

@@ -11,9 +11,29 @@ import { timed } from './timed.ts';
 /**
  * `npm run bench [-- --quick] [-- --browser]`: upload and download MB/s through a real gateway with
  * three disk nodes (R=2), against the raw WebSocket ceiling measured in the same run, and the
- * gateway's peak RSS. The last line is one JSON object for tools to read.
+ * gateway's peak RSS. `-- --recover [--files 10000] [--kb 16]`: what rebuilding the metadata of that
+ * many files from the nodes takes instead. The last line is one JSON object for tools to read.
  */
-const { values } = parseArgs({ options: { quick: { type: 'boolean' }, browser: { type: 'boolean' }, mb: { type: 'string' } } });
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean' },
+    browser: { type: 'boolean' },
+    mb: { type: 'string' },
+    recover: { type: 'boolean' },
+    files: { type: 'string' },
+    kb: { type: 'string' },
+  },
+});
+if (values.recover) {
+  const { benchRecovery } = await import('./recover-bench.ts');
+  const files = Number(values.files ?? 10_000);
+  console.log(`shoal bench --recover: ${files} files, 3 disk nodes, R=2, metadata.db deleted, then shoal recover`);
+  const result = await benchRecovery({ files, fileBytes: Number(values.kb ?? 16) * 1024 });
+  console.log(`  recovery (nodes in, manifests read, files recorded, copies read back)  ${result.recoverSeconds.toFixed(1)} s`);
+  console.log(`  waiting for the nodes to reconnect first                                ${result.waitForNodesSeconds.toFixed(1)} s`);
+  console.log(JSON.stringify(result));
+  process.exit(0);
+}
 const fileMB = Number(values.mb ?? (values.quick ? 256 : 1024));
 const MB = 1024 * 1024;
 const CHUNK = 4 * MB;

@@ -1,6 +1,6 @@
-import { join } from 'node:path';
 import { nodeVerifier } from '../../shared/node-proof.ts';
-import { SqliteMetadataStore } from '../gateway/metadata/sqlite-metadata-store.ts';
+import type { NodeRecord } from '../gateway/metadata/metadata-store.ts';
+import { openMetadata } from '../gateway/open-metadata.ts';
 import type { NodeConfig } from './node-config.ts';
 
 /**
@@ -9,22 +9,27 @@ import type { NodeConfig } from './node-config.ts';
  * Returns false when the id was enrolled already, by this node or another.
  */
 export async function enrolLocally(dataDir: string, node: NodeConfig): Promise<boolean> {
-  const metadata = SqliteMetadataStore.open(join(dataDir, 'metadata.db'));
+  const metadata = await openMetadata(dataDir);
   try {
-    return await metadata.enrollNode({
-      id: node.id,
-      kind: 'disk',
-      capacityBytes: node.capacityBytes,
-      usedBytes: 0,
-      chunkCount: 0,
-      cpu: node.cpu,
-      tokenHash: await nodeVerifier(node.token),
-      createdAt: node.createdAt,
-      lastSeenAt: node.createdAt,
-      draining: false,
-      quarantine: null,
-    });
+    return await metadata.enrollNode(await localNodeRecord(node));
   } finally {
     await metadata.close();
   }
+}
+
+/** The enrolment of a node this machine runs, as its entry in DATA/nodes.json describes it. */
+export async function localNodeRecord(node: NodeConfig): Promise<NodeRecord> {
+  return {
+    id: node.id,
+    kind: 'disk',
+    capacityBytes: node.capacityBytes,
+    usedBytes: 0,
+    chunkCount: 0,
+    cpu: node.cpu,
+    tokenHash: await nodeVerifier(node.token),
+    createdAt: node.createdAt,
+    lastSeenAt: node.createdAt,
+    draining: false,
+    quarantine: null,
+  };
 }

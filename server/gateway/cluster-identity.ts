@@ -14,8 +14,10 @@ export interface ClusterIdentity {
  * is collected or trimmed because of such a meeting. A directory written before cluster ids
  * existed keeps its metadata and gets an id now; it is not new.
  */
+export const CLUSTER_ID_FILE = 'cluster-id';
+
 export function loadClusterIdentity(dataDir: string): ClusterIdentity {
-  const path = join(dataDir, 'cluster-id');
+  const path = join(dataDir, CLUSTER_ID_FILE);
   if (existsSync(path)) return { id: readFileSync(path, 'utf8').trim(), isNew: false };
   const hadMetadata = existsSync(join(dataDir, 'metadata.db'));
   const id = randomUUID();

@@ -27,8 +27,20 @@ export interface GatewayConfig {
   repairBytesPerSec: number;
   /** How long a chunk no file needs stays on a node before it is collected. */
   gcGraceMs: number;
+  /**
+   * The share of a node's chunks collection may delete in one grace period (0 to 1); past it,
+   * collection on that node pauses until an admin confirms.
+   */
+  gcMaxShare: number;
+  /**
+   * How long a deletion's manifest stays on the nodes: a metadata restored from a backup older than
+   * that may bring back, unreadable, files deleted before it.
+   */
+  keepDeletionsMs: number;
   /** Start a new cluster in an empty data directory even when nodes of another cluster knock. */
   newCluster: boolean;
+  /** Host names besides loopback and --host under which browsers reach this gateway. */
+  allowedHosts: string[];
   /** Browser origins besides the gateway's own whose pages may make a tab a node. */
   allowedOrigins: string[];
   /** Built web app to serve; absent means a placeholder page. */
@@ -53,7 +65,10 @@ export const DEFAULT_GATEWAY_CONFIG: GatewayConfig = {
   repairAfterMs: 60_000,
   repairBytesPerSec: 64 * MiB,
   gcGraceMs: 10 * 60_000,
+  gcMaxShare: 0.1,
+  keepDeletionsMs: 30 * 24 * 60 * 60_000,
   allowedOrigins: [],
+  allowedHosts: [],
   newCluster: false,
 };
 
@@ -64,5 +79,6 @@ export function gatewayConfig(overrides: Partial<GatewayConfig> = {}): GatewayCo
   if (!(config.chunkSize >= 64 * 1024 && config.chunkSize <= MAX_CHUNK_BYTES)) {
     throw new ShoalError('BAD_REQUEST', `chunk size must be between 64 KiB and ${MAX_CHUNK_BYTES / MiB} MiB`);
   }
+  if (!(config.gcMaxShare > 0 && config.gcMaxShare <= 1)) throw new ShoalError('BAD_REQUEST', 'the largest share collection may delete must be above 0% and at most 100%');
   return config;
 }

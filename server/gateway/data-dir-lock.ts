@@ -1,4 +1,4 @@
-import { linkSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { linkSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ShoalError } from '../../shared/errors.ts';
 import { isAlive } from '../lib/is-alive.ts';
@@ -32,14 +32,37 @@ export class DataDirLock {
         `the data directory ${dataDir} is in use by the gateway with pid ${holder.pid}${holder.url ? ` at ${holder.url}` : ''}: stop it, or give this one another --data`,
       );
     }
-    rmSync(lock.#path, { force: true });
+    lock.#clearStale(holder, dataDir);
     if (!lock.#tryCreate()) throw new ShoalError('CONFLICT', `another gateway took the data directory ${dataDir} at the same moment`);
     return lock;
   }
 
-  /** Names where the holder listens, for the message another gateway gets. */
+  /** Names where the holder listens, for the message another gateway gets; replaced whole, never seen half written. */
   listening(url: string): void {
-    writeFileSync(this.#path, JSON.stringify({ pid: process.pid, url, startedAt: this.#startedAt } satisfies LockInfo));
+    const temp = `${this.#path}.${process.pid}.tmp`;
+    writeFileSync(temp, JSON.stringify({ pid: process.pid, url, startedAt: this.#startedAt } satisfies LockInfo), { mode: 0o600 });
+    renameSync(temp, this.#path);
+  }
+
+  /**
+   * Moves a dead holder's lock aside. Two gateways may find the same stale lock: the one whose
+   * rename moves a lock that is not the stale one it saw has taken a newer gateway's lock, puts it
+   * back and gives way.
+   */
+  #clearStale(stale: LockInfo | null, dataDir: string): void {
+    const aside = `${this.#path}.${process.pid}.stale`;
+    try {
+      renameSync(this.#path, aside);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw err;
+    }
+    const moved = readLock(aside);
+    if (moved && stale && moved.pid !== stale.pid) {
+      renameSync(aside, this.#path);
+      throw new ShoalError('CONFLICT', `another gateway took the data directory ${dataDir} at the same moment`);
+    }
+    rmSync(aside, { force: true });
   }
 
   release(): void {
@@ -61,10 +84,14 @@ export class DataDirLock {
   }
 
   #read(): LockInfo | null {
-    try {
-      return JSON.parse(readFileSync(this.#path, 'utf8')) as LockInfo;
-    } catch {
-      return null;
-    }
+    return readLock(this.#path);
+  }
+}
+
+function readLock(path: string): LockInfo | null {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as LockInfo;
+  } catch {
+    return null;
   }
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import type { ChunkKind } from '../../shared/chunk-store.ts';
 import { ShoalError } from '../../shared/errors.ts';
 import { isChunkHash } from '../../shared/hash.ts';
 import { VerifiedChunkStore, type ChunkBackend } from '../../shared/verified-chunk-store.ts';
@@ -13,6 +14,13 @@ const TEMP_RE = /^[0-9a-f]{64}\.[0-9a-f-]{36}\.tmp$/;
 /** Where a chunk lives: `dir/ab/cd/abcd…`, so no directory grows past a few hundred entries. */
 export function chunkPath(dir: string, hash: string): string {
   return join(dir, hash.slice(0, 2), hash.slice(2, 4), hash);
+}
+
+const MANIFESTS_DIR = 'manifests';
+
+/** Manifests live in a tree of their own, `dir/manifests/ab/cd/abcd…`, so listing them walks no chunk. */
+export function manifestPath(dir: string, hash: string): string {
+  return chunkPath(join(dir, MANIFESTS_DIR), hash);
 }
 
 /**
@@ -31,13 +39,15 @@ export class DiskChunkBackend implements ChunkBackend {
   }
 
   async read(hash: string): Promise<Uint8Array | undefined> {
-    const data = await unlessMissing(readFile(chunkPath(this.#dir, hash)));
+    const data =
+      (await unlessMissing(readFile(chunkPath(this.#dir, hash)))) ?? (await unlessMissing(readFile(manifestPath(this.#dir, hash))));
     // A plain Uint8Array, like every other backend returns, rather than a Buffer whose slice() is a view.
     return data && new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   }
 
-  async write(hash: string, data: Uint8Array): Promise<void> {
-    const path = chunkPath(this.#dir, hash);
+  /** A manifest put again as a plain chunk keeps its copy among the manifests, so it stays one. */
+  async write(hash: string, data: Uint8Array, kind: ChunkKind): Promise<void> {
+    const path = kind === 'manifest' ? manifestPath(this.#dir, hash) : chunkPath(this.#dir, hash);
     const leaf = dirname(path);
     await this.#dirReady(leaf);
     const temp = `${path}.${randomUUID()}.tmp`;
@@ -63,35 +73,51 @@ export class DiskChunkBackend implements ChunkBackend {
 
   /** No directory fsync: a deleted chunk that reappears after a crash is only reported and deleted again. */
   async remove(hashes: string[]): Promise<void> {
-    await Promise.all(hashes.map((hash) => rm(chunkPath(this.#dir, hash), { force: true })));
+    const paths = hashes.flatMap((hash) => [chunkPath(this.#dir, hash), manifestPath(this.#dir, hash)]);
+    await Promise.all(paths.map((path) => rm(path, { force: true })));
+  }
+
+  /** Indexes the chunks on disk by file size; their bytes are checked on read, not here, so opening stays fast. */
+  async scan(): Promise<Map<string, number>> {
+    const sizes = new Map<string, number>();
+    const sizeOf = async (hash: string, path: string): Promise<void> => {
+      // A chunk deleted between readdir and stat is not held.
+      const size = (await unlessMissing(stat(path)))?.size;
+      if (size !== undefined) sizes.set(hash, size);
+    };
+    // The top directory must be there: a missing one is a disk gone, not an empty store.
+    await this.#walk(this.#dir, sizeOf);
+    await unlessMissing(this.#walk(join(this.#dir, MANIFESTS_DIR), sizeOf));
+    return sizes;
+  }
+
+  async manifests(): Promise<string[]> {
+    const hashes: string[] = [];
+    await unlessMissing(this.#walk(join(this.#dir, MANIFESTS_DIR), async (hash) => void hashes.push(hash)));
+    return hashes;
   }
 
   /**
-   * Indexes the chunks on disk by file size; their bytes are checked on read, not here, so opening
-   * stays fast. Temp files no write of ours is using are removed: a put that crashed before its
-   * rename was never acknowledged, so nobody is owed those bytes.
+   * Visits every chunk file in `root`'s prefix directories. Temp files no write of ours is using
+   * are removed: a put that crashed before its rename was never acknowledged, so nobody is owed
+   * those bytes.
    */
-  async scan(): Promise<Map<string, number>> {
-    const sizes = new Map<string, number>();
-    // The top directory must be there (a missing one is a disk gone, not an empty store); a
-    // prefix directory may vanish between two readdirs when its last chunk is deleted.
-    for (const a of await prefixDirs(this.#dir)) {
-      for (const b of (await unlessMissing(prefixDirs(join(this.#dir, a)))) ?? []) {
-        const leaf = join(this.#dir, a, b);
+  async #walk(root: string, visit: (hash: string, path: string) => Promise<void>): Promise<void> {
+    // A prefix directory may vanish between two readdirs when its last chunk is deleted.
+    for (const a of await prefixDirs(root)) {
+      for (const b of (await unlessMissing(prefixDirs(join(root, a)))) ?? []) {
+        const leaf = join(root, a, b);
         for (const entry of (await unlessMissing(readdir(leaf, { withFileTypes: true }))) ?? []) {
           if (!entry.isFile()) continue;
           const path = join(leaf, entry.name);
           if (TEMP_RE.test(entry.name)) {
             if (!this.#writing.has(path)) await rm(path, { force: true });
           } else if (isChunkHash(entry.name) && entry.name.startsWith(a + b)) {
-            // A chunk deleted between readdir and stat is not held.
-            const size = (await unlessMissing(stat(path)))?.size;
-            if (size !== undefined) sizes.set(entry.name, size);
+            await visit(entry.name, path);
           }
         }
       }
     }
-    return sizes;
   }
 
   #dirReady(leaf: string): Promise<void> {

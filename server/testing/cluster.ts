@@ -102,18 +102,16 @@ export class TestCluster {
     return join(this.dataDir, 'nodes', id);
   }
 
-  /** Paths of the chunk files a disk node holds, read from its directory rather than asked of anyone. */
+  /**
+   * Paths of the chunk files a disk node holds, read from its directory rather than asked of anyone;
+   * its manifests, the files' and deletions' records, are in manifestFiles.
+   */
   async chunkFiles(id: string): Promise<string[]> {
-    const out: string[] = [];
-    const walk = async (dir: string): Promise<void> => {
-      for (const entry of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
-        const path = join(dir, entry.name);
-        if (entry.isDirectory()) await walk(path);
-        else if (/^[0-9a-f]{64}$/.test(entry.name)) out.push(path);
-      }
-    };
-    await walk(this.nodeDir(id));
-    return out;
+    return hashNamedFiles(this.nodeDir(id), (name) => name !== 'manifests');
+  }
+
+  async manifestFiles(id: string): Promise<string[]> {
+    return hashNamedFiles(join(this.nodeDir(id), 'manifests'));
   }
 
   /** hash -> number of disk nodes holding a copy, over the given nodes. */
@@ -150,6 +148,20 @@ export class TestCluster {
     await this.kill(this.gateway, 'SIGTERM');
     await rm(this.dataDir, { recursive: true, force: true });
   }
+}
+
+/** Files named by a hash under `dir`, in the directories `descend` lets the walk into. */
+async function hashNamedFiles(dir: string, descend: (name: string) => boolean = () => true): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (at: string): Promise<void> => {
+    for (const entry of await readdir(at, { withFileTypes: true }).catch(() => [])) {
+      const path = join(at, entry.name);
+      if (entry.isDirectory() && descend(entry.name)) await walk(path);
+      else if (/^[0-9a-f]{64}$/.test(entry.name)) out.push(path);
+    }
+  };
+  await walk(dir);
+  return out;
 }
 
 /** Gateway flags for healing tests: repair a second after a node goes, noticed within two. */

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
 import type { ErrorCode } from '../../shared/errors.ts';
 import { nodeProof, nodeVerifier } from '../../shared/node-proof.ts';
@@ -117,4 +118,26 @@ export class ScriptedNode {
 
 function defaultAnswer({ header }: NodeRequest): ScriptedAnswer {
   return header.type === 'get' ? { type: 'error', code: 'CHUNK_NOT_FOUND' } : { type: 'ok' };
+}
+
+/**
+ * A node that reports `count` chunks no file needs, as one whose files' metadata was lost would,
+ * and acknowledges their deletion: resolves, once its inventory is sent, with the set the gateway
+ * has deleted on it so far, which grows as collection goes on.
+ */
+export async function strayNode(options: { gatewayUrl: string; nodeId: string; join: string; count: number }): Promise<Set<string>> {
+  const deleted = new Set<string>();
+  const node = await ScriptedNode.connect({
+    gatewayUrl: options.gatewayUrl,
+    nodeId: options.nodeId,
+    token: `token-of-${options.nodeId}-stray`,
+    join: options.join,
+    chunkCount: options.count,
+    answer: (request) => {
+      if (request.header.type === 'delete') for (const hash of request.header.hashes) deleted.add(hash);
+      return defaultAnswer(request);
+    },
+  });
+  await node.sendInventory(Array.from({ length: options.count }, () => randomBytes(32).toString('hex')));
+  return deleted;
 }

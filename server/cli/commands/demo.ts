@@ -7,7 +7,7 @@ import { stopChild } from '../processes.ts';
 import { onShutdown, parse } from '../options.ts';
 import { formatBytes } from '../units.ts';
 import { ensureWebBuild } from '../web-build.ts';
-import { exitOnFatal, GATEWAY_OPTIONS, gatewayConfig, watchGateway } from './gateway.ts';
+import { GATEWAY_OPTIONS, printWarnings, gatewayConfig, watchGateway } from './gateway.ts';
 
 const BIN = fileURLToPath(new URL('../bin.mjs', import.meta.url));
 const DEMO_NODES = ['node1', 'node2', 'node3'];
@@ -57,5 +57,5 @@ Ctrl-C stops everything.
     await gateway.close();
   };
   onShutdown(stop);
-  exitOnFatal(gateway, stop);
+  printWarnings(gateway);
 }

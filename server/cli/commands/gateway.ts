@@ -19,7 +19,10 @@ export const GATEWAY_OPTIONS = {
   'repair-after': { type: 'string' },
   'repair-rate': { type: 'string' },
   'gc-grace': { type: 'string' },
+  'gc-max-share': { type: 'string' },
+  'keep-deletions': { type: 'string' },
   'allowed-origins': { type: 'string' },
+  'allowed-hosts': { type: 'string' },
   'new-cluster': { type: 'boolean' },
 } as const;
 
@@ -46,9 +49,20 @@ export function gatewayConfig(values: Record<string, string | boolean | undefine
     repairAfterMs: duration('repair-after', d.repairAfterMs),
     repairBytesPerSec: size('repair-rate', d.repairBytesPerSec),
     gcGraceMs: duration('gc-grace', d.gcGraceMs),
+    gcMaxShare: shareOption(stringOption(values['gc-max-share']), d.gcMaxShare),
+    keepDeletionsMs: duration('keep-deletions', d.keepDeletionsMs),
     allowedOrigins: originList(stringOption(values['allowed-origins'])),
+    allowedHosts: (stringOption(values['allowed-hosts']) ?? '').split(',').map((host) => host.trim()).filter(Boolean),
     webRoot: WEB_ROOT,
   };
+}
+
+/** `--gc-max-share 10%`, or the same as a fraction, 0.1. */
+function shareOption(text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(%?)\s*$/.exec(text);
+  if (!match) throw new ShoalError('BAD_REQUEST', `--gc-max-share needs a share like 10% or 0.1, got ${JSON.stringify(text)}`);
+  return Number(match[1]) / (match[2] ? 100 : 1);
 }
 
 /**
@@ -74,21 +88,16 @@ export async function gatewayCommand(args: string[]): Promise<void> {
   const status = watchGateway(gateway);
   console.log(`shoal gateway listening on ${gateway.url} (data in ${dataDir}, ${gateway.config.replicas} replicas)`);
   status.start();
-  const stop = async (): Promise<void> => {
+  onShutdown(async () => {
     status.stop();
     await gateway.close();
-  };
-  onShutdown(stop);
-  exitOnFatal(gateway, stop);
+  });
+  printWarnings(gateway);
 }
 
-/** A gateway that finds it must not go on (the wrong data directory) says why and exits 1. */
-export function exitOnFatal(gateway: Gateway, stop: () => Promise<void>): void {
-  void gateway.fatal.then(async (err) => {
-    console.error(`shoal: ${err.message}`);
-    await stop();
-    process.exit(1);
-  });
+/** What the operator should know at once goes to stderr, whatever the terminal shows. */
+export function printWarnings(gateway: Gateway): void {
+  gateway.onWarning((message) => console.error(`shoal: warning: ${message}`));
 }
 
 /** The gateway's terminal view: a live table on a terminal, one line per event otherwise. */
@@ -116,6 +125,7 @@ export function watchGateway(gateway: Gateway): LiveStatus {
     else if (event.type === 'replica.lost') status.log(`replica of ${event.hash.slice(0, 12)} on ${event.nodeId} lost: ${event.reason}`);
     else if (event.type === 'node.removed') status.log(`node ${event.nodeId} removed`);
     else if (event.type === 'orphans.collected') status.log(`collected ${event.count} unreferenced chunk(s) on ${event.nodeId}`);
+    else if (event.type === 'orphans.paused') status.log(`collection paused: ${event.reason} (shoal gc confirm)`);
     else if (event.type === 'repair.progress' && event.queued + event.active === 0) {
       status.log(`repair idle: ${event.done} replica(s) made, ${event.removed} removed, ${event.failed} failed, ${event.underReplicatedChunks} under-replicated`);
     }

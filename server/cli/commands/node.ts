@@ -53,8 +53,10 @@ const SUBCOMMANDS: Record<string, (args: string[]) => Promise<void>> = {
   },
 
   async start(args) {
-    const { values, positionals, dataDir } = parse(args, { 'scrub-interval': { type: 'string' }, 'scrub-rate': { type: 'string' } });
-    if (positionals.length === 0) throw new ShoalError('BAD_REQUEST', 'usage: shoal node start <id...> [--gateway URL] [--scrub-interval 1h] [--scrub-rate 16MiB]');
+    const { values, positionals, dataDir } = parse(args, { 'scrub-interval': { type: 'string' }, 'scrub-rate': { type: 'string' }, join: { type: 'string' } });
+    if (positionals.length === 0) {
+      throw new ShoalError('BAD_REQUEST', 'usage: shoal node start <id...> [--gateway URL] [--scrub-interval 1h] [--scrub-rate 16MiB] [--join SECRET|INVITE]');
+    }
     const scrubInterval = stringOption(values['scrub-interval']);
     const scrubRate = stringOption(values['scrub-rate']);
     const scrub = {
@@ -63,7 +65,9 @@ const SUBCOMMANDS: Record<string, (args: string[]) => Promise<void>> = {
     };
     const gatewayOverride = stringOption(values.gateway) ?? process.env.SHOAL_GATEWAY;
     const file = new NodeConfigFile(dataDir);
-    const configs = await Promise.all(positionals.map((id) => file.get(id)));
+    // A node whose enrolment a gateway elsewhere lost with its metadata joins again with a credential.
+    const join = stringOption(values.join);
+    const configs = (await Promise.all(positionals.map((id) => file.get(id)))).map((config) => (join === undefined ? config : { ...config, join }));
     const nodes = new NodeProcess(file);
     for (const config of configs) {
       // Nodes created by a release before enrolment existed are enrolled now, the first time they start.

@@ -3,6 +3,7 @@ import { toShoalError } from '../../../shared/errors.ts';
 import type { FileReader } from '../files/file-reader.ts';
 import type { FileWriter } from '../files/file-writer.ts';
 import type { EventBus } from '../events/event-bus.ts';
+import type { ChunkCollector } from '../healing/chunk-collector.ts';
 import type { NodeAdmin } from '../healing/node-admin.ts';
 import type { RepairService } from '../healing/repair-service.ts';
 import type { MetadataStore } from '../metadata/metadata-store.ts';
@@ -14,6 +15,7 @@ import { eventRoutes } from './event-routes.ts';
 import { fileRoutes } from './file-routes.ts';
 import { inviteRoutes } from './invite-routes.ts';
 import { localOnly } from './local-only.ts';
+import type { BrowserOrigins } from '../browser-origin.ts';
 import { nodeRoutes } from './node-routes.ts';
 import { mountWebApp } from './web-app.ts';
 
@@ -25,8 +27,10 @@ export interface ApiServices {
   writer: FileWriter;
   admin: NodeAdmin;
   repair: RepairService;
+  collector: ChunkCollector;
   status: ClusterStatus;
   invites: Invites;
+  origins: BrowserOrigins;
   /** Built web app to serve; absent means a placeholder page. */
   webRoot?: string;
 }
@@ -45,10 +49,12 @@ export function createApp(services: ApiServices): Hono {
   app.route('/api/files', fileRoutes(services.metadata, services.reader, services.writer, services.status));
   app.route('/api/nodes', nodeRoutes(services.registry, services.admin, services.status));
   app.route('/api/events', eventRoutes(services.events));
-  app.use('/api/invites', localOnly());
-  app.use('/api/invites/*', localOnly());
+  app.use('/api/invites', localOnly(services.origins));
+  app.use('/api/invites/*', localOnly(services.origins));
   app.route('/api/invites', inviteRoutes(services.invites));
-  app.route('/api', clusterRoutes(services.repair, services.admin, services.status));
+  // Confirming lets collection delete past its limit: not for a page elsewhere to ask.
+  app.use('/api/collection/*', localOnly(services.origins));
+  app.route('/api', clusterRoutes(services.repair, services.collector, services.admin, services.status));
   mountWebApp(app, services.webRoot);
   return app;
 }

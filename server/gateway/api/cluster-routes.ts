@@ -1,11 +1,12 @@
 import { Hono } from 'hono';
 import { ShoalError } from '../../../shared/errors.ts';
+import type { ChunkCollector } from '../healing/chunk-collector.ts';
 import type { NodeAdmin } from '../healing/node-admin.ts';
 import type { RepairService } from '../healing/repair-service.ts';
 import type { ClusterStatus } from '../status/cluster-status.ts';
 
-/** `/api/health`, `/api/rebalance`, `/api/scrub`, and a typed 404 for every other API path. */
-export function clusterRoutes(repair: RepairService, admin: NodeAdmin, status: ClusterStatus): Hono {
+/** `/api/health`, `/api/rebalance`, `/api/scrub`, `/api/collection/confirm`, and a typed 404 for every other API path. */
+export function clusterRoutes(repair: RepairService, collector: ChunkCollector, admin: NodeAdmin, status: ClusterStatus): Hono {
   const cluster = new Hono();
 
   cluster.get('/health', async (c) => c.json(await status.health()));
@@ -16,6 +17,8 @@ export function clusterRoutes(repair: RepairService, admin: NodeAdmin, status: C
   });
 
   cluster.post('/scrub', (c) => c.json({ nodes: admin.requestScrub() }, 202));
+
+  cluster.post('/collection/confirm', (c) => c.json({ nodes: collector.confirm() }));
 
   cluster.all('/*', () => {
     throw new ShoalError('NOT_FOUND', 'no such API route');

@@ -135,7 +135,7 @@ describe('gateway with three disk nodes', () => {
 
   test('SIGKILL of a node: offline within 15 s, every file still downloads; restarted, it returns with its inventory', async () => {
     const files = await cluster.client.list();
-    const heldBefore = (await cluster.chunkFiles('node2')).length;
+    const heldBefore = (await cluster.chunkFiles('node2')).length + (await cluster.manifestFiles('node2')).length;
     const killedAt = Date.now();
     await cluster.killNode('node2');
     await waitFor(async () => (await cluster.nodeStatus('node2')) === 'offline', 15_000, 'node2 offline');
@@ -153,7 +153,7 @@ describe('gateway with three disk nodes', () => {
     await waitFor(async () => (await cluster.client.list()).every((f) => f.health === 'ok'), 10_000, 'every file healthy again');
   });
 
-  test('with fewer nodes online than replicas, PUT is 503 INSUFFICIENT_NODES and no file appears', async () => {
+  test('with fewer nodes online than replicas, PUT and DELETE are 503 INSUFFICIENT_NODES and no file appears or goes', async () => {
     await cluster.killNode('node1');
     await cluster.killNode('node3');
     await waitFor(async () => (await cluster.client.nodes()).filter((n) => n.status === 'online').length === 1, 15_000, 'one node online');
@@ -161,6 +161,10 @@ describe('gateway with three disk nodes', () => {
     assert.equal(res.status, 503);
     assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'INSUFFICIENT_NODES');
     assert.ok(!(await cluster.client.list()).some((f) => f.name === 'refused.bin'));
+    // A deletion is written to R nodes like a version, so it is refused the same way and deletes nothing.
+    const kept = await fetch(cluster.client.fileUrl('data/big.bin'), { method: 'DELETE' });
+    assert.equal(kept.status, 503);
+    assert.ok((await cluster.client.list()).some((f) => f.name === 'data/big.bin'));
     const health = await cluster.client.health();
     assert.equal(health.nodesOnline, 1);
     assert.notEqual(health.status, 'ok');

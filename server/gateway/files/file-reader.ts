@@ -1,5 +1,7 @@
 import { ShoalError } from '../../../shared/errors.ts';
 import type { ChunkRecord, FileRecord, MetadataStore } from '../metadata/metadata-store.ts';
+import type { NodeRegistry } from '../nodes/node-registry.ts';
+import { readableCopies } from '../replicas/replica-counts.ts';
 import type { ReplicaStore } from '../replicas/replica-store.ts';
 
 export interface ByteRange {
@@ -15,22 +17,25 @@ export interface ByteRange {
  */
 export class FileReader {
   readonly #replicas: ReplicaStore;
+  readonly #registry: NodeRegistry;
   readonly #metadata: MetadataStore;
   /** Chunks fetched ahead of the one being sent. */
   readonly #readAhead: number;
   readonly #holdMs: number;
 
-  constructor(replicas: ReplicaStore, metadata: MetadataStore, options: { readAhead: number; holdMs: number }) {
+  constructor(replicas: ReplicaStore, registry: NodeRegistry, metadata: MetadataStore, options: { readAhead: number; holdMs: number }) {
     this.#replicas = replicas;
+    this.#registry = registry;
     this.#metadata = metadata;
     this.#readAhead = options.readAhead;
     this.#holdMs = options.holdMs;
   }
 
   /**
-   * Streams a file's bytes in order, fetching a few chunks ahead. The first chunk is fetched
-   * before this resolves, so a file that cannot be read at all fails with a clean 503 rather than
-   * a broken 200.
+   * Streams a file's bytes in order, fetching a few chunks ahead. Before this resolves, every chunk
+   * of the range is checked to have a recorded copy on a node that can be read, and the first one
+   * is fetched, so a file that cannot be read whole fails with a clean 503 rather than a 200 that
+   * breaks off.
    */
   async open(file: FileRecord, range: ByteRange): Promise<ReadableStream<Uint8Array>> {
     if (file.size === 0) return new ReadableStream({ start: (c) => c.close() });
@@ -41,6 +46,10 @@ export class FileReader {
       const chunks = await this.#metadata.getChunks([...new Set(file.chunks.slice(first, last + 1))]);
       if (file.chunks.slice(first, last + 1).some((hash) => !chunks.has(hash))) {
         throw new ShoalError('CONFLICT', `${file.name} was replaced or deleted just as this download started: ask again`);
+      }
+      const unreadable = file.chunks.findIndex((hash, i) => i >= first && i <= last && readableCopies(this.#registry, chunks.get(hash)) === 0);
+      if (unreadable >= 0) {
+        throw new ShoalError('CHUNK_UNAVAILABLE', `no copy of chunk ${unreadable} of ${file.name} is on a node online now: try again once its nodes are back`);
       }
       return await this.#stream(file, range, first, last, chunks, hold);
     } catch (err) {

@@ -1,11 +1,13 @@
 import { chunkStream, type ByteSource } from '../../../shared/chunker.ts';
 import { ShoalError } from '../../../shared/errors.ts';
+import { KeyedLock } from '../../../shared/keyed-lock.ts';
 import { createSha256, sha256Hex } from '../../sha256.ts';
 import type { EventBus } from '../events/event-bus.ts';
-import type { ChunkRecord, FileRecord, MetadataStore } from '../metadata/metadata-store.ts';
+import { maxChunksPerFile, type Manifest, type ManifestSeal } from '../metadata/manifest.ts';
+import type { ChunkRecord, FileRecord, ManifestRecord, MetadataStore } from '../metadata/metadata-store.ts';
 import type { NodeRegistry } from '../nodes/node-registry.ts';
 import type { ReplicaStore } from '../replicas/replica-store.ts';
-import type { UploadsInFlight } from '../replicas/uploads-in-flight.ts';
+import type { UploadCopies, UploadsInFlight } from '../replicas/uploads-in-flight.ts';
 
 export interface FileWriterOptions {
   replicas: number;
@@ -15,7 +17,17 @@ export interface FileWriterOptions {
   uploadWindow: number;
 }
 
-/** Stores files from streams and deletes them: what changes which files exist. */
+export interface ManifestOptions {
+  seal: ManifestSeal;
+  /** The largest version the metadata holds: every new one is past it. */
+  lastVersion: number;
+}
+
+/**
+ * Stores files from streams and deletes them: what changes which files exist. Every change of a
+ * name, a new version or a deletion, is also written to the nodes as a manifest before it is
+ * committed, so the metadata can be rebuilt from the nodes.
+ */
 export class FileWriter {
   readonly #replicas: ReplicaStore;
   readonly #uploads: UploadsInFlight;
@@ -23,19 +35,38 @@ export class FileWriter {
   readonly #metadata: MetadataStore;
   readonly #events: EventBus;
   readonly #options: FileWriterOptions;
+  readonly #seal: ManifestSeal;
+  #lastVersion: number;
+  /** A name changes one version at a time, from taking its version to committing it: its versions grow in commit order. */
+  readonly #names = new KeyedLock();
+  /** The smaller of --max-file-size and the largest file whose manifest fits in one chunk. */
+  readonly #maxFileBytes: number;
+  #writingMissingManifests = false;
 
-  constructor(replicas: ReplicaStore, uploads: UploadsInFlight, registry: NodeRegistry, metadata: MetadataStore, events: EventBus, options: FileWriterOptions) {
+  constructor(
+    replicas: ReplicaStore,
+    uploads: UploadsInFlight,
+    registry: NodeRegistry,
+    metadata: MetadataStore,
+    events: EventBus,
+    manifests: ManifestOptions,
+    options: FileWriterOptions,
+  ) {
     this.#replicas = replicas;
     this.#uploads = uploads;
     this.#registry = registry;
     this.#metadata = metadata;
     this.#events = events;
+    this.#seal = manifests.seal;
+    this.#lastVersion = manifests.lastVersion;
     this.#options = options;
+    this.#maxFileBytes = Math.min(options.maxFileBytes, maxChunksPerFile(options.chunkSize) * options.chunkSize);
   }
 
   /** Refuses an upload before its body is read when the cluster cannot hold it. */
   assertCanAccept(declaredBytes: number | null): void {
-    const { replicas, maxFileBytes } = this.#options;
+    const { replicas } = this.#options;
+    const maxFileBytes = this.#maxFileBytes;
     const online = this.#registry.writableLinks().length;
     if (online < replicas) {
       throw new ShoalError('INSUFFICIENT_NODES', `${online} node(s) online, ${replicas} needed for ${replicas} replicas`);
@@ -52,7 +83,8 @@ export class FileWriter {
    * before the commit leaves no file behind.
    */
   async store(name: string, body: ReadableStream<Uint8Array> | null): Promise<FileRecord> {
-    const { replicas, chunkSize, maxFileBytes, uploadWindow } = this.#options;
+    const { replicas, chunkSize, uploadWindow } = this.#options;
+    const maxFileBytes = this.#maxFileBytes;
     const fileHash = createSha256();
     const hashes: string[] = [];
     const copies = this.#uploads.begin();
@@ -91,9 +123,12 @@ export class FileWriter {
         replicas,
         createdAt: new Date().toISOString(),
       };
-      const { records, lost } = copies.surviving(this.#registry);
-      await this.#assertEveryChunkHeld(records);
-      const { unreferenced } = await this.#metadata.commitFile(file, records);
+      const { committed: unreferenced, lost } = (await this.#commitVersion(
+        name,
+        copies,
+        async (version) => ({ type: 'file', version, file }),
+        async (records, manifest) => (await this.#metadata.commitFile(file, records, manifest)).unreferenced,
+      ))!;
       this.#events.publish({ type: 'file.added', file: { ...file, chunks: hashes.length } });
       // Copies on nodes that went away during the upload are not recorded; repair restores R.
       for (const { hash, nodeId } of lost) this.#events.publish({ type: 'replica.lost', hash, nodeId, reason: 'node left during the upload' });
@@ -111,6 +146,40 @@ export class FileWriter {
   }
 
   /**
+   * Takes the name's next version, seals `manifestFor` it into a manifest (null: nothing to do),
+   * stores that on R nodes beside what `copies` holds, and runs `commit` with the records to commit,
+   * all holding the name's lock. A failure on the way releases the manifest. Resolves with what
+   * `commit` did and the copies lost on nodes that went away meanwhile, or null.
+   */
+  async #commitVersion<T>(
+    name: string,
+    copies: UploadCopies,
+    manifestFor: (version: number) => Promise<Manifest | null>,
+    commit: (records: ChunkRecord[], manifest: ManifestRecord) => Promise<T>,
+  ): Promise<{ committed: T; lost: Array<{ hash: string; nodeId: string }> } | null> {
+    return this.#names.run([name], async () => {
+      this.#lastVersion = Math.max(Date.now() * 1000, this.#lastVersion + 1);
+      const version = this.#lastVersion;
+      const manifest = await manifestFor(version);
+      if (!manifest) return null;
+      const bytes = this.#seal.encode(manifest);
+      const hash = sha256Hex(bytes);
+      try {
+        copies.add(hash, bytes.length, await this.#replicas.storeForUpload(hash, bytes, this.#options.replicas, 'manifest'));
+        const { records, lost } = copies.surviving(this.#registry);
+        await this.#assertEveryChunkHeld(records);
+        const chunk = records.find((record) => record.hash === hash)!;
+        return { committed: await commit(records.filter((record) => record !== chunk), { version, chunk }), lost };
+      } catch (err) {
+        this.#replicas.releaseFailedUpload([hash]);
+        throw err;
+      } finally {
+        this.#replicas.unpin(hash);
+      }
+    });
+  }
+
+  /**
    * The last check before a 201: every chunk has a copy on a node still connected, recorded before
    * or written by this upload on the session that holds it now. One short of R is repaired after
    * the commit; one with none fails the upload.
@@ -125,12 +194,60 @@ export class FileWriter {
     }
   }
 
-  /** Removes a file; chunks no other file needs are deleted from the nodes before this resolves. */
+  /**
+   * Removes a file. Its deletion is written to R nodes first, like a version, so that a metadata
+   * rebuilt or restored from a backup learns of it too; chunks no other file needs are deleted
+   * from the nodes before this resolves.
+   */
   async delete(name: string): Promise<void> {
-    const removed = await this.#metadata.deleteFile(name);
-    if (!removed) throw new ShoalError('FILE_NOT_FOUND', `no file named ${JSON.stringify(name)}`);
-    this.#events.publish({ type: 'file.removed', name });
-    await this.#replicas.releaseUnreferenced(removed.unreferenced);
+    const deletedAt = new Date().toISOString();
+    const copies = this.#uploads.begin();
+    try {
+      const { committed: removed } = (await this.#commitVersion(
+        name,
+        copies,
+        async (version) => {
+          if (!(await this.#metadata.getFile(name))) throw new ShoalError('FILE_NOT_FOUND', `no file named ${JSON.stringify(name)}`);
+          this.assertCanAccept(null);
+          return { type: 'deletion', version, name, deletedAt };
+        },
+        async (_records, manifest) => (await this.#metadata.deleteFile(name, { ...manifest, deletedAt }))!,
+      ))!;
+      this.#events.publish({ type: 'file.removed', name });
+      await this.#replicas.releaseUnreferenced(removed.unreferenced);
+    } finally {
+      copies.end();
+    }
+  }
+
+  /**
+   * Gives a manifest to each file stored before manifests existed, so that recovery finds it too;
+   * one replaced or deleted meanwhile has one already. Stops at the first failure (too few nodes):
+   * the next call goes on.
+   */
+  async writeMissingManifests(): Promise<void> {
+    if (this.#writingMissingManifests) return;
+    this.#writingMissingManifests = true;
+    try {
+      for (const old of await this.#metadata.filesWithoutManifest()) {
+        const copies = this.#uploads.begin();
+        try {
+          await this.#commitVersion(
+            old.name,
+            copies,
+            async (version) => {
+              const now = await this.#metadata.getFile(old.name);
+              return now?.createdAt === old.createdAt && now.sha256 === old.sha256 ? { type: 'file', version, file: old } : null;
+            },
+            (records, manifest) => this.#metadata.commitFile(old, records, manifest),
+          );
+        } finally {
+          copies.end();
+        }
+      }
+    } finally {
+      this.#writingMissingManifests = false;
+    }
   }
 }
 

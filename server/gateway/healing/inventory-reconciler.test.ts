@@ -30,3 +30,24 @@ test('an inventory, page by page, drops records the node no longer lists, adds n
     await store.close();
   }
 });
+
+test('a report of copies the node no longer holds loses only those recorded there, saying whether they were damaged or missing', async () => {
+  const store = SqliteMetadataStore.open(':memory:');
+  try {
+    const file = { size: 2, sha256: '0'.repeat(64), chunkSize: 1, replicas: 2, createdAt: '2025-01-01T00:00:00.000Z' };
+    await store.commitFile({ ...file, name: 'x', chunks: [A, B] }, [
+      { hash: A, size: 1, nodeIds: ['n1', 'n2'] },
+      { hash: B, size: 1, nodeIds: ['n2'] },
+    ]);
+    const lost: string[] = [];
+    const replicas = { lost: async (hash: string, nodeId: string, reason: string) => void lost.push(`${hash[0]} ${nodeId} ${reason}`) } as ReplicaStore;
+    const reconciler = new InventoryReconciler(store, replicas, new UnreferencedCopies());
+    const link = { id: 'n1', state: 'online' } as NodeLink;
+
+    await reconciler.corrupt(link, [A, B, C], true);
+    await reconciler.corrupt(link, [A], false);
+    assert.deepEqual(lost, ['a n1 CHUNK_NOT_FOUND (missing from storage)', 'a n1 CHUNK_CORRUPT (scrub)']);
+  } finally {
+    await store.close();
+  }
+});

@@ -18,7 +18,8 @@ interface Pass {
  * (repair rebuilds them once it has joined), and what it lists beyond its records becomes a
  * candidate for collection, since only the gateway's own writes are copies. Each page is checked
  * as it comes against the node's records, which the gateway's writes bound, so no number of
- * hashes a node reports is held at once. Damage a scrub found is a lost copy.
+ * hashes a node reports is held at once. Damage a scrub found, and a chunk gone from the node's
+ * storage while it was online, are lost copies.
  */
 export class InventoryReconciler implements NodeReports {
   readonly #metadata: MetadataStore;
@@ -45,8 +46,13 @@ export class InventoryReconciler implements NodeReports {
     await pass.work;
   }
 
-  async corrupt(link: NodeLink, hashes: string[]): Promise<void> {
-    for (const hash of hashes) await this.#replicas.lost(hash, link.id, 'CHUNK_CORRUPT (scrub)');
+  /** Only copies recorded on the node are news: a read may have found one gone first, and a node may name any hash. */
+  async corrupt(link: NodeLink, hashes: string[], missing: boolean): Promise<void> {
+    const reason = missing ? 'CHUNK_NOT_FOUND (missing from storage)' : 'CHUNK_CORRUPT (scrub)';
+    const chunks = await this.#metadata.getChunks(hashes);
+    for (const hash of hashes) {
+      if (chunks.get(hash)?.nodeIds.includes(link.id)) await this.#replicas.lost(hash, link.id, reason);
+    }
   }
 
   /** What the node was listing, and what it may hold that it should not, wait for its next inventory. */

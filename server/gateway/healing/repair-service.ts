@@ -31,8 +31,8 @@ interface Job {
  * Keeps every chunk at R good replicas: online nodes that are not draining. A sweep compares the
  * metadata with who is online and queues the chunks that need work; workers then copy from a
  * surviving replica to the next nodes in rendezvous rank, and remove replicas that are surplus or
- * sit on draining nodes, but only while R good ones remain. Events (a node left, joined or was
- * removed, a copy was lost) only make a sweep come sooner.
+ * sit on draining nodes, but only while R good ones remain and have just been read back intact.
+ * Events (a node left, joined or was removed, a copy was lost) only make a sweep come sooner.
  */
 export class RepairService {
   readonly #replicas: ReplicaStore;
@@ -240,6 +240,9 @@ export class RepairService {
       const restored = await this.#replicas.restore(hash, data, replicas);
       this.#done += restored;
     }
+    // A trim reads back the copies it keeps before it removes one: repair traffic like any other.
+    const before = await this.#replicas.current(hash);
+    if (before && this.#surplus(before).length > 0) await this.#bucket.take(before.size * replicas);
     const { removed, failed } = await this.#replicas.trim(hash, (current) => this.#surplus(current));
     this.#removed += removed;
     this.#failed += failed;
@@ -264,6 +267,11 @@ export class RepairService {
       .filter((l) => !ideal.has(l.id))
       .concat(good.filter((l) => ideal.has(l.id)).reverse())
       .slice(0, good.length - replicas);
+    // The last disk copy stays, as placement keeps one: a tab's copy goes in its place.
+    const kept = good.filter((l) => !surplus.includes(l));
+    const disk = surplus.findIndex((l) => l.kind === 'disk');
+    const tab = kept.findLastIndex((l) => l.kind === 'browser');
+    if (disk >= 0 && tab >= 0 && !kept.some((l) => l.kind === 'disk')) surplus[disk] = kept[tab]!;
     return [...readable.filter((l) => l.state === 'draining'), ...surplus];
   }
 

@@ -3,13 +3,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import WebSocket from 'ws';
 import { ShoalClient } from '../../../shared/api-client.ts';
-import { MemoryChunkBackend, MemoryChunkStore } from '../../../shared/memory-chunk-store.ts';
-import { NodeAgent, type SocketConstructor } from '../../../shared/node-agent.ts';
+import { MemoryChunkBackend } from '../../../shared/memory-chunk-store.ts';
+import type { NodeAgent } from '../../../shared/node-agent.ts';
 import { sha256Hex } from '../../sha256.ts';
 import { randomBytesSeeded, waitFor } from '../../testing/cluster.ts';
-import { loadJoinSecret } from '../nodes/join-secret.ts';
+import { startMemoryNode } from '../../testing/memory-node.ts';
 import { startGateway, type Gateway } from '../start-gateway.ts';
 
 /** A node's storage whose removals wait at a gate the test opens, so a trim can be caught mid-way. */
@@ -35,21 +34,7 @@ test('a trim removing a surplus copy holds the chunk: an upload of the same chun
   const agents: NodeAgent[] = [];
   let gateway: Gateway = await startGateway({ port: 0, dataDir, replicas: 3, heartbeatMs: 200, offlineAfterMs: 1000 });
   try {
-    backends.forEach((backend, i) => {
-      const agent = new NodeAgent({
-        gatewayUrl: gateway.url,
-        nodeId: `n${i + 1}`,
-        token: `token-of-node-number-${i + 1}`,
-        join: loadJoinSecret(dataDir),
-        kind: 'disk',
-        store: new MemoryChunkStore(64 * 1024 * 1024, backend),
-        WebSocket: WebSocket as unknown as SocketConstructor,
-        backoffInitialMs: 50,
-        backoffMaxMs: 200,
-      });
-      agents.push(agent);
-      agent.start();
-    });
+    backends.forEach((backend, i) => agents.push(startMemoryNode(gateway.url, dataDir, `n${i + 1}`, backend)));
     await waitFor(() => gateway.registry.writableLinks().length === 3, 10_000, 'three nodes online');
     const data = randomBytesSeeded(100_000, 7);
     const hash = sha256Hex(data);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type { ContractCase } from '../../../shared/chunk-store.contract.ts';
-import type { ChunkRecord, FileRecord, InviteRecord, MetadataStore, NodeRecord } from './metadata-store.ts';
+import type { ChunkKind } from '../../../shared/chunk-store.ts';
+import type { DeletionRecord, FileRecord, InviteRecord, ManifestRecord, MetadataStore, NodeRecord, RecordedChunk } from './metadata-store.ts';
 
 /**
  * The behaviour every MetadataStore must show, as plain async cases so that any test runner (and a
@@ -219,6 +220,89 @@ export function metadataStoreContract(factory: MetadataStoreFactory): ContractCa
       await store.upsertNode(node('n1', { quarantine: 'served wrong bytes 3 times' }));
       assert.equal((await store.getNode('n1'))?.quarantine, 'served wrong bytes 3 times');
     }),
+
+    withStore('a file\'s manifest is a chunk it references, of kind manifest, and a new version releases the old one', async ({ store }) => {
+      assert.deepEqual(await store.commitFile(file('x', [A]), on(['n1'], A), manifest(M1, 10)), { unreferenced: [] });
+      assert.deepEqual(sorted((await store.getChunks([M1])).get(M1)!), chunk(M1, ['n1', 'n2'], 'manifest'));
+      assert.deepEqual((await store.getChunks([A])).get(A)?.kind, 'chunk');
+      assert.deepEqual([...(await store.referenced([A, M1, D]))].sort(), [M1, A]);
+      assert.deepEqual((await store.listChunks()).map((c) => [c.hash, c.kind]).sort(), [[M1, 'manifest'], [A, 'chunk']]);
+      assert.deepEqual([...(await store.versions())], [['x', 10]]);
+      assert.deepEqual(await store.filesWithoutManifest(), []);
+
+      assert.deepEqual(await store.commitFile(file('x', [A]), on(['n1'], A), manifest(M2, 11)), { unreferenced: [M1] });
+      assert.deepEqual(await store.forgetUnreferenced([M1]), [M1]);
+      assert.equal(await store.largestVersion(), 11);
+    }),
+
+    withStore('commitFiles and addReplicas record many at once, as commitFile and addReplica would one by one', async ({ store }) => {
+      await store.commitFile(file('x', [A, B]), on(['n1'], A, B), manifest(M1, 10));
+      const { unreferenced } = await store.commitFiles([
+        { file: file('x', [C]), chunks: on(['n2'], C), manifest: manifest(M2, 11) },
+        { file: file('y', [A]), chunks: on(['n2'], A) },
+      ]);
+      assert.deepEqual(unreferenced.sort(), [M1, B], 'A, no longer in x, is in y');
+      assert.deepEqual(byName(await store.listFiles()), [file('x', [C]), file('y', [A])]);
+      assert.deepEqual([...(await store.versions())].sort(), [['x', 11], ['y', 0]]);
+      await store.addReplicas([{ hash: C, nodeId: 'n3' }, { hash: A, nodeId: 'n3' }, { hash: D, nodeId: 'n3' }]);
+      assert.deepEqual((await store.chunksOnNode('n3')).sort(), [A, C], 'a hash with no chunk record gains nothing');
+    }),
+
+    withStore('a deletion takes the file\'s place, its manifest referenced until it is forgotten or the name is written again', async ({ store }) => {
+      await store.commitFile(file('x', [A, B]), on(['n1'], A, B), manifest(M1, 10));
+      const removed = await store.deleteFile('x', deletion(M2, 11, '2025-01-02T00:00:00.000Z'));
+      assert.deepEqual(removed?.file, file('x', [A, B]));
+      assert.deepEqual(removed?.unreferenced.sort(), [M1, A, B]);
+      assert.equal(await store.getFile('x'), undefined);
+      assert.deepEqual([...(await store.versions())], [['x', 11]]);
+      assert.deepEqual((await store.listChunks()).map((c) => [c.hash, c.kind]), [[M2, 'manifest']]);
+
+      assert.deepEqual(await store.commitFile(file('x', [C]), on(['n1'], C), manifest(M3, 12)), { unreferenced: [M2] }, 'written again');
+      await store.deleteFile('x', deletion(M4, 13, '2025-01-05T00:00:00.000Z'));
+      assert.deepEqual(await store.forgetDeletions('2025-01-05T00:00:00.000Z'), [], 'a deletion is kept until its time');
+      assert.deepEqual(await store.forgetDeletions('2025-01-06T00:00:00.000Z'), [M4]);
+      assert.deepEqual([...(await store.versions())], []);
+      assert.deepEqual(await store.referenced([M4]), new Set());
+    }),
+
+    withStore('a deletion is recorded for a name without a file too, and files without a manifest are version 0', async ({ store }) => {
+      assert.equal(await store.deleteFile('gone', deletion(M1, 20, '2025-01-02T00:00:00.000Z')), undefined);
+      assert.deepEqual([...(await store.versions())], [['gone', 20]]);
+      assert.ok((await store.referenced([M1])).has(M1));
+      const old = file('old', [A]);
+      await store.commitFile(old, on(['n1'], A));
+      assert.deepEqual(await store.filesWithoutManifest(), [old]);
+      assert.equal((await store.versions()).get('old'), 0);
+      assert.equal(await store.largestVersion(), 20);
+    }),
+
+    withStore('the reason recovery is needed is kept until it is cleared', async ({ store, reopen }) => {
+      assert.equal(await store.recoveryNeeded(), null);
+      await store.setRecoveryNeeded('this metadata is a backup');
+      let current = store;
+      if (reopen) {
+        await store.close();
+        current = await reopen();
+      }
+      try {
+        assert.equal(await current.recoveryNeeded(), 'this metadata is a backup');
+        await current.setRecoveryNeeded(null);
+        assert.equal(await current.recoveryNeeded(), null);
+      } finally {
+        if (current !== store) await current.close();
+      }
+    }),
+
+    withStore('a session updates what the node reports, never its identity, drain or quarantine, and never brings a removed node back', async ({ store }) => {
+      await store.upsertNode(node('n1', { draining: true, quarantine: 'lied', tokenHash: '1'.repeat(64) }));
+      const session = { kind: 'disk' as const, capacityBytes: 5, usedBytes: 4, chunkCount: 3, cpu: 1, lastSeenAt: '2025-02-01T00:00:00.000Z' };
+      assert.equal(await store.recordSession('n1', session), true);
+      const after = await store.getNode('n1');
+      assert.deepEqual(after, { ...node('n1', { draining: true, quarantine: 'lied', tokenHash: '1'.repeat(64) }), ...session });
+      await store.removeNode('n1');
+      assert.equal(await store.recordSession('n1', session), false);
+      assert.equal(await store.getNode('n1'), undefined);
+    }),
   ];
 }
 
@@ -226,6 +310,7 @@ const A = 'a'.repeat(64);
 const B = 'b'.repeat(64);
 const C = 'c'.repeat(64);
 const D = 'd'.repeat(64);
+const [M1, M2, M3, M4] = ['1', '2', '3', '4'].map((c) => c.repeat(64)) as [string, string, string, string];
 
 const CHUNK_SIZE = 1000;
 
@@ -242,12 +327,20 @@ function file(name: string, chunks: string[], fields: Partial<FileRecord> = {}):
   };
 }
 
-function chunk(hash: string, nodeIds: string[]): ChunkRecord {
-  return { hash, size: CHUNK_SIZE, nodeIds };
+function chunk(hash: string, nodeIds: string[], kind: ChunkKind = 'chunk'): RecordedChunk {
+  return { hash, size: CHUNK_SIZE, nodeIds, kind };
+}
+
+function manifest(hash: string, version: number): ManifestRecord {
+  return { version, chunk: chunk(hash, ['n1', 'n2'], 'manifest') };
+}
+
+function deletion(hash: string, version: number, deletedAt: string): DeletionRecord {
+  return { ...manifest(hash, version), deletedAt };
 }
 
 /** Chunk records for `hashes`, each held by the same nodes. */
-function on(nodeIds: string[], ...hashes: string[]): ChunkRecord[] {
+function on(nodeIds: string[], ...hashes: string[]): RecordedChunk[] {
   return hashes.map((hash) => chunk(hash, nodeIds));
 }
 
@@ -268,11 +361,11 @@ function node(id: string, fields: Partial<NodeRecord> = {}): NodeRecord {
   };
 }
 
-function sorted(record: ChunkRecord): ChunkRecord {
+function sorted(record: RecordedChunk): RecordedChunk {
   return { ...record, nodeIds: [...record.nodeIds].sort() };
 }
 
-function byHash(a: ChunkRecord, b: ChunkRecord): number {
+function byHash(a: RecordedChunk, b: RecordedChunk): number {
   return a.hash < b.hash ? -1 : 1;
 }
 

@@ -1,3 +1,4 @@
+import type { ChunkKind } from '../../../shared/chunk-store.ts';
 import type { NodeKind } from '../../../shared/protocol.ts';
 
 /**
@@ -24,6 +25,21 @@ export interface ChunkRecord {
   nodeIds: string[];
 }
 
+/** A chunk as the metadata reads back: a manifest is one that some file or deletion names as its own. */
+export interface RecordedChunk extends ChunkRecord {
+  kind: ChunkKind;
+}
+
+/** The manifest a file version or a deletion is written to the nodes as: its version, and its chunk. */
+export interface ManifestRecord {
+  version: number;
+  chunk: ChunkRecord;
+}
+
+export interface DeletionRecord extends ManifestRecord {
+  deletedAt: string;
+}
+
 export interface NodeRecord {
   id: string;
   kind: NodeKind;
@@ -43,6 +59,8 @@ export interface NodeRecord {
   quarantine: string | null;
 }
 
+export type NodeSession = Pick<NodeRecord, 'kind' | 'capacityBytes' | 'usedBytes' | 'chunkCount' | 'cpu' | 'lastSeenAt'>;
+
 /** A link that lets browser tabs join the cluster; only its token's SHA-256 is kept. */
 export interface InviteRecord {
   id: string;
@@ -58,10 +76,14 @@ export interface InviteRecord {
 
 export interface MetadataStore {
   /**
-   * Records a file and where each of its chunks lives, in one transaction, replacing any file of
-   * that name. Returns the hashes that no file references any more (from the replaced version).
+   * Records a file, its manifest and where each of its chunks lives, in one transaction, replacing
+   * any file or deletion of that name. Returns the hashes that no file or deletion references any
+   * more (from what was replaced). A file without a manifest, as those stored before manifests
+   * existed, has version 0 and cannot be rebuilt from the nodes.
    */
-  commitFile(file: FileRecord, chunks: ChunkRecord[]): Promise<{ unreferenced: string[] }>;
+  commitFile(file: FileRecord, chunks: ChunkRecord[], manifest?: ManifestRecord): Promise<{ unreferenced: string[] }>;
+  /** commitFile for many files, in one transaction: a recovery records thousands at once. */
+  commitFiles(files: Array<{ file: FileRecord; chunks: ChunkRecord[]; manifest?: ManifestRecord }>): Promise<{ unreferenced: string[] }>;
   getFile(name: string): Promise<FileRecord | undefined>;
   listFiles(): Promise<FileRecord[]>;
   /**
@@ -69,18 +91,32 @@ export interface MetadataStore {
    * readable, so frames from nodes may carry chunks this large whatever the current --chunk-size.
    */
   largestChunkSize(): Promise<number>;
-  /** Removes a file; returns it and the hashes that no file references any more. */
-  deleteFile(name: string): Promise<{ file: FileRecord; unreferenced: string[] } | undefined>;
+  /**
+   * Removes a file and returns it with the hashes that no file or deletion references any more;
+   * undefined when there is no such file. With `deletion`, the deletion is recorded in its place,
+   * replacing an older one, even when there was no file: the nodes then keep its manifest too.
+   */
+  deleteFile(name: string, deletion?: DeletionRecord): Promise<{ file: FileRecord; unreferenced: string[] } | undefined>;
+  /** The version of every name with a file or a deletion recorded: what recovery compares manifests with. */
+  versions(): Promise<Map<string, number>>;
+  /** The largest version of any file or deletion recorded, 0 when there is none. */
+  largestVersion(): Promise<number>;
+  /** Files stored before manifests existed, which have none yet. */
+  filesWithoutManifest(): Promise<FileRecord[]>;
+  /** Forgets the deletions recorded before `before`; returns the hashes of their manifests that nothing references any more. */
+  forgetDeletions(before: string): Promise<string[]>;
 
   /** Chunk records for the given hashes; unknown hashes are absent from the map. */
-  getChunks(hashes: string[]): Promise<Map<string, ChunkRecord>>;
-  /** The subset of `hashes` that some file references now. */
+  getChunks(hashes: string[]): Promise<Map<string, RecordedChunk>>;
+  /** The subset of `hashes` that some file or deletion references now, as a chunk or as its manifest. */
   referenced(hashes: string[]): Promise<Set<string>>;
-  /** Every chunk some file references, with its replicas. */
-  listChunks(): Promise<ChunkRecord[]>;
+  /** Every chunk some file or deletion references, with its replicas. */
+  listChunks(): Promise<RecordedChunk[]>;
   /** Hashes recorded as held by a node. */
   chunksOnNode(nodeId: string): Promise<string[]>;
   addReplica(hash: string, nodeId: string): Promise<void>;
+  /** addReplica for many copies, in one transaction. */
+  addReplicas(copies: Array<{ hash: string; nodeId: string }>): Promise<void>;
   removeReplica(hash: string, nodeId: string): Promise<void>;
   /** Drops chunk and replica rows for hashes that, at the time of the call, no file references. Returns those dropped. */
   forgetUnreferenced(hashes: string[]): Promise<string[]>;
@@ -94,6 +130,11 @@ export interface MetadataStore {
   reconcileNode(nodeId: string, missing: string[]): Promise<void>;
 
   upsertNode(node: NodeRecord): Promise<void>;
+  /**
+   * Updates what a node's session reports of itself, only if the node is still enrolled: a late
+   * session must not bring back a removed node or undo an admin's drain or quarantine.
+   */
+  recordSession(id: string, session: NodeSession): Promise<boolean>;
   /** Records a node that has never been seen, and only then: false when the id is taken. */
   enrollNode(node: NodeRecord): Promise<boolean>;
   /**
@@ -105,6 +146,13 @@ export interface MetadataStore {
   listNodes(): Promise<NodeRecord[]>;
   /** Forgets a node and every replica it was recorded as holding. */
   removeNode(id: string): Promise<void>;
+
+  /**
+   * Why no gateway may serve this metadata before `shoal recover` has run on it (it replaced a lost
+   * one, or it is a backup), or null.
+   */
+  recoveryNeeded(): Promise<string | null>;
+  setRecoveryNeeded(reason: string | null): Promise<void>;
 
   createInvite(invite: InviteRecord): Promise<void>;
   listInvites(): Promise<InviteRecord[]>;

@@ -37,7 +37,7 @@ test('SqliteMetadataStore: a commit that fails midway leaves the previous state 
     await assert.rejects(store.commitFile({ ...before, name: 'y', chunks: [b] }, []), /FOREIGN KEY/, 'a chunk with no record');
 
     assert.deepEqual(await store.listFiles(), [before]);
-    assert.deepEqual([...(await store.getChunks([a, b])).values()], [{ hash: a, size: 10, nodeIds: ['n1'] }]);
+    assert.deepEqual([...(await store.getChunks([a, b])).values()], [{ hash: a, size: 10, nodeIds: ['n1'], kind: 'chunk' }]);
     assert.deepEqual(await store.chunksOnNode('n2'), []);
   } finally {
     await store.close();
@@ -65,6 +65,9 @@ test('SqliteMetadataStore: a data directory written by the first release is migr
       assert.deepEqual((await store.getFile('a.txt'))?.chunks, ['a'.repeat(64)]);
       assert.deepEqual(await store.chunksOnNode('n1'), ['a'.repeat(64)]);
       assert.deepEqual(await store.listInvites(), []);
+      assert.deepEqual([...(await store.versions())], [['a.txt', 0]], 'a file of then has version 0 and no manifest');
+      assert.deepEqual((await store.filesWithoutManifest()).map((f) => f.name), ['a.txt']);
+      assert.equal(await store.recoveryNeeded(), null);
     } finally {
       await store.close();
     }

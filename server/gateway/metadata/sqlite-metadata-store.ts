@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { ShoalError } from '../../../shared/errors.ts';
-import type { ChunkRecord, FileRecord, InviteRecord, MetadataStore, NodeRecord } from './metadata-store.ts';
+import type { ChunkRecord, DeletionRecord, FileRecord, InviteRecord, ManifestRecord, MetadataStore, NodeRecord, NodeSession, RecordedChunk } from './metadata-store.ts';
 
 /**
  * The schema as a list of migrations; PRAGMA user_version counts those applied, so a data directory
@@ -11,7 +11,8 @@ import type { ChunkRecord, FileRecord, InviteRecord, MetadataStore, NodeRecord }
  * STRICT tables make a wrong type an error instead of a silently stored string. Chunk rows are
  * shared by every file that uses the hash; a file's rows go with it (ON DELETE CASCADE), and so do a
  * chunk's replica rows. Replicas do not reference nodes: the nodes table describes nodes the gateway
- * has met, and a replica recorded for one it has not met yet is still worth knowing about.
+ * has met, and a replica recorded for one it has not met yet is still worth knowing about. A file
+ * and a deletion (tombstone) name their manifest, a chunk like the others; a name has one or the other.
  */
 const MIGRATIONS = [
   `
@@ -72,10 +73,34 @@ CREATE TABLE invites (
   revoked_at TEXT
 ) STRICT;
 `,
+  // 3: files and deletions name their manifest on the nodes and its version; a metadata that
+  // replaced a lost one, or a backup, waits for recovery.
+  `
+ALTER TABLE files ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE files ADD COLUMN manifest TEXT REFERENCES chunks (hash);
+CREATE INDEX files_by_manifest ON files (manifest);
+
+CREATE TABLE tombstones (
+  name TEXT PRIMARY KEY,
+  version INTEGER NOT NULL,
+  manifest TEXT NOT NULL REFERENCES chunks (hash),
+  deleted_at TEXT NOT NULL
+) STRICT;
+CREATE INDEX tombstones_by_manifest ON tombstones (manifest);
+CREATE INDEX tombstones_by_age ON tombstones (deleted_at);
+
+CREATE TABLE gateway_state (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) STRICT;
+`,
 ];
 
 /** The schema version this code writes; a newer data directory is refused rather than misread. */
 export const METADATA_SCHEMA_VERSION = MIGRATIONS.length;
+
+/** The gateway_state key of why the metadata waits for `shoal recover`. */
+const RECOVERY_NEEDED = 'recovery_needed';
 
 const INSERT_NODE = `INSERT INTO nodes (id, kind, capacity_bytes, used_bytes, chunk_count, cpu, token_hash, created_at, last_seen_at, draining, quarantine)
   VALUES (@id, @kind, @capacity_bytes, @used_bytes, @chunk_count, @cpu, @token_hash, @created_at, @last_seen_at, @draining, @quarantine)`;
@@ -86,10 +111,20 @@ SELECT name, size, sha256, chunk_size, replicas, created_at,
   (SELECT json_group_array(hash ORDER BY idx) FROM file_chunks WHERE file_name = files.name) AS chunks
 FROM files`;
 
+/** Whether a file or a deletion names `chunks.hash` as its manifest. */
+const IS_MANIFEST = `(EXISTS (SELECT 1 FROM files WHERE manifest = chunks.hash) OR EXISTS (SELECT 1 FROM tombstones WHERE manifest = chunks.hash))`;
+
 const SELECT_CHUNK = `
 SELECT hash, size,
-  (SELECT json_group_array(node_id ORDER BY node_id) FROM replicas WHERE replicas.hash = chunks.hash) AS node_ids
+  (SELECT json_group_array(node_id ORDER BY node_id) FROM replicas WHERE replicas.hash = chunks.hash) AS node_ids,
+  CASE WHEN ${IS_MANIFEST} THEN 'manifest' ELSE 'chunk' END AS kind
 FROM chunks`;
+
+/** What the name `@name` refers to now: its file's chunks and manifest, or its deletion's manifest. */
+const NAME_REFERENCES = `
+SELECT hash FROM file_chunks WHERE file_name = @name
+UNION SELECT manifest FROM files WHERE name = @name AND manifest IS NOT NULL
+UNION SELECT manifest FROM tombstones WHERE name = @name`;
 
 interface FileRow {
   name: string;
@@ -105,6 +140,7 @@ interface ChunkRow {
   hash: string;
   size: number;
   node_ids: string;
+  kind: RecordedChunk['kind'];
 }
 
 interface NodeRow {
@@ -137,7 +173,10 @@ export class SqliteMetadataStore implements MetadataStore {
   readonly #db: Database.Database;
   readonly #sql;
   readonly #commitFile;
+  readonly #commitFiles;
+  readonly #addReplicas;
   readonly #deleteFile;
+  readonly #forgetDeletions;
   readonly #forgetUnreferenced;
   readonly #removeNode;
   readonly #reconcileNode;
@@ -149,18 +188,33 @@ export class SqliteMetadataStore implements MetadataStore {
       getFile: db.prepare<[string], FileRow>(`${SELECT_FILE} WHERE name = ?`),
       listFiles: db.prepare<[], FileRow>(`${SELECT_FILE} ORDER BY name`),
       largestChunkSize: db.prepare<[], number>('SELECT coalesce(max(chunk_size), 0) FROM files').pluck(),
-      fileHashes: db.prepare<[string], string>('SELECT DISTINCT hash FROM file_chunks WHERE file_name = ?').pluck(),
-      insertFile: db.prepare<[FileRecord]>(
-        `INSERT INTO files (name, size, sha256, chunk_size, replicas, created_at)
-         VALUES (@name, @size, @sha256, @chunkSize, @replicas, @createdAt)`,
+      nameReferences: db.prepare<{ name: string }, string>(NAME_REFERENCES).pluck(),
+      insertFile: db.prepare<[FileRecord & { version: number; manifest: string | null }]>(
+        `INSERT INTO files (name, size, sha256, chunk_size, replicas, created_at, version, manifest)
+         VALUES (@name, @size, @sha256, @chunkSize, @replicas, @createdAt, @version, @manifest)`,
       ),
       deleteFile: db.prepare<[string]>('DELETE FROM files WHERE name = ?'),
       insertFileChunk: db.prepare<[string, number, string]>('INSERT INTO file_chunks (file_name, idx, hash) VALUES (?, ?, ?)'),
-      isReferenced: db.prepare<[string], number>('SELECT 1 FROM file_chunks WHERE hash = ? LIMIT 1').pluck(),
+      isReferenced: db.prepare<{ hash: string }, number>(
+        `SELECT 1 FROM file_chunks WHERE hash = @hash
+         UNION ALL SELECT 1 FROM files WHERE manifest = @hash
+         UNION ALL SELECT 1 FROM tombstones WHERE manifest = @hash LIMIT 1`,
+      ).pluck(),
+      insertTombstone: db.prepare<[string, number, string, string]>('INSERT INTO tombstones (name, version, manifest, deleted_at) VALUES (?, ?, ?, ?)'),
+      deleteTombstone: db.prepare<[string]>('DELETE FROM tombstones WHERE name = ?'),
+      expireTombstones: db.prepare<[string], string>('DELETE FROM tombstones WHERE deleted_at < ? RETURNING manifest').pluck(),
+      versions: db.prepare<[], { name: string; version: number }>('SELECT name, version FROM files UNION ALL SELECT name, version FROM tombstones'),
+      largestVersion: db
+        .prepare<[], number>('SELECT max(coalesce((SELECT max(version) FROM files), 0), coalesce((SELECT max(version) FROM tombstones), 0))')
+        .pluck(),
+      filesWithoutManifest: db.prepare<[], FileRow>(`${SELECT_FILE} WHERE manifest IS NULL ORDER BY name`),
+      getState: db.prepare<[string], string>('SELECT value FROM gateway_state WHERE key = ?').pluck(),
+      setState: db.prepare<[string, string]>('INSERT INTO gateway_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
+      clearState: db.prepare<[string]>('DELETE FROM gateway_state WHERE key = ?'),
 
       getChunks: db.prepare<[string], ChunkRow>(`${SELECT_CHUNK} WHERE hash IN (SELECT value FROM json_each(?))`),
       listChunks: db.prepare<[], ChunkRow>(
-        `${SELECT_CHUNK} WHERE EXISTS (SELECT 1 FROM file_chunks WHERE file_chunks.hash = chunks.hash) ORDER BY hash`,
+        `${SELECT_CHUNK} WHERE EXISTS (SELECT 1 FROM file_chunks WHERE file_chunks.hash = chunks.hash) OR ${IS_MANIFEST} ORDER BY hash`,
       ),
       insertChunk: db.prepare<[string, number]>('INSERT INTO chunks (hash, size) VALUES (?, ?) ON CONFLICT (hash) DO NOTHING'),
       deleteChunk: db.prepare<[string]>('DELETE FROM chunks WHERE hash = ?'),
@@ -185,6 +239,10 @@ export class SqliteMetadataStore implements MetadataStore {
            quarantine = excluded.quarantine`,
       ),
       enrollNode: db.prepare<[NodeRow]>(`${INSERT_NODE} ON CONFLICT (id) DO NOTHING`),
+      recordSession: db.prepare<{ id: string; kind: string; capacity: number; used: number; count: number; cpu: number | null; seen: string }>(
+        `UPDATE nodes SET kind = @kind, capacity_bytes = @capacity, used_bytes = @used, chunk_count = @count, cpu = @cpu, last_seen_at = @seen
+         WHERE id = @id`,
+      ),
       insertInvite: db.prepare<[InviteRow]>(
         `INSERT INTO invites (id, token_hash, label, created_at, expires_at, max_uses, uses, revoked_at)
          VALUES (@id, @token_hash, @label, @created_at, @expires_at, @max_uses, @uses, @revoked_at)`,
@@ -202,25 +260,38 @@ export class SqliteMetadataStore implements MetadataStore {
       deleteNodeReplicas: db.prepare<[string]>('DELETE FROM replicas WHERE node_id = ?'),
     };
 
-    this.#commitFile = db.transaction((file: FileRecord, chunks: ChunkRecord[]): string[] => {
-      const previous = this.#sql.fileHashes.all(file.name);
-      for (const chunk of chunks) {
-        this.#sql.insertChunk.run(chunk.hash, chunk.size);
-        for (const nodeId of chunk.nodeIds) this.#sql.insertReplica.run(chunk.hash, nodeId);
-      }
+    this.#commitFile = db.transaction((file: FileRecord, chunks: ChunkRecord[], manifest: ManifestRecord | undefined): string[] => {
+      const previous = this.#sql.nameReferences.all({ name: file.name });
+      this.#insertChunks(manifest ? [...chunks, manifest.chunk] : chunks);
       this.#sql.deleteFile.run(file.name);
-      this.#sql.insertFile.run(file);
+      this.#sql.deleteTombstone.run(file.name);
+      this.#sql.insertFile.run({ ...file, version: manifest?.version ?? 0, manifest: manifest?.chunk.hash ?? null });
       file.chunks.forEach((hash, idx) => this.#sql.insertFileChunk.run(file.name, idx, hash));
       return this.#unreferenced(previous);
     });
 
-    this.#deleteFile = db.transaction((name: string) => {
-      const row = this.#sql.getFile.get(name);
-      if (!row) return undefined;
-      const previous = this.#sql.fileHashes.all(name);
-      this.#sql.deleteFile.run(name);
-      return { file: toFile(row), unreferenced: this.#unreferenced(previous) };
+    // Nested in this one, each commit is a savepoint: the batch is one transaction, one fsync.
+    this.#commitFiles = db.transaction((files: Array<{ file: FileRecord; chunks: ChunkRecord[]; manifest?: ManifestRecord }>) =>
+      this.#unreferenced([...new Set(files.flatMap(({ file, chunks, manifest }) => this.#commitFile(file, chunks, manifest)))]),
+    );
+
+    this.#addReplicas = db.transaction((copies: Array<{ hash: string; nodeId: string }>) => {
+      for (const copy of copies) this.#sql.addReplica.run(copy);
     });
+
+    this.#deleteFile = db.transaction((name: string, deletion: DeletionRecord | undefined) => {
+      const row = this.#sql.getFile.get(name);
+      const previous = this.#sql.nameReferences.all({ name });
+      this.#sql.deleteFile.run(name);
+      if (deletion) {
+        this.#insertChunks([deletion.chunk]);
+        this.#sql.deleteTombstone.run(name);
+        this.#sql.insertTombstone.run(name, deletion.version, deletion.chunk.hash, deletion.deletedAt);
+      }
+      return row && { file: toFile(row), unreferenced: this.#unreferenced(previous) };
+    });
+
+    this.#forgetDeletions = db.transaction((before: string) => this.#unreferenced(this.#sql.expireTombstones.all(before)));
 
     this.#forgetUnreferenced = db.transaction((hashes: string[]) =>
       this.#unreferenced([...new Set(hashes)]).filter((hash) => this.#sql.deleteChunk.run(hash).changes > 0),
@@ -256,8 +327,33 @@ export class SqliteMetadataStore implements MetadataStore {
     return new SqliteMetadataStore(db);
   }
 
-  async commitFile(file: FileRecord, chunks: ChunkRecord[]): Promise<{ unreferenced: string[] }> {
-    return { unreferenced: this.#commitFile(file, chunks) };
+  /**
+   * Copies the database at `source` to `target` with SQLite's online backup, which is consistent
+   * while a gateway writes the source, and marks the copy: restored, it is served only once
+   * `shoal recover` has brought in from the nodes what changed after it was taken.
+   */
+  static async backup(source: string, target: string): Promise<void> {
+    let db: Database.Database;
+    try {
+      db = new Database(source, { fileMustExist: true });
+    } catch (err) {
+      throw new ShoalError('NOT_FOUND', `no metadata at ${source}: ${(err as Error).message}`, { cause: err });
+    }
+    try {
+      await db.backup(target);
+    } finally {
+      db.close();
+    }
+    const copy = SqliteMetadataStore.open(target);
+    try {
+      await copy.setRecoveryNeeded(`it is a backup taken at ${new Date().toISOString()}`);
+    } finally {
+      await copy.close();
+    }
+  }
+
+  async commitFile(file: FileRecord, chunks: ChunkRecord[], manifest?: ManifestRecord): Promise<{ unreferenced: string[] }> {
+    return { unreferenced: this.#commitFile(file, chunks, manifest) };
   }
 
   async getFile(name: string): Promise<FileRecord | undefined> {
@@ -273,20 +369,49 @@ export class SqliteMetadataStore implements MetadataStore {
     return this.#sql.largestChunkSize.get() ?? 0;
   }
 
-  async deleteFile(name: string): Promise<{ file: FileRecord; unreferenced: string[] } | undefined> {
-    return this.#deleteFile(name);
+  async commitFiles(files: Array<{ file: FileRecord; chunks: ChunkRecord[]; manifest?: ManifestRecord }>): Promise<{ unreferenced: string[] }> {
+    return { unreferenced: this.#commitFiles(files) };
   }
 
-  async getChunks(hashes: string[]): Promise<Map<string, ChunkRecord>> {
+  async deleteFile(name: string, deletion?: DeletionRecord): Promise<{ file: FileRecord; unreferenced: string[] } | undefined> {
+    return this.#deleteFile(name, deletion);
+  }
+
+  async versions(): Promise<Map<string, number>> {
+    return new Map(this.#sql.versions.all().map((row) => [row.name, row.version]));
+  }
+
+  async largestVersion(): Promise<number> {
+    return this.#sql.largestVersion.get() ?? 0;
+  }
+
+  async filesWithoutManifest(): Promise<FileRecord[]> {
+    return this.#sql.filesWithoutManifest.all().map(toFile);
+  }
+
+  async forgetDeletions(before: string): Promise<string[]> {
+    return this.#forgetDeletions(before);
+  }
+
+  async recoveryNeeded(): Promise<string | null> {
+    return this.#sql.getState.get(RECOVERY_NEEDED) ?? null;
+  }
+
+  async setRecoveryNeeded(reason: string | null): Promise<void> {
+    if (reason === null) this.#sql.clearState.run(RECOVERY_NEEDED);
+    else this.#sql.setState.run(RECOVERY_NEEDED, reason);
+  }
+
+  async getChunks(hashes: string[]): Promise<Map<string, RecordedChunk>> {
     const rows = this.#sql.getChunks.all(JSON.stringify(hashes));
     return new Map(rows.map((row) => [row.hash, toChunk(row)]));
   }
 
   async referenced(hashes: string[]): Promise<Set<string>> {
-    return new Set(hashes.filter((hash) => this.#sql.isReferenced.get(hash) !== undefined));
+    return new Set(hashes.filter((hash) => this.#sql.isReferenced.get({ hash }) !== undefined));
   }
 
-  async listChunks(): Promise<ChunkRecord[]> {
+  async listChunks(): Promise<RecordedChunk[]> {
     return this.#sql.listChunks.all().map(toChunk);
   }
 
@@ -299,6 +424,10 @@ export class SqliteMetadataStore implements MetadataStore {
     this.#sql.addReplica.run({ hash, nodeId });
   }
 
+  async addReplicas(copies: Array<{ hash: string; nodeId: string }>): Promise<void> {
+    this.#addReplicas(copies);
+  }
+
   async removeReplica(hash: string, nodeId: string): Promise<void> {
     this.#sql.removeReplica.run(hash, nodeId);
   }
@@ -309,6 +438,11 @@ export class SqliteMetadataStore implements MetadataStore {
 
   async upsertNode(node: NodeRecord): Promise<void> {
     this.#sql.upsertNode.run(toNodeRow(node));
+  }
+
+  async recordSession(id: string, session: NodeSession): Promise<boolean> {
+    const { kind, capacityBytes: capacity, usedBytes: used, chunkCount: count, cpu, lastSeenAt: seen } = session;
+    return this.#sql.recordSession.run({ id, kind, capacity, used, count, cpu, seen }).changes > 0;
   }
 
   async enrollNode(node: NodeRecord): Promise<boolean> {
@@ -371,7 +505,14 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   #unreferenced(hashes: string[]): string[] {
-    return hashes.filter((hash) => this.#sql.isReferenced.get(hash) === undefined);
+    return hashes.filter((hash) => this.#sql.isReferenced.get({ hash }) === undefined);
+  }
+
+  #insertChunks(chunks: ChunkRecord[]): void {
+    for (const chunk of chunks) {
+      this.#sql.insertChunk.run(chunk.hash, chunk.size);
+      for (const nodeId of chunk.nodeIds) this.#sql.insertReplica.run(chunk.hash, nodeId);
+    }
   }
 }
 
@@ -401,8 +542,8 @@ function toFile(row: FileRow): FileRecord {
   };
 }
 
-function toChunk(row: ChunkRow): ChunkRecord {
-  return { hash: row.hash, size: row.size, nodeIds: JSON.parse(row.node_ids) as string[] };
+function toChunk(row: ChunkRow): RecordedChunk {
+  return { hash: row.hash, size: row.size, nodeIds: JSON.parse(row.node_ids) as string[], kind: row.kind };
 }
 
 function toNode(row: NodeRow): NodeRecord {

@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
+import { request } from 'node:http';
 import { after, before, test } from 'node:test';
 import WebSocket from 'ws';
 import { encodeFrame, decodeFrame, CLOSE, NODE_WS_PATH, PROTOCOL_VERSION, type HelloMessage } from '../../../shared/protocol.ts';
+import { nodeProof, nodeVerifier } from '../../../shared/node-proof.ts';
 import { sha256Hex } from '../../sha256.ts';
 import { randomBytesSeeded, runShoal, TestCluster, waitFor } from '../../testing/cluster.ts';
+import { loadJoinSecret } from './join-secret.ts';
 
 /** What a stranger's client sees: the frames it got and how its connection ended. */
 interface Outcome {
@@ -81,6 +84,37 @@ test('a stranger cannot join: no credential, a made-up one, a page of another or
   assert.equal(file.sha256, sha256Hex(data));
 });
 
+/** A request as a rebound page makes it: Host and Origin both name the attacker's domain. */
+function rebound(method: string, path: string, body?: string): Promise<number> {
+  const url = new URL(path, cluster.url);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { host: url.hostname, port: url.port, path: url.pathname, method, headers: { host: `rebind.attacker.example:${url.port}`, origin: `http://rebind.attacker.example:${url.port}`, 'content-type': 'application/json' } },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+test('a page reaching the gateway through DNS rebinding can neither make an invite nor open /ws/node', async () => {
+  assert.equal(await rebound('POST', '/api/invites', '{}'), 403);
+  assert.equal(await rebound('GET', '/api/invites'), 403);
+  const url = new URL(cluster.url);
+  const ws = await new Promise<number>((resolve) => {
+    const socket = new WebSocket(wsUrl(), { headers: { host: `rebind.attacker.example:${url.port}` }, origin: `http://rebind.attacker.example:${url.port}` });
+    socket.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+    socket.on('open', () => resolve(101));
+    socket.on('error', () => {});
+  });
+  assert.equal(ws, 403);
+  const plainText = await fetch(new URL('/api/invites', cluster.url), { method: 'POST', body: '{}', headers: { 'content-type': 'text/plain' } });
+  assert.equal(plainText.status, 400, 'a form-like body that a page elsewhere could send without a preflight is refused');
+});
+
 test('an enrolled id cannot be taken: not before its node first starts, not by a replayed proof', async () => {
   const created = await runShoal(['node', 'create', 'n4', '--storage', '1GB', '--data', cluster.dataDir, '--gateway', cluster.url]);
   assert.equal(created.code, 0, created.stderr);
@@ -100,6 +134,41 @@ test('an enrolled id cannot be taken: not before its node first starts, not by a
   cluster.startNode('n4');
   await cluster.waitForOnline(4);
   assert.equal(await cluster.nodeStatus('n4'), 'online');
+});
+
+test('a session that waits at the challenge cannot bring back a node removed meanwhile', async () => {
+  const token = 'token-of-the-slow-node-n9';
+  const verifier = await nodeVerifier(token);
+  const prove = (frame: { type: string; nonce?: string }) => (frame.type === 'challenge' ? nodeProof(verifier, 'n9', frame.nonce!) : null);
+  const join = { credential: loadJoinSecret(cluster.dataDir), verifier };
+  const first = await new Promise<string[]>((resolve) => {
+    const seen: string[] = [];
+    const socket = new WebSocket(wsUrl());
+    socket.on('open', () => socket.send(encodeFrame(hello('n9', { kind: 'disk', join }) as unknown as HelloMessage)));
+    socket.on('message', async (data: Buffer) => {
+      const frame = decodeFrame(data).header as { type: string; nonce?: string };
+      seen.push(frame.type);
+      const proof = await prove(frame);
+      if (proof) socket.send(encodeFrame({ type: 'proof', proof }));
+      if (frame.type === 'welcome') socket.close();
+    });
+    socket.on('close', () => resolve(seen));
+  });
+  assert.deepEqual(first, ['challenge', 'welcome']);
+
+  const stale = await new Promise<{ code: number; reason: string }>((resolve) => {
+    const socket = new WebSocket(wsUrl());
+    socket.on('open', () => socket.send(encodeFrame(hello('n9', { kind: 'disk' }) as unknown as HelloMessage)));
+    socket.on('message', async (data: Buffer) => {
+      const frame = decodeFrame(data).header as { type: string; nonce?: string };
+      if (frame.type !== 'challenge') return;
+      await cluster.client.removeNode('n9', { force: true });
+      socket.send(encodeFrame({ type: 'proof', proof: (await prove(frame))! }));
+    });
+    socket.on('close', (code, reason) => resolve({ code, reason: reason.toString() }));
+  });
+  assert.deepEqual(stale, { code: CLOSE.NOT_ENROLLED, reason: 'node n9 is no longer enrolled in this cluster' });
+  assert.ok(!(await nodeIds()).includes('n9'), 'the removed node stays removed');
 });
 
 test('a node the gateway refuses says why on stderr and exits non-zero', async () => {

@@ -149,7 +149,7 @@ test('property: arbitrary first and second frames end every connection with a 4x
       assert.ok((end.code >= 4000 && end.code <= 4999) || end.code === 1006, `closed with ${end.code}`);
     }),
     // A failing case costs CLOSE_WITHIN_MS or more, so it is reported as found rather than shrunk.
-    { numRuns: 150, endOnFailure: true },
+    { numRuns: 300, endOnFailure: true },
   );
   console.log(`close codes seen: ${JSON.stringify(Object.fromEntries(codes))}`);
 

@@ -1,4 +1,5 @@
 import type { RawData, WebSocket } from 'ws';
+import type { ChunkKind } from '../../../shared/chunk-store.ts';
 import { ShoalError, isErrorCode, toShoalError } from '../../../shared/errors.ts';
 import { isChunkHash } from '../../../shared/hash.ts';
 import type { GatewayToNode, HelloMessage, NodeKind, NodeToGateway } from '../../../shared/protocol.ts';
@@ -31,8 +32,8 @@ export interface NodeLinkListener {
    * handed on as they come, never gathered: a node may report any number of hashes.
    */
   inventory(link: NodeLink, hashes: string[], done: boolean): Promise<void>;
-  /** The node's scrub found chunks damaged. */
-  corrupt(link: NodeLink, hashes: string[]): Promise<void>;
+  /** The node no longer holds these chunks: its scrub found them damaged, or they went `missing` from its storage. */
+  corrupt(link: NodeLink, hashes: string[], missing: boolean): Promise<void>;
   /** The node reported new usage figures. */
   stats(link: NodeLink): void;
   closed(link: NodeLink): void;
@@ -65,8 +66,8 @@ const DELETE_PAGE_SIZE = INVENTORY_PAGE_SIZE;
 
 /**
  * Reports a node may send a second, with a burst of as many: a node agent sends stats at most once
- * a second and names one damaged chunk per corrupt report, as fast as its scrub finds them. A node
- * past it is flooding, and its session is closed.
+ * a second, names one damaged chunk per corrupt report as fast as its scrub finds them, and at most
+ * 50 missing ones a second. A node past it is flooding, and its session is closed.
  */
 const CONTROL_BUDGET_PER_SECOND = 100;
 
@@ -160,10 +161,10 @@ export class NodeLink {
     if (this.readable) this.#state = draining ? 'draining' : 'online';
   }
 
-  async put(hash: string, data: Uint8Array): Promise<void> {
+  async put(hash: string, data: Uint8Array, kind: ChunkKind = 'chunk'): Promise<void> {
     this.reservedBytes += data.length;
     try {
-      await this.#request({ type: 'put', hash }, data);
+      await this.#request({ type: 'put', hash, kind }, data);
       this.writeRate.add(data.length);
     } finally {
       this.reservedBytes -= data.length;
@@ -180,6 +181,24 @@ export class NodeLink {
   async delete(hashes: string[]): Promise<void> {
     for (let i = 0; i < hashes.length; i += DELETE_PAGE_SIZE) {
       await this.#request({ type: 'delete', hashes: hashes.slice(i, i + DELETE_PAGE_SIZE) });
+    }
+  }
+
+  /**
+   * The manifests the node says it holds, in pages as large as a frame from it may be. Only hashes
+   * past the last one taken count, so a node that repeats itself cannot keep the gateway asking.
+   */
+  async listManifests(): Promise<string[]> {
+    const limit = Math.floor(this.#options.maxChunkBytes / 64);
+    const hashes: string[] = [];
+    for (;;) {
+      const text = new TextDecoder().decode(await this.#request({ type: 'list-manifests', after: hashes.at(-1), limit }));
+      const before = hashes.length;
+      for (let i = 0; i + 64 <= text.length; i += 64) {
+        const hash = text.slice(i, i + 64);
+        if (isChunkHash(hash) && hash > (hashes.at(-1) ?? '')) hashes.push(hash);
+      }
+      if (text.length < limit * 64 || hashes.length === before) return hashes;
     }
   }
 
@@ -320,10 +339,10 @@ export class NodeLink {
         handle: (link, h) => link.#inventoryPage(h.hashes, h.done),
       },
       corrupt: {
-        check: (h) => (Array.isArray(h.hashes) ? null : 'bad corrupt report'),
-        // Each damaged chunk named is a lost copy to record and announce.
+        check: (h) => (Array.isArray(h.hashes) && (h.missing === undefined || typeof h.missing === 'boolean') ? null : 'bad corrupt report'),
+        // Each chunk named, damaged or missing, is a lost copy to record and announce.
         cost: (h) => Math.max(1, h.hashes.length),
-        handle: (link, h) => link.#listener.corrupt(link, h.hashes.filter(isChunkHash)),
+        handle: (link, h) => link.#listener.corrupt(link, h.hashes.filter(isChunkHash), h.missing === true),
       },
       stats: {
         check: (h) => (isCount(h.usedBytes) && isCount(h.chunkCount) ? null : 'bad stats'),

@@ -93,15 +93,14 @@ export class NodeRegistry {
   }
 
   async #leave(link: NodeLink): Promise<void> {
-    const record = await this.#metadata.getNode(link.id);
-    if (record) {
-      await this.#metadata.upsertNode({
-        ...record,
-        usedBytes: link.usedBytes,
-        chunkCount: link.chunkCount,
-        lastSeenAt: new Date(link.lastPongAt).toISOString(),
-      });
-    }
+    await this.#metadata.recordSession(link.id, {
+      kind: link.kind,
+      capacityBytes: link.capacityBytes,
+      usedBytes: link.usedBytes,
+      chunkCount: link.chunkCount,
+      cpu: link.cpu,
+      lastSeenAt: new Date(link.lastPongAt).toISOString(),
+    });
     await this.publish('node.left', link.id);
   }
 

@@ -8,8 +8,9 @@ import { nodeProof } from '../../../shared/node-proof.ts';
 import type { HelloMessage, ProofMessage } from '../../../shared/protocol.ts';
 import { CLOSE, decodeFrame, encodeFrame, isNodeId, MAX_HEADER_BYTES, PROTOCOL_VERSION } from '../../../shared/protocol.ts';
 import type { MetadataStore, NodeRecord } from '../metadata/metadata-store.ts';
+import type { BrowserOrigins } from '../browser-origin.ts';
 import type { Admission } from './admission.ts';
-import { closeSession, dropAfterClose } from './close-session.ts';
+import { closeSession, stopReadingAfterError, trackTransport } from './close-session.ts';
 import { isCount, NodeLink, toBytes, type NodeLinkListener } from './node-link.ts';
 import type { NodeRegistry } from './node-registry.ts';
 
@@ -17,8 +18,8 @@ import type { NodeRegistry } from './node-registry.ts';
 export interface NodeReports {
   /** A page of a node's inventory, in order: reconciled with the metadata by the last (`done`), before the node serves. */
   inventory(link: NodeLink, hashes: string[], done: boolean): Promise<void>;
-  /** A node's scrub found chunks damaged. */
-  corrupt(link: NodeLink, hashes: string[]): Promise<void>;
+  /** A node no longer holds these chunks: its scrub found them damaged, or they went `missing` from its storage. */
+  corrupt(link: NodeLink, hashes: string[], missing: boolean): Promise<void>;
   /** A node's session ended, maybe mid-inventory. */
   left(link: NodeLink): void;
 }
@@ -30,8 +31,8 @@ export interface NodeServerOptions {
   clusterId: string;
   /** A node of another cluster knocked: told before it is refused. */
   onForeignCluster: (nodeId: string, clusterId: string) => void;
-  /** Browser origins besides the gateway's own whose pages may connect nodes. */
-  allowedOrigins: readonly string[];
+  /** Which browser pages may connect nodes: the gateway's own, and those configured. */
+  origins: BrowserOrigins;
   heartbeatMs: number;
   offlineAfterMs: number;
   helloTimeoutMs: number;
@@ -79,11 +80,12 @@ export class NodeServer implements NodeLinkListener {
    */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const origin = req.headers.origin;
-    if (origin !== undefined && !this.#originAllowed(origin, req.headers.host)) {
+    if (origin !== undefined && !this.#options.origins.allows(origin, req.headers.host)) {
       socket.end(`HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\norigin ${origin.slice(0, 100)} may not connect nodes\n`);
       return;
     }
     this.#wss.handleUpgrade(req, socket, head, (ws) => {
+      trackTransport(ws, socket);
       let received = 0;
       const count = (chunk: Buffer): void => {
         received += chunk.length;
@@ -96,15 +98,6 @@ export class NodeServer implements NodeLinkListener {
     });
   }
 
-  #originAllowed(origin: string, host: string | undefined): boolean {
-    if (this.#options.allowedOrigins.includes(origin)) return true;
-    try {
-      return host !== undefined && new URL(origin).host === host;
-    } catch {
-      return false;
-    }
-  }
-
   async inventory(link: NodeLink, hashes: string[], done: boolean): Promise<void> {
     // A reconciliation that fails (the store busy) must not keep the node out: the next sweep
     // and the node's next reports repair what it missed.
@@ -112,8 +105,8 @@ export class NodeServer implements NodeLinkListener {
     if (done) await this.#registry.joined(link);
   }
 
-  async corrupt(link: NodeLink, hashes: string[]): Promise<void> {
-    await this.#reports.corrupt(link, hashes).catch(() => {});
+  async corrupt(link: NodeLink, hashes: string[], missing: boolean): Promise<void> {
+    await this.#reports.corrupt(link, hashes, missing).catch(() => {});
   }
 
   stats(link: NodeLink): void {
@@ -128,6 +121,9 @@ export class NodeServer implements NodeLinkListener {
   close(): void {
     clearInterval(this.#heartbeat);
     for (const link of this.#registry.links()) link.close(CLOSE.SHUTDOWN, 'gateway shutting down');
+    // Sessions closed for sending too much are no longer read, so they would hold the server open
+    // until ws's close timeout: their close frame went out long ago.
+    for (const socket of this.#wss.clients) if (socket.isPaused) socket.terminate();
     this.#wss.close();
   }
 
@@ -143,10 +139,16 @@ export class NodeServer implements NodeLinkListener {
           await this.#challenge(socket, step.hello, handshake);
         } else {
           await this.#verify(step.hello, step.record, handshake.nonce, step.proof);
+          // Read again: the node chose how long to wait before its proof, and meanwhile it may
+          // have been removed, quarantined or drained. Its session must not undo any of that.
+          const current = await this.#metadata.getNode(step.hello.nodeId);
+          if (!current || current.tokenHash !== step.record.tokenHash) {
+            throw new HandshakeRefusal(CLOSE.NOT_ENROLLED, `node ${step.hello.nodeId} is no longer enrolled in this cluster`);
+          }
           clearTimeout(timer);
           socket.off('message', onFrame);
           handedOver();
-          this.#admit(socket, step.hello, step.record);
+          this.#admit(socket, step.hello, current);
         }
       } catch (err) {
         clearTimeout(timer);
@@ -158,9 +160,8 @@ export class NodeServer implements NodeLinkListener {
     };
     socket.on('message', onFrame);
     socket.on('close', () => clearTimeout(timer));
-    // ws has already sent its own close (1002, 1007, 1009) and reads on only to discard; ending
-    // the socket at once would cut off that close frame.
-    socket.on('error', () => dropAfterClose(socket));
+    // Ending the socket at once could lose the close frame ws has just sent.
+    socket.on('error', () => stopReadingAfterError(socket));
   }
 
   /** Enrols a new node that brought a join credential, then asks any node to prove who it is. */
@@ -205,9 +206,9 @@ export class NodeServer implements NodeLinkListener {
     this.#registry.add(link);
     previous?.close(CLOSE.REPLACED, 'replaced by a newer session of the same node');
     link.send({ type: 'welcome', heartbeatMs: this.#options.heartbeatMs, clusterId: this.#options.clusterId });
+    // Only what the session itself reports: never the identity, draining or quarantine, and never a row that is gone.
     this.#metadata
-      .upsertNode({
-        ...known,
+      .recordSession(hello.nodeId, {
         kind: hello.kind,
         capacityBytes: hello.capacityBytes,
         usedBytes: hello.usedBytes,
@@ -274,7 +275,7 @@ function helloProblem(header: HelloMessage): string | null {
   if (!isNodeId(header.nodeId)) return 'bad node id';
   if (header.kind !== 'disk' && header.kind !== 'browser') return 'bad node kind';
   if (header.clusterId !== undefined && !(typeof header.clusterId === 'string' && header.clusterId.length <= 64)) return 'bad cluster id';
-  if (header.join !== undefined && !(typeof header.join?.credential === 'string' && header.join.credential.length <= 256 && isChunkHash(header.join.verifier))) {
+  if (header.join !== undefined && !(typeof header.join?.credential === 'string' && header.join.credential.length > 0 && header.join.credential.length <= 256 && isChunkHash(header.join.verifier))) {
     return 'bad join request';
   }
   for (const field of ['capacityBytes', 'usedBytes', 'chunkCount'] as const) {

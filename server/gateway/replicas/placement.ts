@@ -22,14 +22,28 @@ export function rankNodes<T extends PlacementCandidate>(key: string, nodes: read
 
 /**
  * The writable nodes that could hold a chunk of `size` bytes (those with room, or already holding
- * it), best first by rendezvous rank weighted by capacity.
+ * it), best first by rendezvous rank weighted by capacity. A browser tab's capacity is its own
+ * claim: it weighs at most as much as the largest disk node, so a tab claiming the moon does not
+ * draw every chunk.
  */
 export function rankTargets(hash: string, size: number, writable: readonly NodeLink[], holding: readonly string[] = []): NodeLink[] {
   const eligible = writable.filter((link) => holding.includes(link.id) || link.freeBytes >= size);
+  const disks = eligible.filter((link) => link.kind === 'disk').map((link) => link.capacityBytes);
+  const cap = disks.length > 0 ? Math.max(...disks) : Infinity;
   return rankNodes(
     hash,
-    eligible.map((link) => ({ link, id: link.id, weight: link.capacityBytes })),
+    eligible.map((link) => ({ link, id: link.id, weight: link.kind === 'browser' ? Math.min(link.capacityBytes, cap) : link.capacityBytes })),
   ).map((c) => c.link);
+}
+
+/**
+ * Puts the best disk node first when no disk node holds the chunk yet: every chunk keeps a copy on
+ * a disk node while one can take it, so tabs (closed at any moment, and admitted by invite, so
+ * maybe lying) never hold all of a chunk's copies in a cluster that has disks.
+ */
+export function diskFirst(ranked: NodeLink[], holdsDiskCopy: boolean): NodeLink[] {
+  const disk = holdsDiskCopy ? -1 : ranked.findIndex((link) => link.kind === 'disk');
+  return disk <= 0 ? ranked : [ranked[disk]!, ...ranked.slice(0, disk), ...ranked.slice(disk + 1)];
 }
 
 /** Maps a string to a uniform number strictly between 0 and 1. */

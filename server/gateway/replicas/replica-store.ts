@@ -1,12 +1,13 @@
+import type { ChunkKind } from '../../../shared/chunk-store.ts';
 import { ShoalError, toShoalError } from '../../../shared/errors.ts';
 import { sha256Hex } from '../../sha256.ts';
 import type { EventBus } from '../events/event-bus.ts';
-import type { ChunkRecord, MetadataStore } from '../metadata/metadata-store.ts';
+import type { ChunkRecord, MetadataStore, RecordedChunk } from '../metadata/metadata-store.ts';
 import type { NodeLink } from '../nodes/node-link.ts';
 import type { NodeRegistry } from '../nodes/node-registry.ts';
 import type { ChunkLocks } from './chunk-locks.ts';
 import type { NodeTrust } from './node-trust.ts';
-import { rankTargets } from './placement.ts';
+import { diskFirst, rankTargets } from './placement.ts';
 import type { UnreferencedCopies } from './unreferenced-copies.ts';
 
 /** How long a read may go unanswered before the next replica is asked too. */
@@ -38,7 +39,7 @@ export class ReplicaStore {
     this.#trust = trust;
   }
 
-  async current(hash: string): Promise<ChunkRecord | undefined> {
+  async current(hash: string): Promise<RecordedChunk | undefined> {
     return (await this.#metadata.getChunks([hash])).get(hash);
   }
 
@@ -46,11 +47,12 @@ export class ReplicaStore {
    * For an upload: pins the chunk until `unpin`, and under its lock makes R good nodes hold it,
    * counting the recorded holders. Resolves with the links written, the only new facts for the
    * upload's commit: the existing holders are recorded already, and a record removed meanwhile
-   * (a read found the copy rotten) must not be put back.
+   * (a read found the copy rotten) must not be put back. A file's manifest is stored this way too,
+   * as `kind` manifest.
    */
-  async storeForUpload(hash: string, data: Uint8Array, replicas: number): Promise<NodeLink[]> {
+  async storeForUpload(hash: string, data: Uint8Array, replicas: number, kind: ChunkKind = 'chunk'): Promise<NodeLink[]> {
     this.#locks.pin(hash);
-    return this.#locks.locked([hash], async () => this.#ensure(hash, data, (await this.current(hash))?.nodeIds ?? [], replicas));
+    return this.#locks.locked([hash], async () => this.#ensure(hash, data, (await this.current(hash))?.nodeIds ?? [], replicas, kind));
   }
 
   /**
@@ -72,7 +74,7 @@ export class ReplicaStore {
     return this.#locks.locked([hash], async () => {
       const chunk = await this.current(hash);
       if (!chunk) return 0;
-      const written = await this.#ensure(hash, data, chunk.nodeIds, replicas);
+      const written = await this.#ensure(hash, data, chunk.nodeIds, replicas, chunk.kind);
       for (const link of written) await this.#metadata.addReplica(hash, link.id);
       return written.length;
     });
@@ -83,35 +85,38 @@ export class ReplicaStore {
     return this.#locks.locked([hash], async () => {
       const chunk = await this.current(hash);
       if (!chunk || chunk.nodeIds.includes(link.id) || !link.writable || this.#trust.isSuspect(link.id, hash)) return false;
-      await link.put(hash, data);
+      await link.put(hash, data, chunk.kind);
       await this.#metadata.addReplica(hash, link.id);
       return true;
     });
   }
 
   /**
+   * For recovery: records the copies of `hashes` a node lists but the metadata does not, those the
+   * gateway has read back from that node intact, in one transaction. Says how many.
+   */
+  async adopt(nodeId: string, hashes: string[]): Promise<number> {
+    const intact = await Promise.all(hashes.map((hash) => this.read(hash, [nodeId]).then(() => true, () => false)));
+    const adopted = hashes.filter((_, i) => intact[i]);
+    await this.#locks.locked(adopted, () => this.#metadata.addReplicas(adopted.map((hash) => ({ hash, nodeId }))));
+    return adopted.length;
+  }
+
+  /**
    * Reads one chunk from whichever recorded holder can produce it intact. Holders are tried in
-   * random order to spread load; one that fails, lacks the chunk or returns bytes that do not hash
-   * right is reported lost and the next is tried at once; wrong bytes also make the node suspect
-   * (NodeTrust), where an error it reports about its own copy does not. One that is merely slow (a
-   * tab whose page is busy still answers pings) gets a head start, then the next is asked as well
-   * and the first good answer wins.
+   * random order to spread load; when one fails, lacks the chunk or returns bytes that do not hash
+   * right (#readFrom), the next is tried at once. One that is merely slow (a tab whose page is busy
+   * still answers pings) gets a head start, then the next is asked as well and the first good
+   * answer wins.
    */
   async read(hash: string, nodeIds: string[]): Promise<Uint8Array> {
     const online = shuffle(nodeIds.filter((id) => this.#registry.readable(id)));
     const reasons: string[] = [];
     const attempt = async (nodeId: string): Promise<Uint8Array | null> => {
       try {
-        const link = this.#registry.link(nodeId);
-        if (!link) throw new ShoalError('NODE_OFFLINE', `node ${nodeId} went offline`);
-        const data = await link.get(hash);
-        if (sha256Hex(data) === hash) return data;
-        await this.#trust.servedWrongBytes(nodeId, hash);
-        throw new ShoalError('CHUNK_CORRUPT', `node ${nodeId} returned bytes that do not match ${hash.slice(0, 12)}`);
+        return await this.#readFrom(hash, nodeId);
       } catch (err) {
-        const e = toShoalError(err);
-        reasons.push(`${nodeId}: ${e.code}`);
-        if (e.code === 'CHUNK_CORRUPT' || e.code === 'CHUNK_NOT_FOUND') await this.lost(hash, nodeId, e.code).catch(() => {});
+        reasons.push(`${nodeId}: ${toShoalError(err).code}`);
         return null;
       }
     };
@@ -138,6 +143,25 @@ export class ReplicaStore {
     );
   }
 
+  /**
+   * One node's copy, verified. A copy that is missing or wrong loses its record; wrong bytes also
+   * make the node suspect (NodeTrust), where an error it reports about its own copy does not.
+   */
+  async #readFrom(hash: string, nodeId: string): Promise<Uint8Array> {
+    try {
+      const link = this.#registry.link(nodeId);
+      if (!link) throw new ShoalError('NODE_OFFLINE', `node ${nodeId} went offline`);
+      const data = await link.get(hash);
+      if (sha256Hex(data) === hash) return data;
+      await this.#trust.servedWrongBytes(nodeId, hash);
+      throw new ShoalError('CHUNK_CORRUPT', `node ${nodeId} returned bytes that do not match ${hash.slice(0, 12)}`);
+    } catch (err) {
+      const e = toShoalError(err);
+      if (e.code === 'CHUNK_CORRUPT' || e.code === 'CHUNK_NOT_FOUND') await this.lost(hash, nodeId, e.code).catch(() => {});
+      throw e;
+    }
+  }
+
   /** A node could not produce a copy it was recorded as holding: forget it and say so. */
   async lost(hash: string, nodeId: string, reason: string): Promise<void> {
     await this.#metadata.removeReplica(hash, nodeId);
@@ -146,16 +170,24 @@ export class ReplicaStore {
 
   /**
    * Removes the copies `choose` picks from the chunk's fresh record, unless an upload has the
-   * chunk pinned. The record goes first: a delete that times out after it happened must not
-   * leave a row claiming a copy that is gone; one that really failed leaves an unrecorded copy,
-   * which the node's next inventory reports for collection.
+   * chunk pinned, and only once every copy it keeps that counts toward R has been read back and
+   * verified: a record is a claim that a disk may have broken since. A kept copy that fails loses
+   * its record and nothing is removed; the loss brings repair round again. The record goes first:
+   * a delete that times out after it happened must not leave a row claiming a copy that is gone;
+   * one that really failed leaves an unrecorded copy, which the node's next inventory reports for
+   * collection.
    */
   async trim(hash: string, choose: (chunk: ChunkRecord) => NodeLink[]): Promise<{ removed: number; failed: number }> {
     return this.#locks.removing([hash], async (unpinned) => {
       const result = { removed: 0, failed: 0 };
       const chunk = unpinned.length > 0 ? await this.current(hash) : undefined;
       if (!chunk) return result;
-      for (const link of choose(chunk)) {
+      const surplus = choose(chunk);
+      if (surplus.length === 0) return result;
+      const kept = chunk.nodeIds.filter((id) => this.#registry.writable(id) && !surplus.some((link) => link.id === id));
+      const checks = await Promise.allSettled(kept.map((id) => this.#readFrom(hash, id)));
+      if (checks.some((check) => check.status === 'rejected')) return result;
+      for (const link of surplus) {
         await this.#metadata.removeReplica(hash, link.id);
         try {
           await link.delete([hash]);
@@ -216,7 +248,15 @@ export class ReplicaStore {
       for (const hash of unpinned) {
         const holders = chunks.get(hash)?.nodeIds ?? [];
         if (holders.includes(nodeId)) continue;
-        if (!referenced.has(hash) || holders.filter((id) => this.#registry.writable(id)).length >= replicas) deleted.push(hash);
+        if (!referenced.has(hash)) {
+          deleted.push(hash);
+          continue;
+        }
+        // A copy of a chunk some file needs goes only once R recorded copies elsewhere have been
+        // read back intact, as trim checks what it keeps: a recorded copy may be silently gone.
+        const good = holders.filter((id) => this.#registry.writable(id));
+        const checks = good.length >= replicas ? await Promise.allSettled(good.map((id) => this.#readFrom(hash, id))) : [];
+        if (checks.length > 0 && checks.every((check) => check.status === 'fulfilled')) deleted.push(hash);
         else waiting.push(hash);
       }
       await this.#metadata.forgetUnreferenced(deleted.filter((hash) => !referenced.has(hash)));
@@ -225,16 +265,22 @@ export class ReplicaStore {
     });
   }
 
+  /** Forgets the deletions recorded before `before` and deletes their manifests from the nodes. */
+  async releaseDeletions(before: string): Promise<void> {
+    await this.releaseUnreferenced(await this.#metadata.forgetDeletions(before));
+  }
+
   /** Puts the chunk on good nodes until `replicas` of them hold it; the caller holds its lock. */
-  async #ensure(hash: string, data: Uint8Array, holders: string[], replicas: number): Promise<NodeLink[]> {
+  async #ensure(hash: string, data: Uint8Array, holders: string[], replicas: number, kind: ChunkKind): Promise<NodeLink[]> {
     const have = new Set(holders.filter((id) => this.#registry.writable(id)));
     const written: NodeLink[] = [];
     if (have.size >= replicas) return written;
-    const ranked = rankTargets(hash, data.length, this.#registry.writableLinks()).filter((link) => !have.has(link.id) && !this.#trust.isSuspect(link.id, hash));
+    const candidates = rankTargets(hash, data.length, this.#registry.writableLinks()).filter((link) => !have.has(link.id) && !this.#trust.isSuspect(link.id, hash));
+    const ranked = diskFirst(candidates, [...have].some((id) => this.#registry.link(id)?.kind === 'disk'));
     const failures: string[] = [];
     while (have.size < replicas && ranked.length > 0) {
       const batch = ranked.splice(0, replicas - have.size);
-      const results = await Promise.allSettled(batch.map((link) => link.put(hash, data)));
+      const results = await Promise.allSettled(batch.map((link) => link.put(hash, data, kind)));
       results.forEach((result, i) => {
         const link = batch[i]!;
         if (result.status === 'fulfilled') {

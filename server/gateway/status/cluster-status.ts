@@ -40,7 +40,7 @@ export class ClusterStatus {
       unavailableChunks,
       replicas: this.#replicas,
       repair: this.#repair.stats(),
-      orphans: { pending: this.#collector.pending, collected: this.#collector.collected },
+      orphans: { pending: this.#collector.pending, collected: this.#collector.collected, paused: this.#collector.paused },
       capacityBytes: nodes.reduce((sum, n) => sum + n.capacityBytes, 0),
       usedBytes: nodes.reduce((sum, n) => sum + n.usedBytes, 0),
     };

@@ -130,9 +130,10 @@ export class ShoalDashboardPage extends LitElement {
   @state() private nodeProblems: ReadonlyMap<string, ErrorText> = new Map();
   @state() private requestingRebalance = false;
   @state() private requestingScrub = false;
+  @state() private confirmingCollection = false;
   @state() private addingBrowser = false;
   @state() private scrubNote = '';
-  /** A rebalance, scrub or invite request that failed. */
+  /** A rebalance, scrub, collection or invite request that failed. */
   @state() private problem: ErrorText | null = null;
 
   override render() {
@@ -175,9 +176,11 @@ export class ShoalDashboardPage extends LitElement {
         .health=${health}
         .requestingRebalance=${this.requestingRebalance}
         .requestingScrub=${this.requestingScrub}
+        .confirmingCollection=${this.confirmingCollection}
         .scrubNote=${this.scrubNote}
         @rebalance=${this.#rebalance}
         @scrub=${this.#scrub}
+        @confirm-collection=${this.#confirmCollection}
       ></shoal-repair-panel>
       <div class="section-head">
         <h2>Nodes</h2>
@@ -267,6 +270,19 @@ export class ShoalDashboardPage extends LitElement {
       this.problem = describeError(err);
     } finally {
       this.requestingScrub = false;
+    }
+  }
+
+  async #confirmCollection(): Promise<void> {
+    this.confirmingCollection = true;
+    try {
+      await client.confirmCollection();
+      this.problem = null;
+    } catch (err) {
+      this.problem = describeError(err);
+    } finally {
+      this.confirmingCollection = false;
+      this.#changed();
     }
   }
 

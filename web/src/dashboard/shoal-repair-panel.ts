@@ -3,6 +3,7 @@ import { customElement, property } from 'lit/decorators.js';
 import type { ClusterHealth } from '../../../shared/api-types.ts';
 import { fraction, plural } from '../common/format.ts';
 import '../common/shoal-bar.ts';
+import '../common/shoal-confirm-button.ts';
 import '../common/shoal-status.ts';
 import { baseStyles } from '../common/styles.ts';
 
@@ -47,10 +48,11 @@ const EXPLAIN: Record<RepairState, (h: ClusterHealth) => string> = {
 const jobsEnded = (h: ClusterHealth) => h.repair.done + h.repair.removed + h.repair.failed;
 
 /**
- * The dashboard's self-healing panel: one headline state, the repair queue's numbers, and the
- * rebalance and scrub buttons. Its numbers follow repair.progress events several times a second,
- * so it is a small element of its own and the node cards do not re-render with it. Emits
- * `rebalance` and `scrub`; the page makes the calls.
+ * The dashboard's self-healing panel: one headline state, the repair queue's numbers, the
+ * rebalance and scrub buttons, and, when collection paused at its limit, why and a button to let
+ * it go on. Its numbers follow repair.progress events several times a second, so it is a small
+ * element of its own and the node cards do not re-render with it. Emits `rebalance`, `scrub` and
+ * `confirm-collection`; the page makes the calls.
  */
 @customElement('shoal-repair-panel')
 export class ShoalRepairPanel extends LitElement {
@@ -135,6 +137,27 @@ export class ShoalRepairPanel extends LitElement {
         font-size: 0.85rem;
         color: var(--muted);
       }
+      .paused {
+        display: flex;
+        flex-wrap: wrap;
+        align-items: flex-start;
+        justify-content: space-between;
+        gap: 0.6rem 1rem;
+        padding: 0.75rem 1rem;
+        border-radius: var(--radius);
+        background: var(--warn-soft);
+        border: 1px solid color-mix(in srgb, var(--warn) 30%, transparent);
+        font-size: 0.88rem;
+      }
+      .paused div {
+        display: grid;
+        gap: 0.3rem;
+        flex: 1 1 20rem;
+      }
+      .paused li {
+        font-family: var(--mono);
+        font-size: 0.8rem;
+      }
     `,
   ];
 
@@ -142,6 +165,7 @@ export class ShoalRepairPanel extends LitElement {
   /** A rebalance request is on its way to the gateway. */
   @property({ type: Boolean }) requestingRebalance = false;
   @property({ type: Boolean }) requestingScrub = false;
+  @property({ type: Boolean }) confirmingCollection = false;
   /** What the last scrub request did, shown under the numbers. */
   @property() scrubNote = '';
   /**
@@ -182,6 +206,7 @@ export class ShoalRepairPanel extends LitElement {
         </div>
       </div>
       ${h ? this.#renderProgress(h) : ''}
+      ${h && h.orphans.paused.length > 0 ? this.#renderPaused(h) : ''}
       <dl>
         ${this.#stat('under-replicated', 'Under-replicated', h?.underReplicatedChunks, h && h.underReplicatedChunks > 0 ? 'warn' : '')}
         ${this.#stat('queued', 'Queued', h?.repair.queued)}
@@ -191,7 +216,9 @@ export class ShoalRepairPanel extends LitElement {
         ${this.#stat('failed', 'Failed', h?.repair.failed, h && h.repair.failed > 0 ? 'bad' : '')}
         <div data-stat="orphans">
           <dt>Unreferenced chunks collected</dt>
-          <dd>${h ? h.orphans.collected : '–'}${h && h.orphans.pending > 0 ? html` <small>${h.orphans.pending} pending</small>` : ''}</dd>
+          <dd>
+            ${h ? h.orphans.collected : '–'}${h && h.orphans.pending > 0 ? html` <small>${h.orphans.pending} pending${h.orphans.paused.length > 0 ? ', paused' : ''}</small>` : ''}
+          </dd>
         </div>
       </dl>
       ${this.scrubNote ? html`<p class="note" id="scrub-note">${this.scrubNote}</p>` : ''}
@@ -210,6 +237,27 @@ export class ShoalRepairPanel extends LitElement {
     </div>`;
   }
 
+  /** Collection stopped where it would have deleted more of a node than it may without asking. */
+  #renderPaused(h: ClusterHealth) {
+    return html`<div class="paused" id="collection-paused" role="alert">
+      <div>
+        <strong>Collection paused</strong>
+        <span>It deletes at most a small share of a node's chunks in one grace period by itself, in case the gateway has lost track of files.</span>
+        <ul>
+          ${h.orphans.paused.map((p) => html`<li data-node=${p.nodeId}>${p.reason}</li>`)}
+        </ul>
+      </div>
+      <shoal-confirm-button
+        id="confirm-collection"
+        label="Confirm collection"
+        question="Delete them?"
+        busy-label="Confirming…"
+        ?busy=${this.confirmingCollection}
+        @confirm=${() => this.#emit('confirm-collection')}
+      ></shoal-confirm-button>
+    </div>`;
+  }
+
   #stat(id: string, label: string, value: number | undefined, tone = '') {
     return html`<div data-stat=${id} class=${tone}>
       <dt>${label}</dt>
@@ -217,7 +265,7 @@ export class ShoalRepairPanel extends LitElement {
     </div>`;
   }
 
-  #emit(type: 'rebalance' | 'scrub'): void {
+  #emit(type: 'rebalance' | 'scrub' | 'confirm-collection'): void {
     this.dispatchEvent(new CustomEvent(type));
   }
 }

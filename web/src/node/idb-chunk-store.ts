@@ -1,15 +1,18 @@
 import { createStore, promisifyRequest, type UseStore } from 'idb-keyval';
+import type { ChunkKind } from '../../../shared/chunk-store.ts';
 import { ShoalError } from '../../../shared/errors.ts';
 import { VerifiedChunkStore, type ChunkBackend } from '../../../shared/verified-chunk-store.ts';
 
 /**
- * One object store holds two kinds of record, written and deleted together in one transaction: the
- * chunk bytes, and the chunk's size, so a scan can size every chunk without loading its bytes.
+ * One object store holds the kinds of record of a chunk, written and deleted together in one
+ * transaction: its bytes, its size, so a scan can size every chunk without loading its bytes, and
+ * for a manifest a mark, so manifests are listed without reading the rest.
  */
 const chunkKey = (hash: string): IDBValidKey => ['chunk', hash];
 const sizeKey = (hash: string): IDBValidKey => ['size', hash];
-/** Array keys sort after their prefix and before any longer array, so this spans every ['size', hash]. */
-const allSizes = (): IDBKeyRange => IDBKeyRange.bound(['size'], ['size', []]);
+const manifestKey = (hash: string): IDBValidKey => ['manifest', hash];
+/** Array keys sort after their prefix and before any longer array, so this spans every [kind, hash]. */
+const every = (kind: 'size' | 'manifest'): IDBKeyRange => IDBKeyRange.bound([kind], [kind, []]);
 
 function nodeDatabaseName(nodeId: string): string {
   return `shoal-node-${nodeId}`;
@@ -27,13 +30,14 @@ export class IdbChunkBackend implements ChunkBackend {
     return this.#use('readonly', (store) => promisifyRequest<Uint8Array | undefined>(store.get(chunkKey(hash))));
   }
 
-  async write(hash: string, data: Uint8Array): Promise<void> {
+  async write(hash: string, data: Uint8Array, kind: ChunkKind): Promise<void> {
     // Structured clone copies a view's whole buffer; a frame's payload is a view into the frame.
     const value = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? data : data.slice();
     try {
       await this.#use('readwrite', (store) => {
         store.put(value, chunkKey(hash));
         store.put(data.length, sizeKey(hash));
+        if (kind === 'manifest') store.put(true, manifestKey(hash));
         return promisifyRequest(store.transaction);
       });
     } catch (err) {
@@ -49,6 +53,7 @@ export class IdbChunkBackend implements ChunkBackend {
       for (const hash of hashes) {
         store.delete(chunkKey(hash));
         store.delete(sizeKey(hash));
+        store.delete(manifestKey(hash));
       }
       return promisifyRequest(store.transaction);
     });
@@ -58,10 +63,17 @@ export class IdbChunkBackend implements ChunkBackend {
   scan(): Promise<Map<string, number>> {
     return this.#use('readonly', async (store) => {
       const [keys, sizes] = await Promise.all([
-        promisifyRequest(store.getAllKeys(allSizes())),
-        promisifyRequest<number[]>(store.getAll(allSizes())),
+        promisifyRequest(store.getAllKeys(every('size'))),
+        promisifyRequest<number[]>(store.getAll(every('size'))),
       ]);
       return new Map(keys.map((key, i) => [(key as [string, string])[1], sizes[i]]));
+    });
+  }
+
+  manifests(): Promise<string[]> {
+    return this.#use('readonly', async (store) => {
+      const keys = await promisifyRequest(store.getAllKeys(every('manifest')));
+      return keys.map((key) => (key as [string, string])[1]);
     });
   }
 

@@ -1,0 +1,52 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ManifestSeal, maxChunksPerFile, type Manifest } from './manifest.ts';
+
+const KEY = 'manifest_the-key-of-this-cluster';
+const file: Manifest = {
+  type: 'file',
+  version: 1_750_000_000_000_001,
+  file: { name: 'docs/"quoted" ünïcode.txt', size: 10, sha256: 'f'.repeat(64), chunkSize: 4, chunks: ['a'.repeat(64), 'b'.repeat(64), 'a'.repeat(64)], replicas: 2, createdAt: '2025-06-01T00:00:00.000Z' },
+};
+const deletion: Manifest = { type: 'deletion', version: 1_750_000_000_000_002, name: 'docs/x', deletedAt: '2025-06-02T00:00:00.000Z' };
+
+test('a manifest reads back as written, files and deletions alike', () => {
+  const seal = new ManifestSeal(KEY);
+  assert.deepEqual(seal.decode(seal.encode(file)), file);
+  assert.deepEqual(seal.decode(seal.encode(deletion)), deletion);
+});
+
+test('a manifest not sealed with the cluster\'s key, or changed since, is no manifest', () => {
+  const seal = new ManifestSeal(KEY);
+  const bytes = seal.encode(file);
+  assert.equal(new ManifestSeal('manifest_another-cluster').decode(bytes), null, 'another key');
+  const text = new TextDecoder().decode(bytes);
+  const tampered = (from: string, to: string) => seal.decode(new TextEncoder().encode(text.replace(from, to)));
+  assert.equal(tampered('"size":10', '"size":11'), null, 'a field changed');
+  assert.equal(tampered(`"name":"docs`, `"deleted":true,"name":"docs`), null, 'a field added');
+  // A forger who knows the format but not the key: a well-formed body with a made-up seal.
+  const forged = JSON.stringify({ shoal: 1, type: 'deletion', name: 'docs/x', version: 9e15, deletedAt: 'now', seal: '0'.repeat(64) });
+  assert.equal(seal.decode(new TextEncoder().encode(forged)), null, 'a made-up seal');
+  for (const junk of ['', 'null', '[]', '{"seal":1}', '\u00ff']) assert.equal(seal.decode(new TextEncoder().encode(junk)), null, JSON.stringify(junk));
+});
+
+test('a sealed manifest of the wrong shape is refused too: its chunk list must match its size', () => {
+  const seal = new ManifestSeal(KEY);
+  const short: Manifest = { ...file, file: { ...file.file, size: 13 } } as Manifest;
+  assert.equal(seal.decode(seal.encode(short)), null);
+});
+
+test('a file\'s manifest fits in one chunk: the most chunks a file may have at a chunk size', () => {
+  const seal = new ManifestSeal(KEY);
+  for (const chunkSize of [64 * 1024, 4 * 1024 * 1024]) {
+    const count = maxChunksPerFile(chunkSize);
+    const name = `"${'\u00e9'.repeat(511)}`;
+    const largest: Manifest = {
+      type: 'file',
+      version: Number.MAX_SAFE_INTEGER,
+      file: { name, size: count * chunkSize, sha256: 'f'.repeat(64), chunkSize, chunks: Array.from({ length: count }, () => 'c'.repeat(64)), replicas: 2, createdAt: new Date().toISOString() },
+    };
+    assert.ok(seal.encode(largest).length <= chunkSize, `${count} chunks of ${chunkSize} bytes`);
+  }
+  assert.equal(maxChunksPerFile(4 * 1024 * 1024), 62_540);
+});
