@@ -90,6 +90,7 @@ export interface InviteInfo {
   label: string;
   createdAt: string;
   expiresAt: string | null;
+  /** How many nodes may join with it; null for no limit. */
   maxUses: number | null;
   uses: number;
   revokedAt: string | null;

@@ -1,3 +1,4 @@
+import type { InviteInfo } from '../../../shared/api-types.ts';
 import type { ChunkKind } from '../../../shared/chunk-store.ts';
 import type { NodeKind } from '../../../shared/protocol.ts';
 
@@ -61,17 +62,9 @@ export interface NodeRecord {
 
 export type NodeSession = Pick<NodeRecord, 'kind' | 'capacityBytes' | 'usedBytes' | 'chunkCount' | 'cpu' | 'lastSeenAt'>;
 
-/** A link that lets browser tabs join the cluster; only its token's SHA-256 is kept. */
-export interface InviteRecord {
-  id: string;
+/** A link that lets browser tabs join the cluster, as the API shows it; only its token's SHA-256 is kept. */
+export interface InviteRecord extends Omit<InviteInfo, 'active'> {
   tokenHash: string;
-  label: string;
-  createdAt: string;
-  expiresAt: string | null;
-  /** How many nodes may join with it; null for no limit. */
-  maxUses: number | null;
-  uses: number;
-  revokedAt: string | null;
 }
 
 export interface MetadataStore {
