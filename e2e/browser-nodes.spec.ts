@@ -3,7 +3,7 @@ import { after, before, test } from 'node:test';
 import type { Page } from 'playwright';
 import { launchPersistentBrowser, type PersistentBrowser } from '../server/testing/browser.ts';
 import { randomBytesSeeded, waitFor, type TestCluster } from '../server/testing/cluster.ts';
-import { FAST_HEARTBEAT, onlineNodeId, openNodeTab, startWebCluster, type NodeTab } from '../server/testing/web-cluster.ts';
+import { FAST_HEARTBEAT, logIn, type NodeTab, onlineNodeId, openNodeTab, startWebCluster } from '../server/testing/web-cluster.ts';
 import { chunkHashes, downloadThroughPage, sha256, storedHashes, storedManifests, tabChunkCount, uploadThroughPage } from './web-app.ts';
 
 // Issue 4, test 1: a cluster made of nothing but browser tabs, driven through the web app.
@@ -27,13 +27,13 @@ after(async () => {
 
 test('with no nodes online, the files page says why the gateway refuses an upload', async () => {
   app = await browser!.context.newPage();
-  await app.goto(`${cluster!.url}/files`);
+  await logIn(app, cluster!, '/files');
   await assert.rejects(uploadThroughPage(app, 'refused.bin', bytes.subarray(0, 6 * 1024 * 1024)), /Not enough storage nodes are online[^]*INSUFFICIENT_NODES/);
 });
 
 test('three tabs opened with invites become three browser nodes, and a fourth tab shows them online', async () => {
   const { context } = browser!;
-  tabs = await Promise.all([1, 2, 3].map(() => openNodeTab(context, cluster!.url)));
+  tabs = await Promise.all([1, 2, 3].map(() => openNodeTab(context, cluster!)));
   assert.equal(new Set(tabs.map((t) => t.id)).size, 3, 'each tab is its own node');
   await app.locator('shoal-app nav a[href="/"]').click();
   for (const { id } of tabs) await app.locator(`shoal-node-card[node-id="${id}"][kind="browser"][status="online"]`).waitFor({ timeout: 5000 });
@@ -47,7 +47,7 @@ test('a 20 MiB upload through the files page puts every chunk on two different t
   assert.equal(file?.name, FILE);
   assert.equal(file?.sha256, sha256(bytes));
 
-  const chunks = chunkHashes(bytes);
+  const chunks = chunkHashes(cluster!, bytes);
   const held = await Promise.all(tabs.map(storedHashes));
   const manifests = await Promise.all(tabs.map(storedManifests));
   for (const hash of chunks) {

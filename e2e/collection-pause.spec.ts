@@ -8,7 +8,7 @@ import { loadJoinSecret } from '../server/gateway/nodes/join-secret.ts';
 import { launchBrowser } from '../server/testing/browser.ts';
 import { waitFor, type TestCluster } from '../server/testing/cluster.ts';
 import { strayNode } from '../server/testing/scripted-node.ts';
-import { startWebCluster } from '../server/testing/web-cluster.ts';
+import { logIn, startWebCluster } from '../server/testing/web-cluster.ts';
 
 const ARTIFACTS = fileURLToPath(new URL('../test-artifacts', import.meta.url));
 
@@ -21,7 +21,7 @@ before(async () => {
   browser = await launchBrowser();
   page = await browser.newPage();
   await page.setViewportSize({ width: 1280, height: 1000 });
-  await page.goto(cluster.url);
+  await logIn(page, cluster);
   await page.locator('shoal-repair-panel[state="healthy"]').waitFor();
 });
 

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { Browser, Locator, Page } from 'playwright';
 import { launchBrowser } from '../server/testing/browser.ts';
 import { randomBytesSeeded, waitFor, type TestCluster } from '../server/testing/cluster.ts';
-import { startWebCluster } from '../server/testing/web-cluster.ts';
+import { logIn, startWebCluster } from '../server/testing/web-cluster.ts';
 
 // Issue 5 on the dashboard: a lost node healed, a drain, a refused and then a safe removal, a rebalance.
 const ARTIFACTS = fileURLToPath(new URL('../test-artifacts', import.meta.url));
@@ -27,7 +27,7 @@ before(async () => {
   browser = await launchBrowser();
   page = await browser.newPage();
   await page.setViewportSize({ width: 1280, height: 1000 });
-  await page.goto(cluster.url);
+  await logIn(page, cluster);
   await page.locator('shoal-node-card[status="online"]').nth(3).waitFor();
   // Set once; if the page ever reloads, it is gone.
   await page.evaluate(() => ((window as unknown as { sameDocument: boolean }).sameDocument = true));

@@ -44,7 +44,7 @@ async function freezeBrowser(browser: Browser): Promise<() => void> {
 }
 
 test(`a node tab whose page runs no JavaScript for ${BLOCK_MS / 1000} s stays online, with pings every ${heartbeatMs / 1000} s and offline after ${offlineAfterMs / 1000} s`, async () => {
-  const tab = await openNodeTab(await browser!.newContext(), cluster!.url);
+  const tab = await openNodeTab(await browser!.newContext(), cluster!);
   const seen: string[] = [];
   /** How old the gateway's last ping answer was at each look. */
   const answerAges: number[] = [];

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright';
 import { launchPersistentBrowser, type PersistentBrowser } from '../server/testing/browser.ts';
 import { randomBytesSeeded, runShoal, waitFor, type TestCluster } from '../server/testing/cluster.ts';
-import { onceNodesReady, openNodeTab, startWebCluster, type NodeTab } from '../server/testing/web-cluster.ts';
+import { logIn, type NodeTab, onceNodesReady, openNodeTab, startWebCluster } from '../server/testing/web-cluster.ts';
 import { chunkHashes, sha256, storedHashes, storedManifests } from './web-app.ts';
 
 // Issue 4, tests 2 and 4: a disk node and two tabs side by side, used through the CLI, then pictured.
@@ -24,7 +24,7 @@ before(async () => {
   await writeFile(join(work, 'mixed.bin'), bytes);
   cluster = await startWebCluster({ nodes: 1 });
   browser = await launchPersistentBrowser();
-  tabs = await Promise.all([1, 2].map(() => openNodeTab(browser!.context, cluster!.url)));
+  tabs = await Promise.all([1, 2].map(() => openNodeTab(browser!.context, cluster!)));
 });
 
 after(async () => {
@@ -34,7 +34,7 @@ after(async () => {
 });
 
 async function shoal(...args: string[]): Promise<void> {
-  const run = await runShoal([...args, '--gateway', cluster!.url]);
+  const run = await runShoal([...args, '--gateway', cluster!.url, '--token', cluster!.token]);
   if (run.code !== 0) throw new Error(`shoal ${args.join(' ')} exited with ${run.code}: ${run.stderr}`);
 }
 
@@ -47,7 +47,7 @@ test('the CLI uploads to a disk node and two tabs, and every chunk has a copy in
   await onceNodesReady(() => shoal('upload', join(work, 'mixed.bin')));
   const held = (await Promise.all(tabs.map(storedHashes))).flat();
   // A disk node can hold one copy of a chunk at most, so with two copies each, one is in a tab.
-  for (const hash of chunkHashes(bytes)) assert.ok(held.includes(hash), `chunk ${hash.slice(0, 12)} has a copy in a tab`);
+  for (const hash of chunkHashes(cluster!, bytes)) assert.ok(held.includes(hash), `chunk ${hash.slice(0, 12)} has a copy in a tab`);
   assert.equal(await downloadWithCli('back.bin'), sha256(bytes));
 });
 
@@ -61,7 +61,7 @@ test('the dashboard, files page and a node page show the cluster, and are pictur
   await shoal('upload', join(work, 'mixed.bin'), '--name', 'photos/holiday-2024.tar');
   const page = await browser!.context.newPage();
   await page.setViewportSize({ width: 1280, height: 860 });
-  await page.goto(cluster!.url);
+  await logIn(page, cluster!);
   await page.locator('shoal-node-card[status="online"]').nth(2).waitFor();
   await waitFor(async () => (await tile(page, 'files')) === '2', 5000, 'the dashboard to count both files');
   const cards = await page.locator('shoal-node-card').evaluateAll((els) => els.map((el) => `${el.getAttribute('kind')} ${el.getAttribute('node-id')} ${el.getAttribute('status')}`));
@@ -73,9 +73,10 @@ test('the dashboard, files page and a node page show the cluster, and are pictur
   await page.screenshot({ path: join(ARTIFACTS, 'dashboard.png'), fullPage: true });
 
   await page.locator('shoal-app nav a[href="/files"]').click();
-  await page.locator('shoal-file-list li[data-name="photos/holiday-2024.tar"]').waitFor();
-  const files = await page.locator('shoal-file-list li').evaluateAll((els) => els.map((el) => `${el.getAttribute('data-name')} ${el.getAttribute('data-health')}`));
-  assert.deepEqual(files.sort(), ['mixed.bin ok', 'photos/holiday-2024.tar ok']);
+  // Names with a '/' are in folders: the top shows the folder, and the file inside it.
+  await page.locator('shoal-file-list li[data-folder="photos/"]').waitFor();
+  const files = await page.locator('shoal-file-list li.file').evaluateAll((els) => els.map((el) => `${el.getAttribute('data-name')} ${el.getAttribute('data-health')}`));
+  assert.deepEqual(files, ['mixed.bin ok']);
   assert.ok(await page.locator('shoal-dashboard-page').isHidden(), 'only the files page is on screen');
   await page.screenshot({ path: join(ARTIFACTS, 'files.png'), fullPage: true });
 

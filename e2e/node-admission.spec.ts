@@ -11,7 +11,7 @@ import { WebSocket as NodeWebSocket } from 'ws';
 import { NODE_WS_PATH } from '../shared/protocol.ts';
 import { launchBrowser } from '../server/testing/browser.ts';
 import { randomBytesSeeded, waitFor, type TestCluster } from '../server/testing/cluster.ts';
-import { onceNodesReady, onlineNodeId, startWebCluster } from '../server/testing/web-cluster.ts';
+import { logIn, onceNodesReady, onlineNodeId, startWebCluster } from '../server/testing/web-cluster.ts';
 import { chunkHashes, storedHashes } from './web-app.ts';
 
 // Node admission: a tab joins only through an invite link, and only the gateway's own pages (and
@@ -73,7 +73,7 @@ test('a tab that opens an invite link becomes an online node, stores chunks, and
   assert.equal(new URL(page.url()).searchParams.get('invite'), null, 'a reload will not bring the invite again');
 
   await onceNodesReady(() => cluster!.client.upload('joined.bin', bytes));
-  assert.deepEqual((await storedHashes({ page, id })).sort(), chunkHashes(bytes).sort());
+  assert.deepEqual((await storedHashes({ page, id })).sort(), chunkHashes(cluster!, bytes).sort());
   const used = (await cluster!.client.invites()).find((i) => i.id === invite.id);
   assert.deepEqual([used?.uses, used?.active], [1, false], 'the single-use invite is used up');
 
@@ -168,7 +168,7 @@ test('the dashboard invites panel makes an invite with a link to copy, lists eve
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: cluster!.url });
   const page = await context.newPage();
   await page.setViewportSize({ width: 1280, height: 1000 });
-  await page.goto(cluster!.url);
+  await logIn(page, cluster!);
   const panel = page.locator('shoal-invites-panel');
   // What the tests above left: one invite of each kind that no longer works.
   for (const status of ['used up', 'revoked', 'expired']) await panel.locator(`li[data-status="${status}"]`).first().waitFor();

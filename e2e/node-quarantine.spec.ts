@@ -8,7 +8,7 @@ import { loadJoinSecret } from '../server/gateway/nodes/join-secret.ts';
 import { launchBrowser } from '../server/testing/browser.ts';
 import { randomBytesSeeded, waitFor } from '../server/testing/cluster.ts';
 import { ScriptedNode } from '../server/testing/scripted-node.ts';
-import { startWebCluster } from '../server/testing/web-cluster.ts';
+import { logIn, startWebCluster } from '../server/testing/web-cluster.ts';
 
 const ARTIFACTS = fileURLToPath(new URL('../test-artifacts', import.meta.url));
 
@@ -45,7 +45,7 @@ test('a node quarantined for serving wrong bytes shows why on its card, and Clea
 
     const page = await browser.newPage();
     await page.setViewportSize({ width: 1280, height: 1000 });
-    await page.goto(cluster.url);
+    await logIn(page, cluster);
     const card = page.locator('shoal-node-card[node-id="liar"][quarantined]');
     await card.waitFor({ timeout: 10_000 });
     assert.match(await card.locator('#quarantine-reason').innerText(), /wrong bytes/);

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Page } from 'playwright';
+import { chunkIds } from '../server/testing/chunk-ids.ts';
+import type { TestCluster } from '../server/testing/cluster.ts';
 import type { NodeTab } from '../server/testing/web-cluster.ts';
 
 /** The chunk count the tab shows for itself. */
@@ -59,9 +61,30 @@ export function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-/** The SHA-256 of each `chunkSize` slice: the hashes the gateway files the chunks under. */
-export function chunkHashes(bytes: Uint8Array, chunkSize = 4 * 1024 * 1024): string[] {
-  const hashes: string[] = [];
-  for (let at = 0; at < bytes.length; at += chunkSize) hashes.push(sha256(bytes.subarray(at, at + chunkSize)));
-  return hashes;
+/** The ids the gateway of `cluster` files each `chunkSize` slice under once sealed. */
+export function chunkHashes(cluster: TestCluster, bytes: Uint8Array, chunkSize = 4 * 1024 * 1024): string[] {
+  return chunkIds(cluster.dataDir, bytes, chunkSize);
+}
+
+/** Every value in the tab's IndexedDB, chunks and manifests alike, read past the app as an attacker with the disk would. */
+export function storedValues(tab: NodeTab): Promise<Uint8Array[]> {
+  return tab.page
+    .evaluate(
+      (id) =>
+        new Promise<number[][]>((resolve, reject) => {
+          const open = indexedDB.open(`shoal-node-${id}`);
+          open.onerror = () => reject(open.error);
+          open.onsuccess = () => {
+            const db = open.result;
+            const values = db.transaction('chunks').objectStore('chunks').getAll();
+            values.onerror = () => reject(values.error);
+            values.onsuccess = () => {
+              db.close();
+              resolve(values.result.filter((v): v is Uint8Array => v instanceof Uint8Array).map((v) => [...v]));
+            };
+          };
+        }),
+      tab.id,
+    )
+    .then((values) => values.map((v) => Uint8Array.from(v)));
 }

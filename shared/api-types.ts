@@ -4,7 +4,8 @@ import type { NodeKind } from './protocol.ts';
 export interface FileInfo {
   name: string;
   size: number;
-  sha256: string;
+  /** Null for a file composed of parts whose whole digest nobody computed. */
+  sha256: string | null;
   chunkSize: number;
   chunks: number;
   replicas: number;
@@ -15,6 +16,41 @@ export type FileHealth = 'ok' | 'degraded' | 'unavailable';
 
 export interface FileListing extends FileInfo {
   health: FileHealth;
+}
+
+/**
+ * One page of GET /api/files?limit=&after=&prefix=&delimiter=/, in name order. `next` is the
+ * `after` of the next page, absent on the last; with a delimiter, `prefixes` are the folders
+ * (names up to and including the next delimiter after the prefix) of this page.
+ */
+export interface FilePage {
+  files: FileListing[];
+  next?: string;
+  prefixes?: string[];
+}
+
+/**
+ * A copy of a chunk as the file detail shows it: its node's status, or `suspect` when that node
+ * once served wrong bytes for this chunk, so the copy is not trusted.
+ */
+export type CopyState = NodeStatus | 'suspect';
+
+export interface ChunkDetail {
+  index: number;
+  hash: string;
+  size: number;
+  health: FileHealth;
+  copies: Array<{ nodeId: string; state: CopyState }>;
+  /** Copies short of the file's replica count, counting only those that can be read. */
+  missing: number;
+}
+
+/** GET /api/chunks?file=<name>: where each chunk of a file lives. */
+export interface FileDetail {
+  file: FileListing;
+  chunks: ChunkDetail[];
+  /** When the file cannot be read: the offline nodes holding the only copies of its unreadable chunks. */
+  waitingFor: string[];
 }
 
 export type NodeStatus = 'online' | 'offline' | 'draining';
@@ -49,9 +85,25 @@ export interface RepairStats {
   queued: number;
   active: number;
   done: number;
+  /** Jobs that ended in an error since the gateway started or an admin last cleared them. */
   failed: number;
+  /** Why the newest failure happened and when; null when `failed` is 0. */
+  lastFailure?: { reason: string; at: string } | null;
   removed: number;
   rebalancing: boolean;
+}
+
+/**
+ * GET /api/stats: bytes the file API read out to clients and took in from them, in total since
+ * the gateway started and per `bucketMs` over the last minutes (oldest first, the last one still
+ * filling at `now`).
+ */
+export interface ClusterThroughput {
+  bytesRead: number;
+  bytesWritten: number;
+  bucketMs: number;
+  now: string;
+  samples: Array<{ at: string; readBytes: number; writtenBytes: number }>;
 }
 
 /** Collection on one node stopped at its limit for a grace period, until an admin confirms it may go on. */
@@ -103,6 +155,53 @@ export interface CreatedInvite {
   token: string;
   /** The page a browser opens to become a node with this invite. */
   url: string;
+}
+
+/** What an API token may do; each role may do everything the ones before it may. */
+export const ROLES = ['read', 'write', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface TokenInfo {
+  id: string;
+  name: string;
+  role: Role;
+  createdAt: string;
+  revokedAt: string | null;
+}
+
+export interface CreatedToken {
+  token: TokenInfo;
+  /** The bearer token itself, shown only here: the gateway keeps its SHA-256. */
+  secret: string;
+}
+
+/** An S3 access key: its id is what S3 clients call the access key id. */
+export interface S3KeyInfo {
+  id: string;
+  name: string;
+  role: Role;
+  createdAt: string;
+  revokedAt: string | null;
+}
+
+export interface CreatedS3Key {
+  key: S3KeyInfo;
+  /** The secret access key, shown only here (the gateway keeps it sealed, as SigV4 needs it). */
+  secret: string;
+}
+
+/** Who the caller is: the token behind its bearer header or its session cookie. */
+export interface SessionInfo {
+  tokenId: string;
+  name: string;
+  role: Role;
+  via: 'bearer' | 'cookie';
+}
+
+/** A dashboard address that logs a browser in once, within `expiresAt`. */
+export interface LoginLink {
+  url: string;
+  expiresAt: string;
 }
 
 export type RepairProgress = RepairStats & { underReplicatedChunks: number };

@@ -57,6 +57,15 @@ export function chunkStoreContract(factory: ChunkStoreFactory): ContractCase[] {
     withStore('get of an unknown hash is CHUNK_NOT_FOUND', async ({ store }) => {
       const { hash } = await chunk(10, 4);
       await expectCode(() => store.get(hash), 'CHUNK_NOT_FOUND');
+      await expectCode(() => store.getRange(hash, 0, 1), 'CHUNK_NOT_FOUND');
+    }),
+    withStore('getRange returns just those bytes, clipped to the chunk, and refuses a negative range', async ({ store }) => {
+      const { hash, data } = await chunk(5000, 41);
+      await store.put(hash, data);
+      check(equalBytes(await store.getRange(hash, 1234, 1), data.subarray(1234, 1235)), 'one byte');
+      check(equalBytes(await store.getRange(hash, 4000, 100_000), data.subarray(4000)), 'clipped to the end');
+      checkEqual((await store.getRange(hash, 6000, 10)).length, 0, 'past the end');
+      await expectCode(() => store.getRange(hash, -1, 10), 'BAD_REQUEST');
     }),
     withStore('putting the same chunk twice counts it once', async ({ store }) => {
       const { hash, data } = await chunk(5000, 5);

@@ -15,6 +15,7 @@ export interface ChunkStoreStats {
 export type ChunkKind = 'chunk' | 'manifest';
 
 export interface ChunkStore {
+  /** The lesser of the capacity given and what the storage can hold, as last found (stats() looks again). */
   readonly capacityBytes: number;
   /**
    * Verifies `data` hashes to `hash` (HASH_MISMATCH otherwise), enforces capacity (NODE_FULL), is durable on
@@ -27,6 +28,12 @@ export interface ChunkStore {
    * bytes no longer match. A copy that vanished from storage behind the store's back is CHUNK_NOT_FOUND and forgotten.
    */
   get(hash: string): Promise<Uint8Array>;
+  /**
+   * Bytes `offset` to `offset + length` of a chunk held, clipped to its end, read without the
+   * hash check (that needs the whole chunk): whoever asks for a range verifies it. CHUNK_NOT_FOUND
+   * when absent.
+   */
+  getRange(hash: string, offset: number, length: number): Promise<Uint8Array>;
   has(hash: string): Promise<boolean>;
   /** Removes what exists; unknown hashes are ignored. */
   delete(hashes: string[]): Promise<void>;

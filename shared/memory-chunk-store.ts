@@ -10,6 +10,10 @@ export class MemoryChunkBackend implements ChunkBackend {
     return this.#chunks.get(hash)?.slice();
   }
 
+  async readRange(hash: string, offset: number, length: number): Promise<Uint8Array | undefined> {
+    return this.#chunks.get(hash)?.slice(offset, offset + length);
+  }
+
   async write(hash: string, data: Uint8Array, kind: ChunkKind): Promise<void> {
     this.#chunks.set(hash, data.slice());
     if (kind === 'manifest') this.#manifests.add(hash);

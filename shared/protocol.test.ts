@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { ShoalError } from './errors.ts';
-import { decodeFrame, encodeFrame, MAX_HEADER_BYTES, type Message } from './protocol.ts';
+import { decodeFrame, decodeFrameParts, encodeFrame, MAX_HEADER_BYTES, type Message } from './protocol.ts';
 
 test('a frame round-trips its header and payload bytes', () => {
   const payload = new Uint8Array([0, 1, 2, 255, 254]);
@@ -110,4 +110,24 @@ test('property: encodeFrame then decodeFrame gives back the header, as JSON sees
     }),
     { numRuns: 500 },
   );
+});
+
+test('a frame in fragments decodes like the whole, and a header|payload cut hands the payload on uncopied', () => {
+  const payload = new Uint8Array(1000).map((_, i) => i & 0xff);
+  const header: Message = { type: 'put', id: 9, hash: 'cd'.repeat(32) };
+  const head = encodeFrame(header);
+  const cut = decodeFrameParts([head, payload]);
+  assert.deepEqual(cut.header, header);
+  assert.equal(cut.payload, payload);
+  const whole = encodeFrame(header, payload);
+  fc.assert(
+    fc.property(fc.uniqueArray(fc.integer({ min: 1, max: whole.length - 1 }), { maxLength: 5 }), (cuts) => {
+      const at = [0, ...cuts.sort((a, b) => a - b), whole.length];
+      const parts = at.slice(1).map((end, i) => whole.subarray(at[i], end));
+      const decoded = decodeFrameParts(parts);
+      assert.deepEqual(decoded.header, header);
+      assert.deepEqual([...decoded.payload], [...payload]);
+    }),
+  );
+  assertBadFrame(() => decodeFrameParts([head, payload], 999), /exceeds 999/);
 });

@@ -9,11 +9,21 @@ import { ShoalError } from './errors.ts';
  */
 /**
  * 2: a node proves its identity by answering a challenge instead of sending its token, and a node
- * the cluster has not enrolled must bring a join credential. A node of version 1 is refused with
- * a reason that says to upgrade it.
+ * the cluster has not enrolled must bring a join credential. 3: a get may ask for a byte range of
+ * the stored chunk. A node of an older version is refused with a reason that says to upgrade it:
+ * it would answer a range get with the whole chunk.
  */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 export const NODE_WS_PATH = '/ws/node';
+/** Where a node with a bulk session fetches the chunks it is to store and posts the chunks it is asked for. */
+export const BULK_PATH = '/ws-bulk';
+
+/** A one-time transfer's URL: the session key and the transfer id are both unguessable, and both must match. */
+export function bulkUrl(gatewayUrl: string, session: string, transfer: string): string {
+  const url = new URL(`${BULK_PATH}/${encodeURIComponent(session)}/${encodeURIComponent(transfer)}`, gatewayUrl);
+  url.protocol = url.protocol === 'wss:' ? 'https:' : url.protocol === 'ws:' ? 'http:' : url.protocol;
+  return url.href;
+}
 /** Inventory pages stay well under the header limit: 64-char hashes plus JSON punctuation. */
 export const INVENTORY_PAGE_SIZE = 1000;
 export const MAX_HEADER_BYTES = 256 * 1024;
@@ -53,15 +63,33 @@ export interface HelloMessage {
   join?: JoinRequest;
   /** The cluster this node joined before, if any: a gateway of another cluster refuses it. */
   clusterId?: string;
+  /** The node can move chunk bytes over HTTP (BULK_PATH) instead of in frames: browser tabs, whose fetch is faster than their WebSocket. */
+  bulk?: boolean;
 }
 /** Answered with a proof: the HMAC of the nonce under the node's verifier (shared/node-proof.ts). */
 export interface ChallengeMessage { type: 'challenge'; nonce: string }
 export interface ProofMessage { type: 'proof'; proof: string }
-export interface WelcomeMessage { type: 'welcome'; heartbeatMs: number; clusterId: string }
+/**
+ * `bulk`: given only to a node that offered it in its hello, the session's key for BULK_PATH; a
+ * node welcomed without one moves every chunk in frames.
+ */
+export interface WelcomeMessage { type: 'welcome'; heartbeatMs: number; clusterId: string; bulk?: string }
 export interface InventoryMessage { type: 'inventory'; hashes: string[]; done: boolean }
-/** `kind: 'manifest'`: the node keeps the chunk among its manifests, which list-manifests names. */
-export interface PutMessage { type: 'put'; id: number; hash: string; kind?: ChunkKind }
-export interface GetMessage { type: 'get'; id: number; hash: string }
+/**
+ * `kind: 'manifest'`: the node keeps the chunk among its manifests, which list-manifests names.
+ * With `transfer`, the frame carries no payload: the node fetches the chunk from
+ * bulkUrl(gateway, session, transfer), once, and answers as for any put.
+ */
+export interface PutMessage { type: 'put'; id: number; hash: string; kind?: ChunkKind; transfer?: string }
+/**
+ * With `offset` and `length` (both or neither), only those bytes of the stored chunk, clipped to
+ * its end, and not verified by the node: the gateway verifies them (each sealed segment's tag).
+ */
+/**
+ * With `transfer`, the node POSTs the bytes to bulkUrl(gateway, session, transfer), which answers
+ * the get, and sends no data frame; if that fails, it answers with a data frame as usual.
+ */
+export interface GetMessage { type: 'get'; id: number; hash: string; offset?: number; length?: number; transfer?: string }
 export interface DeleteMessage { type: 'delete'; id: number; hashes: string[] }
 /**
  * Asks for the manifests the node holds, in hash order: at most `limit` of those after `after`.
@@ -70,7 +98,8 @@ export interface DeleteMessage { type: 'delete'; id: number; hashes: string[] }
 export interface ListManifestsMessage { type: 'list-manifests'; id: number; after?: string; limit: number }
 export interface OkMessage { type: 'ok'; id: number }
 export interface DataMessage { type: 'data'; id: number }
-export interface StatsMessage { type: 'stats'; usedBytes: number; chunkCount: number }
+/** `capacityBytes`: the node's capacity as it stands now (less than in its hello when its disk fills); absent from older nodes. */
+export interface StatsMessage { type: 'stats'; usedBytes: number; chunkCount: number; capacityBytes?: number }
 /**
  * The node no longer holds these chunks: a scrub found them damaged and dropped them, or, with
  * `missing`, they left its storage behind its back.
@@ -152,4 +181,32 @@ export function decodeFrame(data: ArrayBuffer | Uint8Array, maxPayloadBytes = In
     throw new ShoalError('BAD_FRAME', 'frame header has no type');
   }
   return { header: header as Message, payload };
+}
+
+/**
+ * A payload this large is sent as a WebSocket fragment of its own after its header; a smaller one
+ * costs less copied in behind the header than sent as a second fragment.
+ */
+export const SEPARATE_PAYLOAD_BYTES = 64 * 1024;
+
+/**
+ * Decodes a frame that arrived as the fragments of one WebSocket message (`ws` with binaryType
+ * 'fragments'). Senders here put the length prefix and header in the first fragment and the
+ * payload in the second, and then the payload is handed on as it arrived, never copied into one
+ * buffer with its header; any other cut is joined first.
+ */
+export function decodeFrameParts(parts: Uint8Array[], maxPayloadBytes = Infinity): Frame {
+  if (parts.length === 1) return decodeFrame(parts[0]!, maxPayloadBytes);
+  const [head, payload] = parts;
+  if (parts.length === 2 && head!.length >= 4 && 4 + new DataView(head!.buffer, head!.byteOffset, 4).getUint32(0, false) === head!.length) {
+    if (payload!.length > maxPayloadBytes) throw new ShoalError('BAD_FRAME', `frame payload of ${payload!.length} bytes exceeds ${maxPayloadBytes}`);
+    return { header: decodeFrame(head!).header, payload: payload! };
+  }
+  const joined = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    joined.set(part, at);
+    at += part.length;
+  }
+  return decodeFrame(joined, maxPayloadBytes);
 }

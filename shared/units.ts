@@ -21,16 +21,35 @@ export function parseSize(text: string, bareUnit = 'gb'): number {
   return Math.round(Number(match[1]) * factor);
 }
 
+const DECIMAL = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
+const BINARY = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+
+/**
+ * One convention for every size shown: decimal units (1 GB = 10^9 bytes, as disks are sold and as
+ * `--storage 1GB` means), except for a size that is a round binary amount and not a round decimal
+ * one, which keeps the binary unit it was surely given in (`--chunk-size 4MiB` shows as "4 MiB").
+ * So what a user typed comes back as they typed it.
+ */
 export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes / 1024;
+  if (!Number.isFinite(bytes)) return String(bytes);
+  if (Math.abs(bytes) < 1000) return `${Math.round(bytes)} B`;
+  const decimal = scaled(bytes, 1000, DECIMAL);
+  if (decimal.exact) return decimal.text;
+  const binary = scaled(bytes, 1024, BINARY);
+  return binary.exact ? binary.text : decimal.text;
+}
+
+/** `bytes` in the largest unit it reaches, to three significant digits; exact when nothing was rounded away. */
+function scaled(bytes: number, base: number, units: string[]): { text: string; exact: boolean } {
   let i = 0;
-  while (value >= 1024 && i < units.length - 1) {
-    value /= 1024;
+  let value = bytes;
+  while (Math.abs(value) >= base && i < units.length - 1) {
+    value /= base;
     i++;
   }
-  return `${value.toFixed(value < 10 ? 1 : 0)} ${units[i]}`;
+  const digits = Math.abs(value) < 10 ? 2 : Math.abs(value) < 100 ? 1 : 0;
+  const rounded = Number(value.toFixed(digits));
+  return { text: `${rounded} ${units[i]}`, exact: rounded * base ** i === bytes };
 }
 
 export function formatRate(bytesPerSecond: number): string {

@@ -10,6 +10,8 @@ import { KeyedLock } from './keyed-lock.ts';
 export interface ChunkBackend {
   /** The bytes under `hash` as they are now, possibly damaged, or undefined when there are none. */
   read(hash: string): Promise<Uint8Array | undefined>;
+  /** Bytes `offset`..`offset + length` of the copy under `hash`, clipped to its end, or undefined when there is none. */
+  readRange(hash: string, offset: number, length: number): Promise<Uint8Array | undefined>;
   /**
    * Stores `data` under `hash` in place of any copy: whole or not at all, and durable once it resolves.
    * A manifest is also remembered as one, until the hash is removed.
@@ -21,6 +23,8 @@ export interface ChunkBackend {
   scan(): Promise<Map<string, number>>;
   /** The hashes written as manifests and not removed since, read afresh. */
   manifests(): Promise<string[]>;
+  /** Bytes the storage can still take, where it can tell (a disk's free space); without it, only the capacity given limits the store. */
+  room?(): Promise<number>;
   close?(): Promise<void>;
 }
 
@@ -34,7 +38,10 @@ export type Sha256 = (data: Uint8Array) => string | Promise<string>;
  * corrupt copy of the same chunk cannot interleave.
  */
 export class VerifiedChunkStore implements ChunkStore {
-  readonly capacityBytes: number;
+  /** What the store was given; capacityBytes is less when the storage itself has less room. */
+  readonly givenCapacityBytes: number;
+  /** The backend's room as last asked (refreshed by stats()), 0 from a write refused for want of space until it is asked again. */
+  #room = Infinity;
   readonly #backend: ChunkBackend;
   readonly #sha256: Sha256;
   readonly #lock = new KeyedLock();
@@ -51,12 +58,20 @@ export class VerifiedChunkStore implements ChunkStore {
 
   constructor(backend: ChunkBackend, capacityBytes: number, sha256: Sha256 = sha256Hex) {
     this.#backend = backend;
-    this.capacityBytes = capacityBytes;
+    this.givenCapacityBytes = capacityBytes;
     this.#sha256 = sha256;
     // Nothing is indexed before the first scan, so it finds nothing gone.
-    this.#indexed = this.#rescan().then(() => {});
+    this.#indexed = this.#rescan().then(() => this.#refreshRoom());
     // Every method awaits it and sees a failure there; this keeps it from also being an unhandled rejection.
     this.#indexed.catch(() => {});
+  }
+
+  /**
+   * The lesser of the capacity given and what the storage can really hold: what is stored plus the
+   * room left. A node whose disk filled up behind its back (ENOSPC) so reports itself full.
+   */
+  get capacityBytes(): number {
+    return Math.min(this.givenCapacityBytes, this.#storedBytes + this.#room);
   }
 
   /** Resolves once the backend has been scanned; every method waits for that, so this is only for failing early. */
@@ -81,6 +96,10 @@ export class VerifiedChunkStore implements ChunkStore {
       try {
         await this.#backend.write(hash, data, kind);
         this.#record(hash, data.length);
+      } catch (err) {
+        // The storage ran out before the capacity did: full until it says it has room again.
+        if (err instanceof ShoalError && err.code === 'NODE_FULL') this.#room = 0;
+        throw err;
       } finally {
         this.#reservedBytes -= reserved;
       }
@@ -104,6 +123,18 @@ export class VerifiedChunkStore implements ChunkStore {
       }
       throw new ShoalError('CHUNK_CORRUPT', `chunk ${hash} failed its hash check and was dropped`);
     });
+  }
+
+  async getRange(hash: string, offset: number, length: number): Promise<Uint8Array> {
+    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
+      throw new ShoalError('BAD_REQUEST', `bad range of ${length} bytes at ${offset}`);
+    }
+    await this.#indexed;
+    const size = this.#sizes.get(hash);
+    if (size === undefined) throw notHeld(hash);
+    const data = await this.#backend.readRange(hash, offset, Math.max(0, Math.min(length, size - offset)));
+    if (data === undefined) throw notHeld(hash);
+    return data;
   }
 
   async has(hash: string): Promise<boolean> {
@@ -139,9 +170,15 @@ export class VerifiedChunkStore implements ChunkStore {
     return () => this.#vanishedListeners.delete(listener);
   }
 
+  /** Also looks at the storage's room again, so capacityBytes is current once it resolves. */
   async stats(): Promise<ChunkStoreStats> {
     await this.#indexed;
+    await this.#refreshRoom();
     return { usedBytes: this.#storedBytes, chunkCount: this.#sizes.size };
+  }
+
+  async #refreshRoom(): Promise<void> {
+    if (this.#backend.room) this.#room = Math.max(0, await this.#backend.room());
   }
 
   /** Waits for writes and deletes under way, so a clean shutdown leaves nothing half done. */

@@ -55,7 +55,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       const name = `chaos/file-${n}.bin`;
       try {
         const info = await cluster.client.upload(name, data);
-        acked.set(name, { sha256: info.sha256, size: info.size });
+        // What was sent, not what the gateway says it stored: a wrong claim must show up as a loss.
+        acked.set(name, { sha256: createHash('sha256').update(data).digest('hex'), size: info.size });
       } catch {
         await sleep(200);
       }

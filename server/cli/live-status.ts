@@ -1,3 +1,5 @@
+import { localTime } from './time.ts';
+
 /**
  * Shows a compact status block that redraws in place on a terminal, like the prototype's console
  * dashboards, or logs plain lines when output goes to a file or a pipe.
@@ -22,7 +24,7 @@ export class LiveStatus {
 
   /** A plain line: printed as is when logging, or above the status block on a terminal. */
   log(line: string): void {
-    const stamped = `${new Date().toISOString().slice(11, 19)} ${line}`;
+    const stamped = `${localTime(Date.now())} ${line}`;
     if (!this.#tty) {
       console.log(stamped);
       return;

@@ -9,7 +9,8 @@ import type { NodeConfig } from './node-config.ts';
  * Returns false when the id was enrolled already, by this node or another.
  */
 export async function enrolLocally(dataDir: string, node: NodeConfig): Promise<boolean> {
-  const metadata = await openMetadata(dataDir);
+  // `shoal node create` has no --metadata of its own: the gateway's PostgreSQL comes from the environment.
+  const metadata = await openMetadata(dataDir, false, process.env.SHOAL_METADATA || undefined);
   try {
     return await metadata.enrollNode(await localNodeRecord(node));
   } finally {

@@ -1,36 +1,32 @@
-import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ShoalError } from '../../shared/errors.ts';
-
-export const DEFAULT_GATEWAY_URL = 'http://127.0.0.1:8000';
-
-type Options = NonNullable<ParseArgsConfig['options']>;
-
-const COMMON: Options = {
-  data: { type: 'string' },
-  gateway: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-};
-
-/** parseArgs with the options every command takes, and its errors turned into one clear line. */
-export function parse(args: string[], options: Options) {
-  try {
-    const { values, positionals } = parseArgs({ args, options: { ...COMMON, ...options }, allowPositionals: true, strict: true });
-    return {
-      values: values as Record<string, string | boolean | undefined>,
-      positionals,
-      dataDir: (values.data as string | undefined) ?? process.env.SHOAL_DATA ?? './shoal-data',
-      gatewayUrl: (values.gateway as string | undefined) ?? process.env.SHOAL_GATEWAY ?? DEFAULT_GATEWAY_URL,
-    };
-  } catch (err) {
-    throw new ShoalError('BAD_REQUEST', (err as Error).message);
-  }
-}
+import { parseDuration, parseSize } from './units.ts';
 
 export function numberOption(value: string | boolean | undefined, name: string, fallback: number): number {
   if (value === undefined) return fallback;
   const n = Number(value);
   if (typeof value !== 'string' || !Number.isFinite(n) || n < 0) throw new ShoalError('BAD_REQUEST', `--${name} needs a number, got ${String(value)}`);
   return n;
+}
+
+/** A size flag (`--storage 1GB`), its errors naming the flag; `bareUnit` is what a plain number means. */
+export function sizeOption(value: string | boolean | undefined, name: string, fallback: number, bareUnit = 'b'): number {
+  if (typeof value !== 'string') return fallback;
+  if (/^\s*-/.test(value)) throw new ShoalError('BAD_REQUEST', `--${name} needs a size like 512MB, 1GB or 4MiB, not a negative one (got ${value})`);
+  try {
+    return parseSize(value, bareUnit);
+  } catch (err) {
+    throw new ShoalError('BAD_REQUEST', `--${name}: ${(err as Error).message}`);
+  }
+}
+
+/** A duration flag (`--repair-after 60s`), its errors naming the flag. */
+export function durationOption(value: string | boolean | undefined, name: string, fallback: number): number {
+  if (typeof value !== 'string') return fallback;
+  try {
+    return parseDuration(value);
+  } catch (err) {
+    throw new ShoalError('BAD_REQUEST', `--${name}: ${(err as Error).message}`);
+  }
 }
 
 export function stringOption(value: string | boolean | undefined): string | undefined {

@@ -18,8 +18,9 @@ export class ProgressBar {
     this.#enabled = Boolean(stream.isTTY) && total >= 8 * 1024 * 1024;
   }
 
-  advance(bytes: number): void {
-    this.#done += bytes;
+  /** `done`: the bytes moved so far. */
+  update(done: number): void {
+    this.#done = done;
     const now = Date.now();
     if (this.#enabled && now - this.#lastDrawAt > 100) {
       this.#lastDrawAt = now;
@@ -45,14 +46,4 @@ export class ProgressBar {
         `${formatBytes(this.#done)}/${formatBytes(this.#total)} ${formatRate(this.#done / seconds)}   `,
     );
   }
-}
-
-/** Counts bytes as they pass, for progress bars on streams. */
-export function countingStream(onBytes: (n: number) => void): TransformStream<Uint8Array, Uint8Array> {
-  return new TransformStream({
-    transform(chunk, controller) {
-      onBytes(chunk.length);
-      controller.enqueue(chunk);
-    },
-  });
 }

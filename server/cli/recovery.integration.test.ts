@@ -88,7 +88,7 @@ test('a gateway whose metadata.db is deleted while stopped comes back through sh
     assert.match(refused.stderr, /metadata\.db was missing\): run shoal recover/);
 
     const report = await recover(cluster);
-    assert.match(report, /6 file version\(s\) and 1 deletion\(s\) from \d+ manifest\(s\) on 3 node\(s\)/);
+    assert.match(report, /6 file versions and 1 deletion from \d+ manifests on 3 nodes/);
     await assertServedAsBefore(cluster, files);
   } finally {
     await cluster.stop();
@@ -118,7 +118,7 @@ test('an older metadata copy restored loses none of the later files, and what wa
     await cluster.kill(cluster.gateway, 'SIGTERM');
 
     const report = await recover(cluster, '--from', backup);
-    assert.match(report, /3 file version\(s\) and 2 deletion\(s\)/);
+    assert.match(report, /3 file versions and 2 deletions/);
     await assertServedAsBefore(cluster, files);
   } finally {
     await cluster.stop();

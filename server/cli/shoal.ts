@@ -1,65 +1,64 @@
 import { ShoalError, toShoalError } from '../../shared/errors.ts';
-import { gcCommand, rebalanceCommand, scrubCommand } from './commands/cluster.ts';
-import { demoCommand } from './commands/demo.ts';
-import { downloadCommand, lsCommand, rmCommand, statusCommand, uploadCommand } from './commands/files.ts';
-import { gatewayCommand } from './commands/gateway.ts';
-import { inviteCommand } from './commands/invite.ts';
-import { nodeCommand } from './commands/node.ts';
-import { backupCommand, recoverCommand } from './commands/recovery.ts';
+import { COMMANDS } from './command-list.ts';
+import { parseCommand, type CommandSpec } from './command-spec.ts';
+import { commandHelp, groupHelp, overview } from './help.ts';
+import { closest } from './suggest.ts';
 
-const USAGE = `shoal: pooled storage on disks and browser tabs
+const HELP = new Set(['--help', '-h']);
 
-  shoal gateway [--port 8000] [--host 127.0.0.1] [--data DIR] [--replicas 2] [--chunk-size 4MiB]
-                [--repair-after 60s] [--repair-rate 64MiB] [--gc-grace 10m] [--gc-max-share 10%]
-                [--keep-deletions 30d] [--allowed-origins URL,URL]  other sites whose pages may make tabs nodes
-  shoal backup <file>                        a consistent copy of the metadata, the gateway running or not
-  shoal recover [--from BACKUP] [--wait 60s] [--allow-missing] [--port 8000]
-                                             rebuild the metadata from the nodes, the gateway stopped
-  shoal node create <id> [--storage 1GB] [--cpu 2] [--gateway URL] [--dir PATH]
-  shoal node start <id...> [--scrub-interval 1h] [--scrub-rate 16MiB] [--join SECRET|INVITE] | node list
-  shoal node drain <id> [--no-wait] | node remove <id> [--force]
-  shoal invite create [--expires 1h|never] [--uses N] [--label TEXT]
-                                             a link that lets browser tabs join as nodes
-  shoal invite list | invite revoke <id>
-  shoal upload <files...> [--name NAME]      shoal download <name> [-o PATH]
-  shoal ls | rm <name...> | status | rebalance [--no-wait] | scrub
-  shoal gc confirm                           let collection go on where it paused at its limit
-  shoal demo                                 gateway + 3 disk nodes (what npm start runs)
-
-Every command takes --data DIR (env SHOAL_DATA, default ./shoal-data); client commands take
---gateway URL (env SHOAL_GATEWAY, default http://127.0.0.1:8000).`;
-
-const COMMANDS: Record<string, (args: string[]) => Promise<void>> = {
-  gateway: gatewayCommand,
-  node: nodeCommand,
-  invite: inviteCommand,
-  upload: uploadCommand,
-  download: downloadCommand,
-  ls: lsCommand,
-  rm: rmCommand,
-  status: statusCommand,
-  rebalance: rebalanceCommand,
-  scrub: scrubCommand,
-  gc: gcCommand,
-  backup: backupCommand,
-  recover: recoverCommand,
-  demo: demoCommand,
-};
-
-async function main(argv: string[]): Promise<void> {
-  const [name, ...args] = argv;
-  if (!name || name === 'help' || name === '--help' || name === '-h' || args.includes('--help')) {
-    console.log(USAGE);
-    return;
+/** The command named by the first words of argv (`node create …`, `s3 key list …`), and the words after it. */
+function find(argv: string[]): { spec: CommandSpec; rest: string[] } | undefined {
+  for (const words of [3, 2, 1]) {
+    const spec = COMMANDS.find((c) => c.name === argv.slice(0, words).join(' '));
+    if (spec) return { spec, rest: argv.slice(words) };
   }
-  const command = COMMANDS[name];
-  if (!command) throw new ShoalError('BAD_REQUEST', `unknown command ${JSON.stringify(name)}; run shoal --help`);
-  await command(args);
+  return undefined;
 }
 
-main(process.argv.slice(2)).catch((err: unknown) => {
-  const e = toShoalError(err);
-  if (e.code === 'INTERNAL' && process.env.SHOAL_DEBUG) console.error(err);
-  console.error(`shoal: ${e.message}`);
-  process.exit(e.code === 'BAD_REQUEST' ? 2 : 1);
-});
+async function main(argv: string[]): Promise<number> {
+  const [first, ...after] = argv;
+  if (first === undefined || HELP.has(first) || (first === 'help' && after.length === 0)) {
+    console.log(overview(COMMANDS));
+    return 0;
+  }
+  // `shoal help node create` is `shoal node create --help`.
+  const words = first === 'help' ? [...after, '--help'] : argv;
+  const found = find(words);
+  if (found) {
+    const flagsEnd = found.rest.indexOf('--');
+    if (found.rest.slice(0, flagsEnd < 0 ? undefined : flagsEnd).some((arg) => HELP.has(arg))) {
+      console.log(commandHelp(found.spec));
+      return 0;
+    }
+    return (await found.spec.run(parseCommand(found.spec, found.rest))) ?? 0;
+  }
+  // The longest run of leading words that some commands' names start with: `node`, or `s3 key`.
+  let depth = 0;
+  while (depth < words.length && COMMANDS.some((c) => c.name.startsWith(`${words.slice(0, depth + 1).join(' ')} `))) depth++;
+  const group = words.slice(0, depth).join(' ');
+  const sub = words[depth];
+  if (depth > 0) {
+    if (sub === undefined || HELP.has(sub)) {
+      console.log(groupHelp(group, COMMANDS));
+      return sub === undefined ? 2 : 0;
+    }
+    const subs = COMMANDS.filter((c) => c.name.startsWith(`${group} `)).map((c) => c.name.slice(group.length + 1).split(' ')[0]!);
+    const guess = closest(sub, [...new Set(subs)]);
+    throw new ShoalError('BAD_REQUEST', `unknown command "${group} ${sub}"${guess ? `; did you mean shoal ${group} ${guess}?` : ''} (see: shoal ${group} --help)`);
+  }
+  const names = [...new Set(COMMANDS.map((c) => c.name.split(' ')[0]!))];
+  const guess = closest(sub!, names);
+  throw new ShoalError('BAD_REQUEST', `unknown command ${JSON.stringify(sub)}${guess ? `; did you mean shoal ${guess}?` : ''} (see: shoal --help)`);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    const e = toShoalError(err);
+    if (e.code === 'INTERNAL' && process.env.SHOAL_DEBUG) console.error(err);
+    console.error(`shoal: ${e.message}`);
+    process.exit(e.code === 'BAD_REQUEST' ? 2 : 1);
+  },
+);

@@ -18,10 +18,21 @@ test('unreadable sizes are a clear error', () => {
   assert.throws(() => parseSize('-1GB'), /cannot read/);
 });
 
-test('bytes format for people', () => {
+test('sizes come back the way they were given: decimal, or binary when that is the round one', () => {
   assert.equal(formatBytes(512), '512 B');
-  assert.equal(formatBytes(4 * 1024 * 1024), '4.0 MiB');
-  assert.equal(formatBytes(300 * 1024 * 1024), '300 MiB');
+  assert.equal(formatBytes(parseSize('1GB')), '1 GB');
+  assert.equal(formatBytes(parseSize('512MB')), '512 MB');
+  assert.equal(formatBytes(parseSize('1.5GB')), '1.5 GB');
+  assert.equal(formatBytes(parseSize('4MiB')), '4 MiB');
+  assert.equal(formatBytes(parseSize('1.5GiB')), '1.5 GiB');
+  assert.equal(formatBytes(parseSize('64KiB')), '64 KiB');
+  assert.equal(formatBytes(parseSize('64k')), '64 kB');
+});
+
+test('measured sizes that are round in neither system are decimal, to three significant digits', () => {
+  assert.equal(formatBytes(9 * 1024 * 1024 + 3), '9.44 MB');
+  assert.equal(formatBytes(123_456_789), '123 MB');
+  assert.equal(formatBytes(2_048_000_000), '2.05 GB');
 });
 
 test('durations read with units, a bare number is seconds', () => {

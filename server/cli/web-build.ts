@@ -1,11 +1,12 @@
+import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { WEB_ROOT } from './commands/gateway.ts';
 import { isAlive } from '../lib/is-alive.ts';
+import { PACKAGE_ROOT } from '../lib/package-root.ts';
 
-const REPO = fileURLToPath(new URL('../../', import.meta.url));
+const REPO = PACKAGE_ROOT;
 /** What the web bundle is made from. */
 const SOURCES = ['web', 'shared'].map((dir) => join(REPO, dir));
 const STAMP = join(WEB_ROOT, '.source-stamp');
@@ -20,6 +21,8 @@ export type WebBuildResult = 'fresh' | 'built' | 'unavailable';
  * means Vite is not installed (a production install): the gateway then serves its placeholder.
  */
 export async function ensureWebBuild(log: (line: string) => void = () => {}): Promise<WebBuildResult> {
+  // An installed package ships the app built, and not its sources.
+  if (!existsSync(SOURCES[0]!)) return existsSync(join(WEB_ROOT, 'index.html')) ? 'fresh' : 'unavailable';
   const deadline = Date.now() + LOCK_WAIT_MS;
   for (;;) {
     const stamp = await sourceStamp();

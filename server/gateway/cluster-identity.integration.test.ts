@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -42,8 +42,8 @@ test('a gateway on an empty data directory deletes nothing of the cluster whose 
     // refuses the other cluster's nodes, and deletes none of their chunks.
     await cluster.kill(cluster.gateway, 'SIGTERM');
     const wrong = gatewayOn(empty, port);
-    const wrongClient = new ShoalClient(`http://127.0.0.1:${port}`);
     await waitFor(() => /warning: node node\d of cluster [0-9a-f-]{36} knocked, but .* held no cluster .*shoal recover/.test(wrong.output().stderr), 15_000, 'the warning');
+    const wrongClient = new ShoalClient(`http://127.0.0.1:${port}`, { token: (await readFile(join(empty, 'admin-token'), 'utf8')).trim() });
     await new Promise((resolve) => setTimeout(resolve, 3000));
     assert.deepEqual(await wrongClient.nodes(), [], 'no node of the other cluster joined');
     assert.deepEqual(await cluster.copiesOnDisk(['node1', 'node2', 'node3']), before, 'every chunk file is still there');

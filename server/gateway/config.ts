@@ -37,14 +37,42 @@ export interface GatewayConfig {
    * that may bring back, unreadable, files deleted before it.
    */
   keepDeletionsMs: number;
+  /** How long a resumable upload may sit idle before it is ended and its chunks released. */
+  uploadExpiryMs: number;
+  /** How long a browser node holding no recorded chunk may be offline before it is forgotten; 0: never. */
+  forgetTabsAfterMs: number;
   /** Start a new cluster in an empty data directory even when nodes of another cluster knock. */
   newCluster: boolean;
+  /** postgres://user@host:port/db to keep the metadata in PostgreSQL; absent: SQLite in the data directory. */
+  metadataUrl?: string;
   /** Host names besides loopback and --host under which browsers reach this gateway. */
   allowedHosts: string[];
   /** Browser origins besides the gateway's own whose pages may make a tab a node. */
   allowedOrigins: string[];
   /** Built web app to serve; absent means a placeholder page. */
   webRoot?: string;
+  /** Uploads that may stream at once; past it clients get 503 TOO_MANY_UPLOADS with Retry-After. */
+  maxUploads: number;
+  /** How long an upload's body may send nothing before it is ended (408 UPLOAD_IDLE); a body that keeps arriving is never cut off. */
+  idleTimeoutMs: number;
+  /** How long a client may take to send a request's headers. */
+  headersTimeoutMs: number;
+  /** Memory all uploads together may hold in chunks not yet stored; reading bodies pauses past it. */
+  uploadMemoryBytes: number;
+  /** PEM files of the certificate and key to serve HTTPS and WSS with; both or neither. */
+  tlsCert?: string;
+  tlsKey?: string;
+  /**
+   * Addresses of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed; from
+   * anyone else those headers are ignored.
+   */
+  trustedProxies: string[];
+  /** Port of the S3-compatible API (0: any free one); absent: no S3 API. */
+  s3Port?: number;
+  /** With it, `<bucket>.<s3Domain>` addresses a bucket (virtual-hosted style) besides path style. */
+  s3Domain?: string;
+  /** A file holding a secret that may scrape /metrics (besides admin tokens). */
+  metricsTokenFile?: string;
 }
 
 export const DEFAULT_GATEWAY_CONFIG: GatewayConfig = {
@@ -67,9 +95,16 @@ export const DEFAULT_GATEWAY_CONFIG: GatewayConfig = {
   gcGraceMs: 10 * 60_000,
   gcMaxShare: 0.1,
   keepDeletionsMs: 30 * 24 * 60 * 60_000,
+  uploadExpiryMs: 24 * 60 * 60_000,
+  forgetTabsAfterMs: 24 * 60 * 60_000,
   allowedOrigins: [],
   allowedHosts: [],
   newCluster: false,
+  maxUploads: 32,
+  idleTimeoutMs: 60_000,
+  headersTimeoutMs: 60_000,
+  uploadMemoryBytes: 64 * MiB,
+  trustedProxies: [],
 };
 
 /** The defaults with `overrides` applied, refused when a value would make the gateway misbehave. */
@@ -80,5 +115,8 @@ export function gatewayConfig(overrides: Partial<GatewayConfig> = {}): GatewayCo
     throw new ShoalError('BAD_REQUEST', `chunk size must be between 64 KiB and ${MAX_CHUNK_BYTES / MiB} MiB`);
   }
   if (!(config.gcMaxShare > 0 && config.gcMaxShare <= 1)) throw new ShoalError('BAD_REQUEST', 'the largest share collection may delete must be above 0% and at most 100%');
+  if (!Number.isInteger(config.maxUploads) || config.maxUploads < 1) throw new ShoalError('BAD_REQUEST', 'the most uploads at once must be a positive integer');
+  if (!(config.idleTimeoutMs > 0)) throw new ShoalError('BAD_REQUEST', 'the idle timeout must be above 0');
+  if ((config.tlsCert === undefined) !== (config.tlsKey === undefined)) throw new ShoalError('BAD_REQUEST', '--tls-cert and --tls-key go together');
   return config;
 }

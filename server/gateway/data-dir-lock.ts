@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import { ShoalError } from '../../shared/errors.ts';
 import { isAlive } from '../lib/is-alive.ts';
 
-interface LockInfo {
+const LOCK_FILE = 'gateway.lock';
+
+export interface LockInfo {
   pid: number;
   url?: string;
   startedAt: string;
@@ -23,7 +25,7 @@ export class DataDirLock {
   }
 
   static acquire(dataDir: string): DataDirLock {
-    const lock = new DataDirLock(join(dataDir, 'gateway.lock'));
+    const lock = new DataDirLock(join(dataDir, LOCK_FILE));
     if (lock.#tryCreate()) return lock;
     const holder = lock.#read();
     if (holder && holder.pid !== process.pid && isAlive(holder.pid)) {
@@ -35,6 +37,12 @@ export class DataDirLock {
     lock.#clearStale(holder, dataDir);
     if (!lock.#tryCreate()) throw new ShoalError('CONFLICT', `another gateway took the data directory ${dataDir} at the same moment`);
     return lock;
+  }
+
+  /** The running gateway that holds `dataDir`, if any (for `shoal reset`, which must not pull it from under one). */
+  static holder(dataDir: string): LockInfo | null {
+    const holder = readLock(join(dataDir, LOCK_FILE));
+    return holder && isAlive(holder.pid) ? holder : null;
   }
 
   /** Names where the holder listens, for the message another gateway gets; replaced whole, never seen half written. */

@@ -44,21 +44,21 @@ function rssSampler(pid: number): { peak: () => number; stop: () => void } {
  * Asks /api/health one call after another, from a process of its own so the attack's clients in
  * this one cannot delay it, until stopped; resolves with the slowest answer's time.
  */
-function healthPoller(url: string): { stop: () => Promise<number> } {
+function healthPoller(url: string, token: string): { stop: () => Promise<number> } {
   const script = `
     let running = true, slowest = 0;
     process.stdin.on('end', () => (running = false)).resume();
     (async () => {
       while (running) {
         const startedAt = Date.now();
-        const res = await fetch(process.argv[1] + '/api/health', { signal: AbortSignal.timeout(20000) }).catch(() => null);
+        const res = await fetch(process.argv[1] + '/api/health', { headers: { authorization: 'Bearer ' + process.argv[2] }, signal: AbortSignal.timeout(20000) }).catch(() => null);
         await res?.arrayBuffer();
         slowest = Math.max(slowest, res?.ok ? Date.now() - startedAt : 1e9);
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
       console.log(slowest);
     })();`;
-  const child = spawn(process.execPath, ['-e', script, url], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['-e', script, url, token], { stdio: ['pipe', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.on('data', (data) => (out += data));
   const exited = new Promise((resolve) => child.on('exit', resolve));
@@ -128,7 +128,7 @@ async function sendHugeFrame(socket: Socket, length: number, deadline: number): 
 test('30 connections each starting a 64 MiB frame before hello: gateway RSS stays under 300 MB, every link is closed', async () => {
   const cluster = await start(0);
   const rss = rssSampler(cluster.gateway!.pid!);
-  const health = healthPoller(cluster.url);
+  const health = healthPoller(cluster.url, cluster.token);
   const deadline = Date.now() + 20_000;
   const sockets = await Promise.all(Array.from({ length: 30 }, () => rawNodeSocket(cluster.url)));
   await Promise.all(sockets.map(({ socket }) => sendHugeFrame(socket, 64 * MiB, deadline)));
@@ -154,14 +154,14 @@ test('an enrolled node flooding stats while 50 event-stream clients never read: 
   for (let i = 0; i < 50; i++) {
     const socket = connect(Number(port), hostname);
     socket.on('error', () => {});
-    socket.write(`GET /api/events HTTP/1.1\r\nHost: ${hostname}:${port}\r\n\r\n`);
+    socket.write(`GET /api/events HTTP/1.1\r\nHost: ${hostname}:${port}\r\nAuthorization: Bearer ${cluster.token}\r\n\r\n`);
     socket.pause();
     readers.push(socket);
   }
   const flooder = await ScriptedNode.connect({ gatewayUrl: cluster.url, nodeId: 'flooder', token: 'flooder-secret-token', join: loadJoinSecret(cluster.dataDir) });
   await flooder.sendInventory([]);
 
-  const health = healthPoller(cluster.url);
+  const health = healthPoller(cluster.url, cluster.token);
   const deadline = Date.now() + 8000;
   let sent = 0;
   // Sending fails once the socket is closing: the gateway has had enough.

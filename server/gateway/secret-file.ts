@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { ShoalError } from '../../shared/errors.ts';
 
@@ -13,17 +13,45 @@ export function loadSecret(dataDir: string, file: string, prefix: string): strin
   const path = join(dataDir, file);
   const existing = read(path);
   if (existing !== null) return checked(existing, path, prefix);
+  // Of two processes creating it at once, one wins and both use its secret.
+  place(dataDir, path, `${prefix}${randomBytes(32).toString('base64url')}`, false);
+  return checked(read(path) ?? '', path, prefix);
+}
+
+/** The secret in `dataDir/file`, or null when there is none; one not of the form is refused as in loadSecret. */
+export function readSecret(dataDir: string, file: string, prefix: string): string | null {
+  const path = join(dataDir, file);
+  const existing = read(path);
+  return existing === null ? null : checked(existing, path, prefix);
+}
+
+/**
+ * Puts `secret` (of loadSecret's form, as a backup of one holds it) in `dataDir/file`, readable by
+ * its owner only. Another secret already there is kept and CONFLICT thrown unless `replace`.
+ */
+export function storeSecret(dataDir: string, file: string, prefix: string, secret: string, replace: boolean): void {
+  const path = join(dataDir, file);
+  checked(secret, `the secret for ${file}`, prefix);
+  place(dataDir, path, secret, replace);
+  const now = read(path);
+  if (now !== secret) throw new ShoalError('CONFLICT', `${path} holds another secret: it was kept (replacing it makes what it protects unreadable)`);
+}
+
+/**
+ * Written whole and fsynced under another name, then linked (or with `replace`, renamed) into
+ * place: the name never shows a partial secret.
+ */
+function place(dataDir: string, path: string, secret: string, replace: boolean): void {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  // Written whole and fsynced under another name, then linked into place: the name never shows a
-  // partial secret, and of two processes creating it at once, one wins and both use its secret.
   const temp = `${path}.${process.pid}.tmp`;
   const fd = openSync(temp, 'w', 0o600);
   try {
-    writeSync(fd, `${prefix}${randomBytes(32).toString('base64url')}\n`);
+    writeSync(fd, `${secret}\n`);
     fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
+  if (replace) return renameSync(temp, path);
   try {
     linkSync(temp, path);
   } catch (err) {
@@ -31,7 +59,6 @@ export function loadSecret(dataDir: string, file: string, prefix: string): strin
   } finally {
     unlinkSync(temp);
   }
-  return checked(read(path) ?? '', path, prefix);
 }
 
 function read(path: string): string | null {

@@ -1,14 +1,23 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { ShoalError } from '../../shared/errors.ts';
 import { NODE_WS_PATH } from '../../shared/protocol.ts';
 import { createApp } from './api/app.ts';
+import { createAuth } from './auth/auth.ts';
+import { openTokenStore } from './auth/open-token-store.ts';
 import { gatewayConfig, type GatewayConfig } from './config.ts';
 import { EventBus } from './events/event-bus.ts';
+import { ChunkCipher } from './files/chunk-cipher.ts';
+import { loadDataKey } from './files/data-key.ts';
 import { FileReader } from './files/file-reader.ts';
+import { PlaintextResealer } from './files/plaintext-resealer.ts';
 import { FileWriter } from './files/file-writer.ts';
+import { UploadAdmission } from './files/upload-admission.ts';
+import { Throughput } from './status/throughput.ts';
+import { forgetInterval, TabForgetter } from './healing/tab-forgetter.ts';
 import { BrowserOrigins } from './browser-origin.ts';
 import { loadClusterIdentity } from './cluster-identity.ts';
 import { DataDirLock } from './data-dir-lock.ts';
@@ -16,9 +25,11 @@ import { ChunkCollector } from './healing/chunk-collector.ts';
 import { InventoryReconciler } from './healing/inventory-reconciler.ts';
 import { NodeAdmin } from './healing/node-admin.ts';
 import { RepairService } from './healing/repair-service.ts';
-import { MANIFEST_KEY_FILE, ManifestSeal } from './metadata/manifest.ts';
+import { MANIFEST_KEY_FILE, MANIFEST_KEY_PREFIX, ManifestSeal } from './metadata/manifest.ts';
+import { sealedSize } from './metadata/sealed-size.ts';
 import type { MetadataStore } from './metadata/metadata-store.ts';
 import { Admission } from './nodes/admission.ts';
+import { BulkTransfers } from './nodes/bulk-transfers.ts';
 import { Invites } from './nodes/invites.ts';
 import { loadJoinSecret } from './nodes/join-secret.ts';
 import { NodeRegistry } from './nodes/node-registry.ts';
@@ -31,6 +42,13 @@ import { UnreferencedCopies } from './replicas/unreferenced-copies.ts';
 import { UploadsInFlight } from './replicas/uploads-in-flight.ts';
 import { loadSecret } from './secret-file.ts';
 import { ClusterStatus } from './status/cluster-status.ts';
+import { FileDetails } from './status/file-detail.ts';
+import { ResumableUploads } from './files/resumable-uploads.ts';
+import { UploadParts } from './files/upload-parts.ts';
+import { openS3Stores } from './s3/open-s3-stores.ts';
+import { createS3Api } from './s3/s3-api.ts';
+import { readScrapeToken } from './api/metrics-routes.ts';
+import { GatewayMetrics } from './status/gateway-metrics.ts';
 
 /** A running gateway, and what its embedders (the CLI's terminal view, tests) may look at. */
 export interface Gateway {
@@ -38,6 +56,12 @@ export interface Gateway {
   port: number;
   config: GatewayConfig;
   clusterId: string;
+  /** The token in DATA/admin-token, which the local CLI uses: admin of this gateway. */
+  adminToken: string;
+  /** A one-time dashboard address that logs a browser in as admin, for printing at start. */
+  loginLink(): Promise<string>;
+  /** Where the S3 API listens, when --s3-port is given. */
+  s3Url?: string;
   /** Tells `listener` what an operator should know at once, e.g. that it may be in the wrong data directory. */
   onWarning(listener: (message: string) => void): void;
   events: EventBus;
@@ -49,23 +73,36 @@ export interface Gateway {
 /** The composition root: builds every service with the collaborators it uses, bottom layer first. */
 export async function startGateway(overrides: Partial<GatewayConfig> = {}): Promise<Gateway> {
   const config = gatewayConfig(overrides);
+  // Read before the data directory is locked: a bad file stops the start with nothing to undo.
+  const scrapeToken = config.metricsTokenFile === undefined ? undefined : readScrapeToken(config.metricsTokenFile);
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  // Also a directory an earlier release made with the default mode: it holds the cluster's keys.
+  chmodSync(config.dataDir, 0o700);
   const lock = DataDirLock.acquire(config.dataDir);
   const cluster = loadClusterIdentity(config.dataDir);
-  const metadata = await openMetadata(config.dataDir, cluster.isNew);
+  const metadata = await openMetadata(config.dataDir, cluster.isNew, config.metadataUrl);
   const recoveryNeeded = await metadata.recoveryNeeded();
   if (recoveryNeeded) {
     await metadata.close();
     lock.release();
     throw new ShoalError('CONFLICT', `the metadata must be recovered first (${recoveryNeeded}): run shoal recover --data ${config.dataDir}`);
   }
+  const dataKey = await loadDataKey(config.dataDir, metadata).catch(async (err: unknown) => {
+    await metadata.close();
+    lock.release();
+    throw err;
+  });
   const warnings = new Set<(message: string) => void>();
   const warnedClusters = new Set<string>();
 
   const unreferenced = new UnreferencedCopies();
   const origins = new BrowserOrigins(config);
+  const auth = createAuth(openTokenStore(metadata));
+  const adminToken = await auth.tokens.ensureAdminToken(config.dataDir);
+  const bulk = new BulkTransfers();
   const { events, registry, trust, replicas, nodeServer } = connectNodes(config, metadata, unreferenced, {
     origins,
+    bulk,
     clusterId: cluster.id,
     onForeignCluster: (nodeId, theirs) => {
       // A gateway that has just made a new cluster in an empty directory while nodes of another
@@ -78,7 +115,7 @@ export async function startGateway(overrides: Partial<GatewayConfig> = {}): Prom
         `if that is the wrong data directory, stop this gateway and start it with the right --data, or recover it with shoal recover; --new-cluster silences this`;
       for (const listener of warnings) listener(message);
     },
-    maxChunkBytes: Math.max(config.chunkSize, await metadata.largestChunkSize()),
+    maxChunkBytes: sealedSize(Math.max(config.chunkSize, await metadata.largestChunkSize())),
   });
 
   const repair = new RepairService(replicas, registry, metadata, events, {
@@ -94,24 +131,64 @@ export async function startGateway(overrides: Partial<GatewayConfig> = {}): Prom
     maxShare: config.gcMaxShare,
     keepDeletionsMs: config.keepDeletionsMs,
   });
-  const uploads = new UploadsInFlight();
+  // A chunk in flight is in memory twice, as plaintext and sealed.
+  const uploads = new UploadsInFlight({ chunkBuffers: Math.max(2, Math.floor(config.uploadMemoryBytes / (2 * config.chunkSize))) });
+  const admission = new UploadAdmission(registry, { replicas: config.replicas, maxUploads: config.maxUploads, idleTimeoutMs: config.idleTimeoutMs });
   const admin = new NodeAdmin(metadata, registry, events, repair, trust, uploads, config.replicas);
   const status = new ClusterStatus(metadata, registry, repair, collector, admin, config.replicas);
+  const metrics = new GatewayMetrics({ status, registry, repair, collector });
 
-  const seal = new ManifestSeal(loadSecret(config.dataDir, MANIFEST_KEY_FILE, 'manifest_'));
-  const writer = new FileWriter(replicas, uploads, registry, metadata, events, { seal, lastVersion: await metadata.largestVersion() }, config);
-  // Files stored before manifests existed get theirs once nodes are there to hold them.
+  const seal = new ManifestSeal(loadSecret(config.dataDir, MANIFEST_KEY_FILE, MANIFEST_KEY_PREFIX));
+  const cipher = new ChunkCipher(dataKey);
+  const writer = new FileWriter(replicas, uploads, registry, metadata, events, { seal, cipher, lastVersion: await metadata.largestVersion() }, config);
+  const resealer = new PlaintextResealer(metadata, replicas, uploads, writer, { replicas: config.replicas, bytesPerSecond: config.repairBytesPerSec });
+  // Files stored before manifests existed get theirs, and chunks stored before encryption are
+  // encrypted, once nodes are there to hold them.
   events.subscribe((event) => {
-    if (event.type === 'node.joined') writer.writeMissingManifests().catch(() => {});
+    if (event.type !== 'node.joined') return;
+    writer
+      .writeMissingManifests()
+      .then(() => resealer.run())
+      .catch(() => {});
   });
-  const reader = new FileReader(replicas, registry, metadata, { readAhead: config.readAhead, holdMs: config.readerHoldMs });
-  const app = createApp({ metadata, registry, events, reader, writer, admin, repair, collector, status, invites: new Invites(metadata), origins, webRoot: config.webRoot });
+  const reader = new FileReader(replicas, registry, metadata, cipher, { readAhead: config.readAhead, holdMs: config.readerHoldMs });
+  // Uploads in parts, S3's and resumable ones, in the metadata's database: their chunks are pinned
+  // again before anything could collect them.
+  const partStore = openS3Stores(metadata)?.parts;
+  if (!partStore) {
+    await metadata.close();
+    lock.release();
+    throw new ShoalError('BAD_REQUEST', 'this metadata store has no table for uploads in parts');
+  }
+  const parts = new UploadParts(writer, replicas, partStore);
+  await parts.start();
+  const resumable = new ResumableUploads(parts, replicas, registry, uploads, writer, {
+    chunkSize: config.chunkSize,
+    uploadWindow: config.uploadWindow,
+    expiryMs: config.uploadExpiryMs,
+    maxFileBytes: config.maxFileBytes,
+  });
+  const s3 = createS3Api({ metadata, reader, writer, admission, parts, dataDir: config.dataDir, domain: config.s3Domain, failures: auth.failures, metrics: metrics.http });
+  if (config.s3Port !== undefined && !s3) {
+    await metadata.close();
+    lock.release();
+    throw new ShoalError('BAD_REQUEST', 'this metadata store has no S3 tables: leave out --s3-port');
+  }
+  const throughput = new Throughput();
+  const app = createApp({ metadata, registry, events, reader, writer, admin, repair, collector, status, details: new FileDetails(metadata, registry, trust), uploads: resumable, invites: new Invites(metadata), origins, auth, throughput, admission, trustedProxies: config.trustedProxies, webRoot: config.webRoot, s3Keys: s3?.keyRoutes, metrics, scrapeToken, bulk });
+
+  const forgetter = new TabForgetter({ nodes: () => status.nodes(), remove: (id, force) => admin.remove(id, force) }, { afterMs: config.forgetTabsAfterMs, intervalMs: forgetInterval(config.forgetTabsAfterMs) });
 
   repair.start();
   collector.start();
+  resumable.start();
+  forgetter.start();
   const stopServices = (): void => {
+    forgetter.stop();
     repair.stop();
     collector.stop();
+    resumable.stop();
+    s3?.stop();
     nodeServer.close();
   };
   const closeStore = async (): Promise<void> => {
@@ -123,12 +200,33 @@ export async function startGateway(overrides: Partial<GatewayConfig> = {}): Prom
     await closeStore();
     throw err;
   });
+  const s3Server =
+    s3 && config.s3Port !== undefined
+      ? await s3
+          .start()
+          .then(() => listen(s3.fetch, { ...config, port: config.s3Port! }))
+          .catch(async (err: unknown) => {
+            stopServices();
+            server.closeAllConnections();
+            server.close();
+            await closeStore();
+            throw err;
+          })
+      : null;
   lock.listening(url);
   return {
     url,
     port,
     config,
     clusterId: cluster.id,
+    adminToken,
+    s3Url: s3Server ? url.replace(/:\d+$/, `:${(s3Server.address() as AddressInfo).port}`) : undefined,
+    async loginLink() {
+      const token = await auth.tokens.authenticate(adminToken);
+      if (!token) throw new ShoalError('UNAUTHORIZED', `the token in ${config.dataDir}/admin-token was revoked: restart the gateway for a new one`);
+      const { code } = auth.loginCodes.create(token.id);
+      return `${browserUrl(url)}/login#code=${code}`;
+    },
     onWarning: (listener) => void warnings.add(listener),
     events,
     registry,
@@ -136,10 +234,16 @@ export async function startGateway(overrides: Partial<GatewayConfig> = {}): Prom
     async close() {
       stopServices();
       server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      s3Server?.closeAllConnections();
+      await Promise.all([server, s3Server].map((open) => open && new Promise<void>((resolve) => open.close(() => resolve()))));
       await closeStore();
     },
   };
+}
+
+/** `url` under a name a browser may use: a gateway listening on every address is reached on loopback here. */
+function browserUrl(url: string): string {
+  return url.replace(/^(https?:\/\/)(0\.0\.0\.0|\[::\])(?=:)/, '$1127.0.0.1');
 }
 
 /**
@@ -151,7 +255,7 @@ export function connectNodes(
   config: GatewayConfig,
   metadata: MetadataStore,
   unreferenced: UnreferencedCopies,
-  options: Pick<NodeServerOptions, 'clusterId' | 'onForeignCluster' | 'maxChunkBytes' | 'origins'>,
+  options: Pick<NodeServerOptions, 'clusterId' | 'onForeignCluster' | 'maxChunkBytes' | 'origins' | 'bulk'>,
 ) {
   const events = new EventBus();
   const registry = new NodeRegistry(metadata, events);
@@ -182,12 +286,40 @@ export async function serveGateway(
     else socket.destroy();
   });
   const port = (server.address() as AddressInfo).port;
-  return { server, url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`, port };
+  const scheme = config.tlsCert ? 'https' : 'http';
+  return { server, url: `${scheme}://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`, port };
 }
 
 function listen(fetch: (req: Request) => Response | Promise<Response>, config: GatewayConfig): Promise<Server> {
   return new Promise((resolve, reject) => {
-    const server = serve({ fetch, port: config.port, hostname: config.host }) as Server;
+    const serverOptions = {
+      // No limit on a whole request: an upload that keeps arriving may take hours. A body that
+      // stops is ended by the upload's idle timeout instead (UploadAdmission).
+      requestTimeout: 0,
+      headersTimeout: config.headersTimeoutMs,
+      // How often Node checks the headers timeout: often enough for a short one to hold.
+      connectionsCheckingInterval: Math.min(30_000, Math.max(100, config.headersTimeoutMs / 4)),
+      ...(config.tlsCert && config.tlsKey ? { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) } : {}),
+    };
+    const server = serve({
+      fetch,
+      port: config.port,
+      hostname: config.host,
+      serverOptions,
+      ...(config.tlsCert ? { createServer: createHttpsServer } : {}),
+    }) as Server;
+    // `Expect: 100-continue`: the client waits before sending its body, so the 100 goes out only
+    // when the gateway starts reading it. An upload refused up front (too many, too large) gets its
+    // 503 or 507 without sending a byte of its body.
+    server.on('checkContinue', (req, res) => {
+      const goAhead = (event: string | symbol): void => {
+        if (event !== 'data' && event !== 'readable') return;
+        req.off('newListener', goAhead);
+        if (!res.headersSent) res.writeContinue();
+      };
+      req.on('newListener', goAhead);
+      server.emit('request', req, res);
+    });
     server.once('listening', () => resolve(server));
     server.once('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'EADDRINUSE') reject(new ShoalError('CONFLICT', `port ${config.port} on ${config.host} is already in use: stop the other process or pick another --port`));

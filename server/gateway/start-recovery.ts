@@ -7,7 +7,8 @@ import { CLUSTER_ID_FILE, loadClusterIdentity } from './cluster-identity.ts';
 import { gatewayConfig, type GatewayConfig } from './config.ts';
 import { DataDirLock } from './data-dir-lock.ts';
 import { MetadataRecovery, type RecoveryOptions, type RecoveryReport } from './healing/metadata-recovery.ts';
-import { MANIFEST_KEY_FILE, ManifestSeal } from './metadata/manifest.ts';
+import { MANIFEST_KEY_FILE, MANIFEST_KEY_PREFIX, ManifestSeal } from './metadata/manifest.ts';
+import { sealedSize } from './metadata/sealed-size.ts';
 import type { NodeRecord } from './metadata/metadata-store.ts';
 import { METADATA_FILE, openMetadata } from './open-metadata.ts';
 import { UnreferencedCopies } from './replicas/unreferenced-copies.ts';
@@ -42,9 +43,12 @@ export async function recoverMetadata(overrides: Partial<GatewayConfig>, options
   }
   const lock = DataDirLock.acquire(config.dataDir);
   try {
+    if (options.from !== undefined && config.metadataUrl !== undefined) {
+      throw new ShoalError('BAD_REQUEST', '--from puts back a SQLite backup: restore PostgreSQL with its own tools (pg_restore), then run recover without --from');
+    }
     if (options.from !== undefined) restoreBackup(options.from, join(config.dataDir, METADATA_FILE));
     const cluster = loadClusterIdentity(config.dataDir);
-    const metadata = await openMetadata(config.dataDir);
+    const metadata = await openMetadata(config.dataDir, false, config.metadataUrl);
     try {
       for (const node of options.enrol) await metadata.enrollNode(node);
       const claims = new UnreferencedCopies(CLAIMS_PER_NODE);
@@ -53,13 +57,13 @@ export async function recoverMetadata(overrides: Partial<GatewayConfig>, options
         clusterId: cluster.id,
         onForeignCluster: () => {},
         // The chunk sizes of the files are what recovery learns: a chunk may be as large as any can be.
-        maxChunkBytes: MAX_CHUNK_BYTES,
+        maxChunkBytes: sealedSize(MAX_CHUNK_BYTES),
       });
       const { server, url } = await serveGateway(async () => new Response('recovering the metadata\n', { status: 503 }), config, nodeServer);
       lock.listening(url);
       try {
         options.listening?.(url);
-        const seal = new ManifestSeal(loadSecret(config.dataDir, MANIFEST_KEY_FILE, 'manifest_'));
+        const seal = new ManifestSeal(loadSecret(config.dataDir, MANIFEST_KEY_FILE, MANIFEST_KEY_PREFIX));
         return await new MetadataRecovery(metadata, registry, replicas, claims, seal, options).run();
       } finally {
         nodeServer.close();

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { chmod, mkdir, open, readdir, readFile, rename, rm, stat, statfs } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { ChunkKind } from '../../shared/chunk-store.ts';
 import { ShoalError } from '../../shared/errors.ts';
 import { isChunkHash } from '../../shared/hash.ts';
 import { VerifiedChunkStore, type ChunkBackend } from '../../shared/verified-chunk-store.ts';
 import { sha256Hex } from '../sha256.ts';
+import { DirSyncs } from './dir-syncs.ts';
 
 const PREFIX_RE = /^[0-9a-f]{2}$/;
 /** `<hash>.<uuid>.tmp`: strict enough that a scan never mistakes someone else's file for ours. */
@@ -30,7 +31,8 @@ export function manifestPath(dir: string, hash: string): string {
 export class DiskChunkBackend implements ChunkBackend {
   readonly #dir: string;
   /** Leaf directories known to exist durably, shared by concurrent writes into the same new directory. */
-  readonly #readyDirs = new Map<string, Promise<void>>();
+  readonly #readyDirs = new Map<string, LeafDir>();
+  readonly #dirSyncs = new DirSyncs();
   /** Temp files of writes under way, which a scan must not take for the leftovers of a crashed put. */
   readonly #writing = new Set<string>();
 
@@ -45,15 +47,33 @@ export class DiskChunkBackend implements ChunkBackend {
     return data && new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   }
 
+  async readRange(hash: string, offset: number, length: number): Promise<Uint8Array | undefined> {
+    const file = (await unlessMissing(open(chunkPath(this.#dir, hash), 'r'))) ?? (await unlessMissing(open(manifestPath(this.#dir, hash), 'r')));
+    if (!file) return undefined;
+    try {
+      const data = new Uint8Array(length);
+      let filled = 0;
+      for (let read = -1; read !== 0 && filled < length; filled += read) {
+        ({ bytesRead: read } = await file.read(data, filled, length - filled, offset + filled));
+      }
+      return data.subarray(0, filled);
+    } finally {
+      await file.close();
+    }
+  }
+
   /** A manifest put again as a plain chunk keeps its copy among the manifests, so it stays one. */
   async write(hash: string, data: Uint8Array, kind: ChunkKind): Promise<void> {
     const path = kind === 'manifest' ? manifestPath(this.#dir, hash) : chunkPath(this.#dir, hash);
     const leaf = dirname(path);
-    await this.#dirReady(leaf);
+    const dir = this.#dirReady(leaf);
+    await dir.made;
     const temp = `${path}.${randomUUID()}.tmp`;
     this.#writing.add(temp);
     try {
-      const file = await open(temp, 'wx');
+      // Owner only, like every file and directory of a node's: the chunks are ciphertext, but a
+      // node's storage is nobody else's business either.
+      const file = await open(temp, 'wx', 0o600);
       try {
         await file.writeFile(data);
         await file.sync();
@@ -68,13 +88,20 @@ export class DiskChunkBackend implements ChunkBackend {
     } finally {
       this.#writing.delete(temp);
     }
-    await syncDir(leaf);
+    // The new leaf's own entry may still be on its way to the disk: the put is durable once both are.
+    await Promise.all([this.#dirSyncs.sync(leaf), dir.durable]);
   }
 
   /** No directory fsync: a deleted chunk that reappears after a crash is only reported and deleted again. */
   async remove(hashes: string[]): Promise<void> {
     const paths = hashes.flatMap((hash) => [chunkPath(this.#dir, hash), manifestPath(this.#dir, hash)]);
     await Promise.all(paths.map((path) => rm(path, { force: true })));
+  }
+
+  /** The disk's free space as an unprivileged process may use it, so a node never counts on root's reserve. */
+  async room(): Promise<number> {
+    const fs = await statfs(this.#dir);
+    return fs.bavail * fs.bsize;
   }
 
   /** Indexes the chunks on disk by file size; their bytes are checked on read, not here, so opening stays fast. */
@@ -120,15 +147,25 @@ export class DiskChunkBackend implements ChunkBackend {
     }
   }
 
-  #dirReady(leaf: string): Promise<void> {
+  #dirReady(leaf: string): LeafDir {
     let ready = this.#readyDirs.get(leaf);
     if (!ready) {
-      ready = makeDurableDir(leaf);
+      const made = mkdir(leaf, { recursive: true, mode: 0o700 });
+      // A new directory survives power loss only once its parent's entry for it does, at every
+      // level created; those fsyncs may run while the first chunk is written into it.
+      const durable = made.then(async (created) => {
+        if (created === undefined) return;
+        const parents: string[] = [];
+        for (let dir = leaf; dir !== dirname(created); dir = dirname(dir)) parents.push(dirname(dir));
+        await Promise.all(parents.map((parent) => this.#dirSyncs.sync(parent)));
+      });
+      ready = { made: made.then(() => {}), durable };
       this.#readyDirs.set(leaf, ready);
-      ready.catch(() => this.#readyDirs.delete(leaf));
+      durable.catch(() => this.#readyDirs.delete(leaf));
     }
     return ready;
   }
+
 }
 
 /** A node's chunks on its own disk, hashed with node:crypto on the calling thread. */
@@ -139,27 +176,19 @@ export class DiskChunkStore extends VerifiedChunkStore {
 
   /** Resolves once `dir` is indexed and cleared of crashed puts' temp files. */
   static async open(dir: string, capacityBytes: number): Promise<DiskChunkStore> {
-    await mkdir(dir, { recursive: true });
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    // Also one an earlier release made with the default mode, so its older files are out of others' reach.
+    await chmod(dir, 0o700);
     const store = new DiskChunkStore(dir, capacityBytes);
     await store.ready();
     return store;
   }
 }
 
-/** A new directory survives power loss only once its parent's entry for it does, at every level created. */
-async function makeDurableDir(leaf: string): Promise<void> {
-  const created = await mkdir(leaf, { recursive: true });
-  if (created === undefined) return;
-  for (let dir = leaf; dir !== dirname(created); dir = dirname(dir)) await syncDir(dirname(dir));
-}
-
-async function syncDir(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
+/** A leaf directory: `made` once it exists, `durable` once its entry, and any parent made with it, is on the disk. */
+interface LeafDir {
+  made: Promise<void>;
+  durable: Promise<void>;
 }
 
 async function prefixDirs(dir: string): Promise<string[]> {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { ShoalClient } from '../../shared/api-client.ts';
 import { stopChild } from '../cli/processes.ts';
 import { sha256Hex } from '../sha256.ts';
+import { fetchTrusting, type TestCertificates } from './tls-certs.ts';
 
 export const SHOAL_BIN = fileURLToPath(new URL('../cli/bin.mjs', import.meta.url));
 
@@ -20,6 +21,10 @@ export interface ClusterOptions {
   gatewayArgs?: string[];
   /** Extra `shoal node start` flags, e.g. ['--scrub-interval', '1s']. */
   nodeArgs?: string[];
+  /** Node.js flags for the gateway and node processes, e.g. ['--cpu-prof'] for the bench. */
+  execArgv?: string[];
+  /** Serve HTTPS and WSS with this certificate; nodes, `client` and `fetch` trust its CA (--ca). */
+  tls?: TestCertificates | null;
 }
 
 /** Runs the real `shoal` binary with a test's data dir; resolves with its output once it exits. */
@@ -42,10 +47,17 @@ export class TestCluster {
   readonly dataDir: string;
   readonly options: Required<ClusterOptions>;
   url = '';
+  /** The S3 API's address, with gatewayArgs ['--s3-port', '0']. */
+  s3Url = '';
+  /** The admin token the gateway wrote to DATA/admin-token; `client` and `fetch` send it. */
+  token = '';
+  /** What the running `shoal gateway` printed on stdout since it started (the first 64 KiB). */
+  gatewayOutput = '';
   client!: ShoalClient;
   gateway: ChildProcess | null = null;
   readonly nodes = new Map<string, ChildProcess>();
   #port = 0;
+  #fetch: typeof fetch = fetch;
 
   private constructor(dataDir: string, options: Required<ClusterOptions>) {
     this.dataDir = dataDir;
@@ -54,7 +66,7 @@ export class TestCluster {
 
   static async start(options: ClusterOptions = {}): Promise<TestCluster> {
     const dataDir = await mkdtemp(join(tmpdir(), 'shoal-test-'));
-    const cluster = new TestCluster(dataDir, { nodes: 3, replicas: 2, storage: '1GB', gatewayArgs: [], nodeArgs: [], ...options });
+    const cluster = new TestCluster(dataDir, { nodes: 3, replicas: 2, storage: '1GB', gatewayArgs: [], nodeArgs: [], execArgv: [], tls: null, ...options });
     await cluster.startGateway();
     for (let i = 1; i <= cluster.options.nodes; i++) await cluster.addNode(`node${i}`);
     await cluster.waitForOnline(cluster.options.nodes);
@@ -63,17 +75,24 @@ export class TestCluster {
 
   /** Starts the gateway, on the same port as before when restarting so nodes find it again. */
   async startGateway(): Promise<void> {
+    const { tls } = this.options;
     const args = ['gateway', '--port', String(this.#port), '--data', this.dataDir, '--replicas', String(this.options.replicas), ...this.options.gatewayArgs];
-    const child = spawn(process.execPath, [SHOAL_BIN, ...args], { env: { ...process.env, CI: '1' }, stdio: ['ignore', 'pipe', 'inherit'] });
+    if (tls) args.push('--tls-cert', tls.cert, '--tls-key', tls.key);
+    const child = spawn(process.execPath, [...this.options.execArgv, SHOAL_BIN, ...args], { env: { ...process.env, CI: '1' }, stdio: ['ignore', 'pipe', 'inherit'] });
     this.gateway = child;
     this.url = await new Promise<string>((resolve, reject) => {
       let out = '';
       const onData = (d: Buffer) => {
         out += d;
-        const match = /listening on (http:\/\/\S+)/.exec(out);
+        const match = /listening on (https?:\/\/\S+)/.exec(out);
         if (match) {
+          this.s3Url = /S3 API at (https?:\/\/\S+)/.exec(out)?.[1] ?? '';
           child.stdout!.off('data', onData);
-          child.stdout!.resume();
+          this.gatewayOutput = out;
+          // What it prints next (the dashboard's login link) is kept too, up to a bound.
+          child.stdout!.on('data', (more: Buffer) => {
+            if (this.gatewayOutput.length < 64 * 1024) this.gatewayOutput += more;
+          });
           resolve(match[1]!);
         }
       };
@@ -81,7 +100,16 @@ export class TestCluster {
       child.once('exit', (code) => reject(new Error(`gateway exited with ${code} before listening: ${out}`)));
     });
     this.#port = Number(new URL(this.url).port);
-    this.client = new ShoalClient(this.url);
+    this.token = (await readFile(join(this.dataDir, 'admin-token'), 'utf8')).trim();
+    this.#fetch = tls ? fetchTrusting(tls.ca) : fetch;
+    this.client = new ShoalClient(this.url, { token: this.token, fetch: this.#fetch });
+  }
+
+  /** fetch(`${url}${path}`) (or a whole URL) as the admin: with the Bearer token unless `init` sets Authorization itself. */
+  fetch(path: string, init: RequestInit = {}): Promise<Response> {
+    const headers = new Headers(init.headers);
+    if (!headers.has('authorization')) headers.set('authorization', `Bearer ${this.token}`);
+    return this.#fetch(/^https?:/.test(path) ? path : `${this.url}${path}`, { ...init, headers });
   }
 
   async addNode(id: string, storage = this.options.storage): Promise<void> {
@@ -91,11 +119,17 @@ export class TestCluster {
   }
 
   startNode(id: string): void {
-    const child = spawn(process.execPath, [SHOAL_BIN, 'node', 'start', id, '--data', this.dataDir, '--gateway', this.url, ...this.options.nodeArgs], {
+    const child = spawn(process.execPath, [...this.options.execArgv, SHOAL_BIN, 'node', 'start', id, '--data', this.dataDir, ...this.#nodeGateway(), ...this.options.nodeArgs], {
       env: { ...process.env, CI: '1' },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     this.nodes.set(id, child);
+  }
+
+  /** Over TLS a node is given the gateway as wss:// and told to trust the test's CA, as an operator would. */
+  #nodeGateway(): string[] {
+    const { tls } = this.options;
+    return tls ? ['--gateway', this.url.replace(/^https:/, 'wss:'), '--ca', tls.ca] : ['--gateway', this.url];
   }
 
   nodeDir(id: string): string {

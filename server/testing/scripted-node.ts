@@ -22,6 +22,8 @@ export interface ScriptedNodeOptions {
   capacityBytes?: number;
   usedBytes?: number;
   chunkCount?: number;
+  /** Offers HTTP transfers in its hello (HelloMessage.bulk); the session key is then `bulkSession`. */
+  bulk?: boolean;
   /** Answers put, get and delete; by default puts and deletes are acknowledged and gets find nothing. */
   answer?: (request: NodeRequest) => ScriptedAnswer | Promise<ScriptedAnswer>;
 }
@@ -34,6 +36,8 @@ export interface ScriptedNodeOptions {
  */
 export class ScriptedNode {
   readonly nodeId: string;
+  /** The session key of the welcome, when the node offered bulk and the gateway took it. */
+  bulkSession: string | undefined;
   /** Resolves with how the gateway closed the session. */
   readonly closed: Promise<{ code: number; reason: string }>;
   readonly #socket: WebSocket;
@@ -71,12 +75,16 @@ export class ScriptedNode {
           chunkCount: options.chunkCount ?? 0,
           version: PROTOCOL_VERSION,
           join: options.join === undefined ? undefined : { credential: options.join, verifier },
+          bulk: options.bulk,
         });
       });
       socket.on('message', (data: Buffer) => {
         const { header, payload } = decodeFrame(data);
         const message = header as GatewayToNode;
-        if (message.type === 'welcome') resolve();
+        if (message.type === 'welcome') {
+          node.bulkSession = message.bulk;
+          resolve();
+        }
         // A session that ended while an answer was being made leaves nobody to answer.
         void node.#receive(message, payload).catch(() => {});
       });

@@ -1,7 +1,8 @@
+import { after, before } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BrowserContext, Page } from 'playwright';
-import { ShoalClient } from '../../shared/api-client.ts';
 import { ensureWebBuild } from '../cli/web-build.ts';
+import { launchPersistentBrowser, type PersistentBrowser } from './browser.ts';
 import { TestCluster, type ClusterOptions } from './cluster.ts';
 
 /** Pings every second, and offline once the last answer is three seconds old: a lost node shows soon. */
@@ -21,18 +22,34 @@ export interface NodeTab {
 }
 
 /** Opens the node page in a new tab with a fresh invite, as a link from the dashboard would, and waits until the tab is an online node. */
-export async function openNodeTab(context: BrowserContext, url: string, query = ''): Promise<NodeTab> {
+export async function openNodeTab(context: BrowserContext, cluster: TestCluster, query = ''): Promise<NodeTab> {
   const page = await context.newPage();
-  await page.goto(await invitedNodeUrl(url, query));
+  await page.goto(await invitedNodeUrl(cluster, query));
   return { page, id: await onlineNodeId(page) };
 }
 
-/** The node page's address with `query` and a single-use invite made through the API: what lets a new tab join. */
-export async function invitedNodeUrl(url: string, query = ''): Promise<string> {
-  const { token } = await new ShoalClient(url).createInvite({ label: 'test tab', maxUses: 1 });
-  const target = new URL(`/node${query}`, url);
+/**
+ * The node page's address with `query` and a single-use invite made through the API: what lets a
+ * new tab join. A new node, unless `query` says to adopt: `fresh=1` skips the page's offer to reuse
+ * a store closed tabs left.
+ */
+export async function invitedNodeUrl(cluster: TestCluster, query = ''): Promise<string> {
+  const { token } = await cluster.client.createInvite({ label: 'test tab', maxUses: 1 });
+  const target = new URL(`/node${query}`, cluster.url);
   target.searchParams.set('invite', token);
+  if (!target.searchParams.has('adopt')) target.searchParams.set('fresh', '1');
   return target.href;
+}
+
+/**
+ * Logs `page`'s browser context in to the dashboard as the admin, as the link `shoal gateway`
+ * prints does, and leaves it on `path`.
+ */
+export async function logIn(page: Page, cluster: TestCluster, path = '/'): Promise<void> {
+  const { url } = await cluster.client.createLoginLink();
+  await page.goto(url);
+  await page.waitForURL((at) => at.pathname === '/' && at.hash === '', { timeout: 15_000 });
+  if (path !== '/') await page.goto(new URL(path, cluster.url).href);
 }
 
 export async function onlineNodeId(page: Page): Promise<string> {
@@ -55,4 +72,28 @@ export async function onceNodesReady<T>(work: () => Promise<T>, timeoutMs = 5000
       await sleep(100);
     }
   }
+}
+
+export interface TabCluster {
+  readonly cluster: TestCluster;
+  readonly browser: PersistentBrowser;
+  readonly tabs: NodeTab[];
+}
+
+/**
+ * For a test file: a gateway with no disk nodes and `count` node tabs in one browser with a real
+ * profile, started before the file's tests and stopped after them.
+ */
+export function tabClusterForTests(count = 2): TabCluster {
+  const handle = { tabs: [] as NodeTab[] } as { cluster: TestCluster; browser: PersistentBrowser; tabs: NodeTab[] };
+  before(async () => {
+    handle.cluster = await startWebCluster({ nodes: 0 });
+    handle.browser = await launchPersistentBrowser();
+    handle.tabs.push(...(await Promise.all(Array.from({ length: count }, () => openNodeTab(handle.browser.context, handle.cluster)))));
+  });
+  after(async () => {
+    await handle.browser?.close();
+    await handle.cluster?.stop();
+  });
+  return handle;
 }

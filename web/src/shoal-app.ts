@@ -1,7 +1,8 @@
 import { css, html, LitElement, nothing } from 'lit';
 import { customElement, state } from 'lit/decorators.js';
-import type { RepairStats } from '../../shared/api-types.ts';
-import { client } from './common/api.ts';
+import type { RepairStats, SessionInfo } from '../../shared/api-types.ts';
+import { toShoalError } from '../../shared/errors.ts';
+import { client, UNAUTHORIZED_EVENT } from './common/api.ts';
 import { logoIcon } from './common/icons.ts';
 import { interceptLinks, ROUTE_PATHS, routeFor, type Route } from './common/router.ts';
 import './common/shoal-status.ts';
@@ -9,8 +10,9 @@ import { baseStyles } from './common/styles.ts';
 import { LiveClusterController } from './dashboard/live-cluster-controller.ts';
 import './dashboard/shoal-dashboard-page.ts';
 import './dashboard/shoal-files-page.ts';
+import './login/shoal-login-page.ts';
 import './node/shoal-node-page.ts';
-import type { NodeStateDetail } from './node/shoal-node-page.ts';
+import { STATE_LABEL, type NodeStateDetail } from './node/shoal-node-page.ts';
 
 const TITLES: Record<Route, string> = { dashboard: 'Cluster', files: 'Files', node: 'This node' };
 
@@ -78,6 +80,12 @@ export class ShoalApp extends LitElement {
         color: var(--accent);
         background: var(--accent-soft);
       }
+      .who {
+        margin-left: auto;
+        display: inline-flex;
+        align-items: center;
+        gap: 0.75rem;
+      }
       main {
         padding-top: 1.75rem;
         padding-bottom: 3rem;
@@ -103,25 +111,35 @@ export class ShoalApp extends LitElement {
   @state() private route: Route = routeFor(location.pathname);
   @state() private visited: ReadonlySet<Route> = new Set([this.route]);
   @state() private node: NodeStateDetail | null = null;
+  /**
+   * Whether this browser is logged in to the gateway: the dashboard and files pages need it, the
+   * node page does not (a tab joins with an invite). `/login` starts logged out.
+   */
+  @state() private login: 'unknown' | 'checking' | 'in' | 'out' = location.pathname === '/login' ? 'out' : 'unknown';
+  @state() private session: SessionInfo | null = null;
   readonly #cluster = new LiveClusterController(this, client);
   #stopLinks: (() => void) | null = null;
   readonly #onPopState = () => this.#show(routeFor(location.pathname));
+  readonly #onUnauthorized = () => this.#loggedOut();
 
   override connectedCallback(): void {
     super.connectedCallback();
     this.#stopLinks = interceptLinks((url) => this.#show(routeFor(url.pathname)));
     window.addEventListener('popstate', this.#onPopState);
+    window.addEventListener(UNAUTHORIZED_EVENT, this.#onUnauthorized);
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     this.#stopLinks?.();
     window.removeEventListener('popstate', this.#onPopState);
+    window.removeEventListener(UNAUTHORIZED_EVENT, this.#onUnauthorized);
   }
 
   protected override willUpdate(): void {
-    if (this.route !== 'node') this.#cluster.start();
-    document.title = `${TITLES[this.route]} · Shoal`;
+    if (this.route !== 'node' && this.login === 'unknown') void this.#checkLogin();
+    if (this.route !== 'node' && this.login === 'in') this.#cluster.start();
+    document.title = `${this.#needsLogin() ? 'Log in' : TITLES[this.route]} · Shoal`;
   }
 
   override render() {
@@ -133,12 +151,21 @@ export class ShoalApp extends LitElement {
           <a class="brand" href="/" aria-label="Shoal">${logoIcon}<span>Shoal</span></a>
           <nav aria-label="pages">
             ${this.#link('dashboard', 'Dashboard')} ${this.#link('files', 'Files')}
-            ${this.#link('node', this.node ? html`This node <shoal-status status=${this.node.state} label=${this.node.state}></shoal-status>` : 'Be a node')}
+            ${this.#link('node', this.node ? html`This node <shoal-status status=${this.node.state} label=${STATE_LABEL[this.node.state]}></shoal-status>` : 'This node')}
           </nav>
+          ${this.login === 'in' && this.session
+            ? html`<span class="who"
+                ><span class="muted" id="session">${this.session.name} · ${this.session.role}</span
+                ><button class="small" @click=${() => this.#logOut()}>Log out</button></span
+              >`
+            : nothing}
         </div>
       </header>
       <main>
-        ${visited.has('dashboard')
+        ${this.#needsLogin() && this.login === 'out'
+          ? html`<shoal-login-page @logged-in=${(e: CustomEvent<SessionInfo>) => this.#loggedIn(e.detail)}></shoal-login-page>`
+          : nothing}
+        ${visited.has('dashboard') && this.login === 'in'
           ? html`<shoal-dashboard-page
               ?hidden=${route !== 'dashboard'}
               .cluster=${view}
@@ -146,7 +173,7 @@ export class ShoalApp extends LitElement {
               @repair-stats=${(e: CustomEvent<RepairStats>) => this.#cluster.applyRepair(e.detail)}
             ></shoal-dashboard-page>`
           : nothing}
-        ${visited.has('files')
+        ${visited.has('files') && this.login === 'in'
           ? html`<shoal-files-page ?hidden=${route !== 'files'} .cluster=${view} @cluster-changed=${() => this.#cluster.refresh()}></shoal-files-page>`
           : nothing}
         ${visited.has('node') ? html`<shoal-node-page ?hidden=${route !== 'node'} @node-state=${(e: CustomEvent<NodeStateDetail>) => (this.node = e.detail)}></shoal-node-page>` : nothing}
@@ -156,6 +183,39 @@ export class ShoalApp extends LitElement {
 
   #link(route: Route, label: unknown) {
     return html`<a href=${ROUTE_PATHS[route]} aria-current=${this.route === route ? 'page' : 'false'}>${label}</a>`;
+  }
+
+  #needsLogin(): boolean {
+    return this.route !== 'node' && this.login !== 'in';
+  }
+
+  async #checkLogin(): Promise<void> {
+    this.login = 'checking';
+    try {
+      this.session = await client.session();
+      this.login = 'in';
+    } catch (err) {
+      // Only the gateway saying who may not comes to the login page; an unreachable one shows on the pages.
+      this.login = toShoalError(err).code === 'UNAUTHORIZED' ? 'out' : 'in';
+    }
+  }
+
+  #loggedIn(session: SessionInfo): void {
+    this.session = session;
+    if (location.pathname === '/login') history.replaceState(null, '', '/');
+    this.route = routeFor(location.pathname);
+    this.login = 'in';
+  }
+
+  #loggedOut(): void {
+    this.#cluster.stop();
+    this.session = null;
+    this.login = 'out';
+  }
+
+  async #logOut(): Promise<void> {
+    await client.logout().catch(() => {});
+    this.#loggedOut();
   }
 
   #show(route: Route): void {

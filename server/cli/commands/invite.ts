@@ -1,51 +1,64 @@
-import { ShoalClient } from '../../../shared/api-client.ts';
 import type { InviteInfo } from '../../../shared/api-types.ts';
 import { ShoalError } from '../../../shared/errors.ts';
 import { inviteStatus, inviteUses } from '../../../shared/invite-status.ts';
-import { parse, stringOption } from '../options.ts';
+import { plural } from '../../../shared/plural.ts';
+import { clientFor } from '../client.ts';
+import type { CommandSpec } from '../command-spec.ts';
+import { stringOption } from '../options.ts';
+import { localTime } from '../time.ts';
 import { parseDuration } from '../units.ts';
 
-const CREATE_USAGE = 'usage: shoal invite create [--expires 1h|never] [--uses N] [--label TEXT]';
-
-export async function inviteCommand(args: string[]): Promise<void> {
-  const [sub, ...rest] = args;
-  const handler = sub ? SUBCOMMANDS[sub] : undefined;
-  if (!handler) throw new ShoalError('BAD_REQUEST', `usage: shoal invite create|list|revoke (got ${sub ?? 'nothing'})`);
-  await handler(rest);
-}
-
-const SUBCOMMANDS: Record<string, (args: string[]) => Promise<void>> = {
-  async create(args) {
-    const { values, positionals, gatewayUrl } = parse(args, { expires: { type: 'string' }, uses: { type: 'string' }, label: { type: 'string' } });
-    if (positionals.length > 0) throw new ShoalError('BAD_REQUEST', CREATE_USAGE);
+export const inviteCreateCommand: CommandSpec = {
+  name: 'invite create',
+  group: 'Browser nodes',
+  summary: 'make an invite link that lets browser tabs join as nodes',
+  client: true,
+  flags: {
+    expires: { type: 'string', value: 'DURATION', default: '1h', description: 'how long it stays valid: 30m, 1d, never…' },
+    uses: { type: 'string', value: 'N', description: 'how many tabs may join with it (default any number)' },
+    label: { type: 'string', value: 'TEXT', description: 'a name to know it by in invite list' },
+  },
+  async run(input) {
+    const { values } = input;
     // An invite is a standing right to join: unless asked otherwise it lapses within the hour.
     const expires = stringOption(values.expires) ?? '1h';
-    const { invite, token, url } = await new ShoalClient(gatewayUrl).createInvite({
+    const { invite, token, url } = await clientFor(input).createInvite({
       label: stringOption(values.label),
       expiresInMs: expires === 'never' ? undefined : parseDuration(expires),
       maxUses: usesOption(stringOption(values.uses)),
     });
-    console.log(`created invite ${invite.id} (${invite.label}): ${invite.expiresAt ? `expires ${utc(invite.expiresAt)}` : 'never expires'}, ${invite.maxUses === null ? 'any number of' : `up to ${invite.maxUses}`} browser tab(s)`);
+    const tabs = invite.maxUses === null ? 'any number of browser tabs' : `up to ${plural(invite.maxUses, 'browser tab')}`;
+    console.log(`created invite ${invite.id} (${invite.label}): ${invite.expiresAt ? `expires ${localTime(invite.expiresAt)}` : 'never expires'}, ${tabs}`);
     console.log(`open this link in the browser that is to join:\n  ${url}`);
     console.log(`token, shown only now: ${token}`);
   },
+};
 
-  async list(args) {
-    const { gatewayUrl } = parse(args, {});
-    const invites = await new ShoalClient(gatewayUrl).invites();
+export const inviteListCommand: CommandSpec = {
+  name: 'invite list',
+  group: 'Browser nodes',
+  summary: 'every invite with its status (active, expired, revoked, used up), uses and expiry',
+  client: true,
+  async run(input) {
+    const invites = await clientFor(input).invites();
     if (invites.length === 0) {
       console.log('no invites (make one with: shoal invite create)');
       return;
     }
-    console.log(['ID'.padEnd(12), 'STATUS'.padEnd(8), 'USES'.padEnd(14), 'CREATED'.padEnd(20), 'EXPIRES'.padEnd(20), 'LABEL'].join(' '));
+    console.log(['ID'.padEnd(12), 'STATUS'.padEnd(8), 'USES'.padEnd(14), 'CREATED'.padEnd(26), 'EXPIRES'.padEnd(26), 'LABEL'].join(' '));
     for (const invite of invites) console.log(row(invite));
   },
+};
 
-  async revoke(args) {
-    const { positionals, gatewayUrl } = parse(args, {});
-    const [id] = positionals;
-    if (!id || positionals.length > 1) throw new ShoalError('BAD_REQUEST', 'usage: shoal invite revoke <id>');
-    await new ShoalClient(gatewayUrl).revokeInvite(id);
+export const inviteRevokeCommand: CommandSpec = {
+  name: 'invite revoke',
+  args: '<id>',
+  group: 'Browser nodes',
+  summary: 'end an invite; the tabs it enrolled stay nodes',
+  client: true,
+  async run(input) {
+    const [id] = input.positionals as [string];
+    await clientFor(input).revokeInvite(id);
     console.log(`revoked invite ${id}: its link no longer lets a browser join; tabs it already enrolled stay nodes`);
   },
 };
@@ -62,13 +75,8 @@ function row(invite: InviteInfo): string {
     invite.id.padEnd(12),
     inviteStatus(invite).padEnd(8),
     inviteUses(invite).padEnd(14),
-    utc(invite.createdAt).padEnd(20),
-    (invite.expiresAt ? utc(invite.expiresAt) : 'never').padEnd(20),
+    localTime(invite.createdAt).padEnd(26),
+    (invite.expiresAt ? localTime(invite.expiresAt) : 'never').padEnd(26),
     invite.label,
   ].join(' ');
-}
-
-/** "2026-11-26 07:07 UTC": the gateway's ISO times, to the minute. */
-function utc(iso: string): string {
-  return `${iso.slice(0, 16).replace('T', ' ')} UTC`;
 }

@@ -1,6 +1,5 @@
 import { rm } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ShoalClient } from '../../../shared/api-client.ts';
 import { ShoalError, toShoalError } from '../../../shared/errors.ts';
 import { CLOSE } from '../../../shared/protocol.ts';
 import { startDiskNode, type DiskNode } from '../../node/start-node.ts';
@@ -8,37 +7,38 @@ import { LiveStatus } from '../live-status.ts';
 import { NodeConfigFile, type NodeConfig } from '../node-config.ts';
 import { enrolLocally } from '../node-enrolment.ts';
 import { isAlive } from '../../lib/is-alive.ts';
-import { numberOption, onShutdown, parse, stringOption } from '../options.ts';
-import { formatBytes, formatRate, parseDuration, parseSize } from '../units.ts';
+import { plural } from '../../../shared/plural.ts';
+import { clientFor } from '../client.ts';
+import { CA_FLAG, JSON_FLAG, type CommandSpec } from '../command-spec.ts';
+import { durationOption, numberOption, onShutdown, sizeOption, stringOption } from '../options.ts';
+import { localTime } from '../time.ts';
+import { formatBytes, formatRate } from '../units.ts';
 
 const REMOVAL_POLL_MS = 250;
 const REMOVAL_WAIT_MS = 15_000;
 
-export async function nodeCommand(args: string[]): Promise<void> {
-  const [sub, ...rest] = args;
-  const handler = sub ? SUBCOMMANDS[sub] : undefined;
-  if (!handler) throw new ShoalError('BAD_REQUEST', `usage: shoal node create|start|list|drain|trust|remove (got ${sub ?? 'nothing'})`);
-  await handler(rest);
-}
-
-const SUBCOMMANDS: Record<string, (args: string[]) => Promise<void>> = {
-  async create(args) {
-    const { values, positionals, dataDir, gatewayUrl } = parse(args, {
-      storage: { type: 'string' },
-      cpu: { type: 'string' },
-      dir: { type: 'string' },
-      join: { type: 'string' },
-    });
-    const [id] = positionals;
-    if (!id || positionals.length > 1) {
-      throw new ShoalError('BAD_REQUEST', 'usage: shoal node create <id> [--storage 1GB] [--cpu 2] [--gateway URL] [--dir PATH] [--join SECRET|INVITE]');
-    }
+export const nodeCreateCommand: CommandSpec = {
+  name: 'node create',
+  args: '<id>',
+  group: 'Disk nodes',
+  summary: 'record a disk node in DATA/nodes.json and enrol it with the local gateway',
+  client: true,
+  flags: {
+    storage: { type: 'string', value: 'SIZE', default: '1GB', description: 'how much it may store: 512MB, 1GB, 4GiB; a bare number is GB' },
+    cpu: { type: 'string', value: 'N', default: '2', description: 'cores it reports, for the dashboard' },
+    dir: { type: 'string', value: 'PATH', default: 'DATA/nodes/<id>', description: 'where it keeps its chunks' },
+    join: { type: 'string', value: 'SECRET', description: 'for a gateway on another machine: its join secret (invites are for browser tabs); the node enrols when it first connects' },
+  },
+  details: 'The node talks to --gateway, recorded now (http:// is assumed when no scheme is given).',
+  async run(input) {
+    const { values, dataDir, gatewayUrl } = input;
+    const [id] = input.positionals as [string];
     const file = new NodeConfigFile(dataDir);
     const join = stringOption(values.join);
     const node = await file.create({
       id,
       gateway: gatewayUrl,
-      capacityBytes: parseSize(stringOption(values.storage) ?? '1GB'),
+      capacityBytes: sizeOption(values.storage, 'storage', 1e9, 'gb'),
       cpu: numberOption(values.cpu, 'cpu', 2),
       dir: stringOption(values.dir),
       join,
@@ -51,31 +51,44 @@ const SUBCOMMANDS: Record<string, (args: string[]) => Promise<void>> = {
     console.log(`created node ${node.id}: ${formatBytes(node.capacityBytes)} in ${node.dir}, ${node.cpu} cpu, gateway ${node.gateway}`);
     console.log(`start it with: shoal node start ${node.id}`);
   },
+};
 
-  async start(args) {
-    const { values, positionals, dataDir } = parse(args, { 'scrub-interval': { type: 'string' }, 'scrub-rate': { type: 'string' }, join: { type: 'string' } });
-    if (positionals.length === 0) {
-      throw new ShoalError('BAD_REQUEST', 'usage: shoal node start <id...> [--gateway URL] [--scrub-interval 1h] [--scrub-rate 16MiB] [--join SECRET|INVITE]');
-    }
-    const scrubInterval = stringOption(values['scrub-interval']);
-    const scrubRate = stringOption(values['scrub-rate']);
+export const nodeStartCommand: CommandSpec = {
+  name: 'node start',
+  args: '<ids...>',
+  group: 'Disk nodes',
+  summary: 'run disk nodes recorded in DATA/nodes.json, in this process, until Ctrl-C',
+  flags: {
+    gateway: { type: 'string', value: 'URL', description: 'connect to this gateway instead of the one recorded at node create (env SHOAL_GATEWAY)' },
+    'scrub-interval': { type: 'string', value: 'DURATION', default: '1h', description: 'how often each node re-reads all its chunks' },
+    ca: CA_FLAG,
+    'scrub-rate': { type: 'string', value: 'SIZE', default: '16MiB', description: 'how fast a scrub reads, per second' },
+    join: { type: 'string', value: 'SECRET', description: 'enrol again with a gateway that lost the enrolment with its metadata' },
+  },
+  details: 'On a terminal it shows a live status block; otherwise it logs one line per change, starting with a line per node.',
+  async run(input) {
+    const { values, dataDir } = input;
     const scrub = {
-      scrubIntervalMs: scrubInterval === undefined ? undefined : parseDuration(scrubInterval),
-      scrubBytesPerSecond: scrubRate === undefined ? undefined : parseSize(scrubRate, 'b'),
+      scrubIntervalMs: values['scrub-interval'] === undefined ? undefined : durationOption(values['scrub-interval'], 'scrub-interval', 0),
+      scrubBytesPerSecond: values['scrub-rate'] === undefined ? undefined : sizeOption(values['scrub-rate'], 'scrub-rate', 0),
     };
-    const gatewayOverride = stringOption(values.gateway) ?? process.env.SHOAL_GATEWAY;
+    const gatewayOverride = values.gateway !== undefined || process.env.SHOAL_GATEWAY ? input.gatewayUrl : undefined;
     const file = new NodeConfigFile(dataDir);
     // A node whose enrolment a gateway elsewhere lost with its metadata joins again with a credential.
     const join = stringOption(values.join);
-    const configs = (await Promise.all(positionals.map((id) => file.get(id)))).map((config) => (join === undefined ? config : { ...config, join }));
+    const configs = (await Promise.all(input.positionals.map((id) => file.get(id)))).map((config) => (join === undefined ? config : { ...config, join }));
     const nodes = new NodeProcess(file);
     for (const config of configs) {
       // Nodes created by a release before enrolment existed are enrolled now, the first time they start.
       if (config.join === undefined) await enrolLocally(dataDir, config);
-      const node = await startDiskNode({ ...config, ...scrub, gatewayUrl: gatewayOverride ?? config.gateway });
+      const gatewayUrl = gatewayOverride ?? config.gateway;
+      const node = await startDiskNode({ ...config, ...scrub, gatewayUrl });
       nodes.add({ config, node });
       node.agent.on('enrolled', () => void file.update(config.id, { join: undefined }));
       await file.update(config.id, { status: 'started', pid: process.pid });
+      const { capacityBytes } = await node.agent.snapshot();
+      const room = capacityBytes < config.capacityBytes ? ` (its disk has room for ${formatBytes(capacityBytes)} only)` : '';
+      startupLine(`node ${config.id} started (pid ${process.pid}): ${formatBytes(config.capacityBytes)}${room} in ${config.dir}, connecting to ${gatewayUrl}`);
     }
     const status = watchNodes(nodes.running);
     status.start();
@@ -84,58 +97,94 @@ const SUBCOMMANDS: Record<string, (args: string[]) => Promise<void>> = {
       await nodes.stopAll();
     });
   },
+};
 
-  async list(args) {
-    const { dataDir } = parse(args, {});
-    const nodes = await new NodeConfigFile(dataDir).list();
+export const nodeListCommand: CommandSpec = {
+  name: 'node list',
+  group: 'Disk nodes',
+  summary: 'the disk nodes of DATA/nodes.json, running or not (the cluster\'s view: shoal status)',
+  flags: { json: JSON_FLAG },
+  details: 'With --json: an array of {id,status,capacityBytes,cpu,gateway,dir,pid?}; the node secrets are left out.',
+  async run(input) {
+    const { dataDir } = input;
+    const nodes = (await new NodeConfigFile(dataDir).list()).map((n) => ({
+      id: n.id,
+      status: n.pid !== undefined && isAlive(n.pid) ? 'running' : n.status === 'started' ? 'stopped' : n.status,
+      capacityBytes: n.capacityBytes,
+      cpu: n.cpu,
+      gateway: n.gateway,
+      dir: n.dir,
+      ...(n.pid !== undefined && isAlive(n.pid) ? { pid: n.pid } : {}),
+    }));
+    if (input.values.json) {
+      console.log(JSON.stringify(nodes, null, 2));
+      return;
+    }
     if (nodes.length === 0) {
       console.log(`no nodes in ${dataDir} (create one with: shoal node create node1 --storage 1GB)`);
       return;
     }
     console.log(['ID'.padEnd(14), 'STATUS'.padEnd(8), 'STORAGE'.padEnd(10), 'CPU'.padEnd(4), 'GATEWAY'.padEnd(26), 'DIR'].join(' '));
     for (const n of nodes) {
-      const running = n.pid !== undefined && isAlive(n.pid) ? 'running' : n.status === 'started' ? 'stopped' : n.status;
-      console.log([n.id.padEnd(14), running.padEnd(8), formatBytes(n.capacityBytes).padEnd(10), String(n.cpu).padEnd(4), n.gateway.padEnd(26), n.dir].join(' '));
+      console.log([n.id.padEnd(14), n.status.padEnd(8), formatBytes(n.capacityBytes).padEnd(10), String(n.cpu).padEnd(4), n.gateway.padEnd(26), n.dir].join(' '));
     }
   },
+};
 
-  async drain(args) {
-    const { values, positionals, gatewayUrl } = parse(args, { 'no-wait': { type: 'boolean' } });
-    const [id] = positionals;
-    if (!id || positionals.length > 1) throw new ShoalError('BAD_REQUEST', 'usage: shoal node drain <id> [--no-wait]');
-    const client = new ShoalClient(gatewayUrl);
+export const nodeDrainCommand: CommandSpec = {
+  name: 'node drain',
+  args: '<id>',
+  group: 'Disk nodes',
+  summary: 'move every chunk off a node while it keeps serving reads; waits until it is safe to remove',
+  client: true,
+  flags: { 'no-wait': { type: 'boolean', description: 'return once draining has started' } },
+  async run(input) {
+    const [id] = input.positionals as [string];
+    const client = clientFor(input);
     await client.drainNode(id);
     console.log(`draining ${id}: its chunks are being copied to other nodes; it still serves reads`);
-    if (values['no-wait']) return;
+    if (input.values['no-wait']) return;
     let last = -1;
     for (;;) {
       const node = (await client.nodes()).find((n) => n.id === id);
       if (!node) throw new ShoalError('NODE_NOT_FOUND', `node ${id} disappeared while draining`);
       if (node.recordedChunks === 0) break;
-      if (node.recordedChunks !== last) console.log(`  ${node.recordedChunks} chunk(s) left on ${id}`);
+      if (node.recordedChunks !== last) console.log(`  ${plural(node.recordedChunks, 'chunk')} left on ${id}`);
       last = node.recordedChunks;
       await sleep(500);
     }
     console.log(`${id} is drained and safe to remove: shoal node remove ${id}`);
   },
+};
 
-  async trust(args) {
-    const { positionals, gatewayUrl } = parse(args, {});
-    const [id] = positionals;
-    if (!id || positionals.length > 1) throw new ShoalError('BAD_REQUEST', 'usage: shoal node trust <id>');
-    await new ShoalClient(gatewayUrl).trustNode(id);
+export const nodeTrustCommand: CommandSpec = {
+  name: 'node trust',
+  args: '<id>',
+  group: 'Disk nodes',
+  summary: "clear a node's quarantine: it takes new chunks again",
+  client: true,
+  async run(input) {
+    const [id] = input.positionals as [string];
+    await clientFor(input).trustNode(id);
     console.log(`${id} is trusted again: its quarantine is cleared and it takes new chunks`);
   },
+};
 
-  async remove(args) {
-    const { values, positionals, dataDir, gatewayUrl } = parse(args, { force: { type: 'boolean' } });
-    const [id] = positionals;
-    if (!id || positionals.length > 1) throw new ShoalError('BAD_REQUEST', 'usage: shoal node remove <id> [--force]');
+export const nodeRemoveCommand: CommandSpec = {
+  name: 'node remove',
+  args: '<id>',
+  group: 'Disk nodes',
+  summary: 'forget a node and delete its storage; refused while some chunk would drop below R good copies',
+  client: true,
+  flags: { force: { type: 'boolean', description: 'remove it even if data is lost, or the gateway cannot be asked' } },
+  async run(input) {
+    const { values, dataDir, gatewayUrl } = input;
+    const [id] = input.positionals as [string];
     const force = values.force === true;
     const file = new NodeConfigFile(dataDir);
     const local = (await file.list()).find((n) => n.id === id);
     try {
-      await new ShoalClient(local?.gateway ?? gatewayUrl).removeNode(id, { force });
+      await clientFor({ ...input, gatewayUrl: local?.gateway ?? gatewayUrl }).removeNode(id, { force });
     } catch (err) {
       const e = toShoalError(err);
       const gone = e.code === 'NODE_NOT_FOUND' || e.code === 'NOT_FOUND';
@@ -152,6 +201,11 @@ const SUBCOMMANDS: Record<string, (args: string[]) => Promise<void>> = {
     console.log(`removed node ${id}${local ? ` and its storage ${local.dir}` : ''}`);
   },
 };
+
+/** A line for logs, where the live status block (a terminal's) does not show that the node started. */
+function startupLine(line: string): void {
+  if (!process.stdout.isTTY || process.env.CI !== undefined) console.log(`${localTime(Date.now())} ${line}`);
+}
 
 /**
  * The process running a node may run others too (`shoal node start n1 n2 n3`): removal asks it to
@@ -238,8 +292,8 @@ function watchNodes(nodes: Running[]): LiveStatus {
       const seconds = Math.max(0.001, (Date.now() - prev.at) / 1000);
       last.set(config.id, { at: Date.now(), bytesIn: snap.bytesIn, bytesOut: snap.bytesOut });
       lines.push(
-        `  ${config.id.padEnd(12)} ${node.agent.state.padEnd(10)} ${formatBytes(snap.usedBytes)} / ${formatBytes(config.capacityBytes)} ` +
-          `${snap.chunkCount} chunks · in ${formatRate((snap.bytesIn - prev.bytesIn) / seconds)} out ${formatRate((snap.bytesOut - prev.bytesOut) / seconds)}`,
+        `  ${config.id.padEnd(12)} ${node.agent.state.padEnd(10)} ${formatBytes(snap.usedBytes)} / ${formatBytes(snap.capacityBytes)} ` +
+          `${plural(snap.chunkCount, 'chunk')} · in ${formatRate((snap.bytesIn - prev.bytesIn) / seconds)} out ${formatRate((snap.bytesOut - prev.bytesOut) / seconds)}`,
       );
     }
     return lines;

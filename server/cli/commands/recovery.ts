@@ -1,19 +1,26 @@
 import { join } from 'node:path';
 import { ShoalError } from '../../../shared/errors.ts';
+import { plural } from '../../../shared/plural.ts';
 import { SqliteMetadataStore } from '../../gateway/metadata/sqlite-metadata-store.ts';
 import { METADATA_FILE } from '../../gateway/open-metadata.ts';
 import { recoverMetadata } from '../../gateway/start-recovery.ts';
 import { NodeConfigFile } from '../node-config.ts';
 import { localNodeRecord } from '../node-enrolment.ts';
-import { parse, stringOption } from '../options.ts';
-import { parseDuration } from '../units.ts';
-import { GATEWAY_OPTIONS, gatewayConfig } from './gateway.ts';
+import type { CommandInput, CommandSpec } from '../command-spec.ts';
+import { durationOption, stringOption } from '../options.ts';
+import { GATEWAY_FLAGS, gatewayConfig } from './gateway.ts';
 
 /** `shoal backup <file>`: a consistent copy of the metadata, taken while the gateway runs or not. */
-export async function backupCommand(args: string[]): Promise<void> {
-  const { positionals, dataDir } = parse(args, {});
-  const [target] = positionals;
-  if (!target || positionals.length > 1) throw new ShoalError('BAD_REQUEST', 'usage: shoal backup <file> [--data DIR]');
+export const backupCommand: CommandSpec = {
+  name: 'backup',
+  args: '<file>',
+  group: 'Running a cluster',
+  summary: 'a consistent copy of the metadata (SQLite online backup), the gateway running or not',
+  run: runBackup,
+};
+
+async function runBackup({ positionals, dataDir }: CommandInput): Promise<void> {
+  const [target] = positionals as [string];
   await SqliteMetadataStore.backup(join(dataDir, METADATA_FILE), target);
   console.log(`backed up the metadata of ${dataDir} to ${target}`);
   console.log(`to restore it, stop the gateway and run: shoal recover --from ${target} --data ${dataDir}`);
@@ -24,12 +31,25 @@ export async function backupCommand(args: string[]): Promise<void> {
  * the gateway does so that the nodes find it. The nodes of this machine (DATA/nodes.json) are
  * enrolled again first, as `shoal node start` does.
  */
-export async function recoverCommand(args: string[]): Promise<void> {
-  const { values, dataDir } = parse(args, { ...GATEWAY_OPTIONS, wait: { type: 'string' }, from: { type: 'string' }, 'allow-missing': { type: 'boolean' } });
+export const recoverCommand: CommandSpec = {
+  name: 'recover',
+  group: 'Running a cluster',
+  summary: 'with the gateway stopped: rebuild the metadata from the nodes',
+  flags: {
+    from: { type: 'string', value: 'BACKUP', description: 'first put this backup (from shoal backup) in place of metadata.db' },
+    wait: { type: 'string', value: 'DURATION', default: '60s', description: 'how long to wait for the known nodes to report' },
+    'allow-missing': { type: 'boolean', description: 'finish even if a node the metadata knows did not report (gone for good)' },
+    ...GATEWAY_FLAGS,
+  },
+  details: 'It listens where the gateway does (--port, --host), so nodes reconnect to it. Exit code 1 when a known node did not report.',
+  run: runRecover,
+};
+
+async function runRecover({ values, dataDir }: CommandInput): Promise<void> {
   const local = (await new NodeConfigFile(dataDir).list()).filter((node) => node.join === undefined);
   const report = await recoverMetadata(gatewayConfig(values, dataDir), {
     from: stringOption(values.from),
-    waitMs: parseDuration(stringOption(values.wait) ?? '60s'),
+    waitMs: durationOption(values.wait, 'wait', 60_000),
     allowMissing: values['allow-missing'] === true,
     enrol: await Promise.all(local.map(localNodeRecord)),
     listening: (url) => console.log(`recovering ${dataDir}: nodes reconnect at ${url}`),
@@ -37,7 +57,7 @@ export async function recoverCommand(args: string[]): Promise<void> {
   });
   console.log(
     `recovered in ${report.seconds.toFixed(1)} s (${report.waitedSeconds.toFixed(1)} s waiting for nodes): ` +
-      `${report.files} file version(s) and ${report.deletions} deletion(s) from ${report.manifests} manifest(s) on ${report.nodes.length} node(s), ` +
+      `${plural(report.files, 'file version')} and ${plural(report.deletions, 'deletion')} from ${plural(report.manifests, 'manifest')} on ${plural(report.nodes.length, 'node')}, ` +
       `${report.copies} copies verified`,
   );
   if (report.missing.length > 0 && values['allow-missing'] !== true) {

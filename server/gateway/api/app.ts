@@ -1,4 +1,6 @@
 import { Hono } from 'hono';
+import type { Auth } from '../auth/auth.ts';
+import { mountAccessControl } from './auth-routes.ts';
 import { toShoalError } from '../../../shared/errors.ts';
 import type { FileReader } from '../files/file-reader.ts';
 import type { FileWriter } from '../files/file-writer.ts';
@@ -10,14 +12,28 @@ import type { MetadataStore } from '../metadata/metadata-store.ts';
 import type { Invites } from '../nodes/invites.ts';
 import type { NodeRegistry } from '../nodes/node-registry.ts';
 import type { ClusterStatus } from '../status/cluster-status.ts';
+import type { FileDetails } from '../status/file-detail.ts';
+import { chunkRoutes } from './chunk-routes.ts';
+import { tusRoutes } from './tus-routes.ts';
+import type { ResumableUploads } from '../files/resumable-uploads.ts';
 import { clusterRoutes } from './cluster-routes.ts';
 import { eventRoutes } from './event-routes.ts';
 import { fileRoutes } from './file-routes.ts';
 import { inviteRoutes } from './invite-routes.ts';
-import { localOnly } from './local-only.ts';
 import type { BrowserOrigins } from '../browser-origin.ts';
 import { nodeRoutes } from './node-routes.ts';
 import { mountWebApp } from './web-app.ts';
+import type { UploadAdmission } from '../files/upload-admission.ts';
+import { refuseDotSegments } from './raw-path.ts';
+import { clientAddress, forwardedClient } from './client-address.ts';
+import { securityHeaders } from './security-headers.ts';
+import type { GatewayMetrics } from '../status/gateway-metrics.ts';
+import { metricsRoutes, requestMetrics } from './metrics-routes.ts';
+import { countThroughput } from './count-throughput.ts';
+import { BULK_PATH } from '../../../shared/protocol.ts';
+import type { BulkTransfers } from '../nodes/bulk-transfers.ts';
+import { bulkRoutes } from './bulk-routes.ts';
+import type { Throughput } from '../status/throughput.ts';
 
 export interface ApiServices {
   metadata: MetadataStore;
@@ -29,8 +45,26 @@ export interface ApiServices {
   repair: RepairService;
   collector: ChunkCollector;
   status: ClusterStatus;
+  details: FileDetails;
+  /** Uploads sent in pieces (tus). */
+  uploads: ResumableUploads;
   invites: Invites;
   origins: BrowserOrigins;
+  /** Which uploads may start now (how many at once, whether their declared size fits). */
+  admission: UploadAdmission;
+  /** Reverse proxies whose X-Forwarded-For/-Proto are believed (clientAddress, isSecure). */
+  trustedProxies: readonly string[];
+  auth: Auth;
+  /** Bytes the file API reads and writes, for GET /api/stats. */
+  throughput: Throughput;
+  /** The S3 access keys' admin routes (s3/key-routes.ts), mounted at /api/s3/keys when the S3 API is on. */
+  s3Keys?: Hono;
+  /** Served at /metrics, and counting every request. */
+  metrics: GatewayMetrics;
+  /** The --metrics-token-file secret, which may scrape /metrics and nothing else. */
+  scrapeToken?: string;
+  /** Browser nodes' chunk transfers over HTTP, served at BULK_PATH. */
+  bulk?: BulkTransfers;
   /** Built web app to serve; absent means a placeholder page. */
   webRoot?: string;
 }
@@ -46,15 +80,25 @@ export function createApp(services: ApiServices): Hono {
     return c.json(e.toJSON(), e.status as 500, e.headers);
   });
 
-  app.route('/api/files', fileRoutes(services.metadata, services.reader, services.writer, services.status));
+  app.use('*', requestMetrics(services.metrics.http));
+  app.use('*', securityHeaders());
+  app.use('*', refuseDotSegments());
+  app.use('*', forwardedClient(services.trustedProxies));
+
+  mountAccessControl(app, services.auth, services.origins, clientAddress);
+  app.use('/api/files/*', countThroughput(services.throughput));
+  app.use('/api/uploads/*', countThroughput(services.throughput));
+  app.get('/api/stats', (c) => c.json(services.throughput.snapshot()));
+  app.route('/api/files', fileRoutes(services.metadata, services.reader, services.writer, services.status, services.admission));
+  app.route('/api/chunks', chunkRoutes(services.details));
+  app.route('/api/uploads', tusRoutes(services.uploads, services.writer, services.admission));
   app.route('/api/nodes', nodeRoutes(services.registry, services.admin, services.status));
   app.route('/api/events', eventRoutes(services.events));
-  app.use('/api/invites', localOnly(services.origins));
-  app.use('/api/invites/*', localOnly(services.origins));
   app.route('/api/invites', inviteRoutes(services.invites));
-  // Confirming lets collection delete past its limit: not for a page elsewhere to ask.
-  app.use('/api/collection/*', localOnly(services.origins));
+  if (services.s3Keys) app.route('/api/s3/keys', services.s3Keys);
   app.route('/api', clusterRoutes(services.repair, services.collector, services.admin, services.status));
+  app.route('/metrics', metricsRoutes(services.metrics, services.auth, services.scrapeToken));
+  if (services.bulk) app.route(BULK_PATH, bulkRoutes(services.bulk, services.origins));
   mountWebApp(app, services.webRoot);
   return app;
 }

@@ -5,7 +5,7 @@ import type { NodeAdmin } from '../healing/node-admin.ts';
 import type { RepairService } from '../healing/repair-service.ts';
 import type { ClusterStatus } from '../status/cluster-status.ts';
 
-/** `/api/health`, `/api/rebalance`, `/api/scrub`, `/api/collection/confirm`, and a typed 404 for every other API path. */
+/** `/api/health`, `/api/rebalance`, `/api/repair/failures` (clear), `/api/scrub`, `/api/collection/confirm`, and a typed 404 for every other API path. */
 export function clusterRoutes(repair: RepairService, collector: ChunkCollector, admin: NodeAdmin, status: ClusterStatus): Hono {
   const cluster = new Hono();
 
@@ -15,6 +15,8 @@ export function clusterRoutes(repair: RepairService, collector: ChunkCollector, 
     repair.rebalance();
     return c.json({ repair: repair.stats() }, 202);
   });
+
+  cluster.delete('/repair/failures', (c) => c.json({ repair: repair.clearFailures() }));
 
   cluster.post('/scrub', (c) => c.json({ nodes: admin.requestScrub() }, 202));
 

@@ -26,7 +26,7 @@ after(async () => {
 async function subscriber(): Promise<{ socket: Socket; text: () => string; bytes: () => number; ended: Promise<void> }> {
   const socket = connect(gateway.port, '127.0.0.1');
   socket.on('error', () => {});
-  socket.write(`GET /api/events HTTP/1.1\r\nHost: 127.0.0.1:${gateway.port}\r\n\r\n`);
+  socket.write(`GET /api/events HTTP/1.1\r\nHost: 127.0.0.1:${gateway.port}\r\nAuthorization: Bearer ${gateway.adminToken}\r\n\r\n`);
   let tail = '';
   let bytes = 0;
   const ended = new Promise<void>((resolve) => socket.on('close', () => resolve()));

@@ -3,38 +3,60 @@ import type { FileInfo } from '../../../shared/api-types.ts';
 import { ShoalError, toShoalError } from '../../../shared/errors.ts';
 import type { FileReader } from '../files/file-reader.ts';
 import type { FileWriter } from '../files/file-writer.ts';
+import type { UploadAdmission } from '../files/upload-admission.ts';
 import type { MetadataStore } from '../metadata/metadata-store.ts';
 import type { ClusterStatus } from '../status/cluster-status.ts';
 import { parseRange } from './byte-range.ts';
+import { fileEtag } from './file-etag.ts';
+import { evaluatePreconditions } from './conditional.ts';
+import { attachment } from './content-disposition.ts';
 import { validateFileName } from './file-names.ts';
+import { listingQuery } from './listing-query.ts';
+import { rawPath } from './raw-path.ts';
+import { requestBody } from './request-body.ts';
 
 /** `/api/files`: list, upload, download (ranges, conditionals) and delete. */
-export function fileRoutes(metadata: MetadataStore, reader: FileReader, writer: FileWriter, status: ClusterStatus): Hono {
+export function fileRoutes(metadata: MetadataStore, reader: FileReader, writer: FileWriter, status: ClusterStatus, admission: UploadAdmission): Hono {
   const files = new Hono();
 
-  files.get('/', async (c) => c.json({ files: await status.files() }));
+  files.get('/', async (c) => {
+    const query = listingQuery(c.req.query());
+    const { files: listed, next, prefixes } = await status.files(query);
+    return c.json({ files: listed, ...(next === undefined ? {} : { next }), ...(query.delimiter ? { prefixes } : {}) });
+  });
 
   files.put('/*', async (c) => {
     const name = fileName(c);
     const length = c.req.header('content-length');
-    writer.assertCanAccept(length === undefined ? null : Number(length));
-    const file = await writer.store(name, c.req.raw.body);
-    const info: FileInfo = { ...file, chunks: file.chunks.length };
-    return c.json(info, 201);
+    const declared = length === undefined ? null : Number(length);
+    await checkPreconditions(c, name);
+    writer.assertCanAccept(declared);
+    const upload = admission.admit(declared);
+    try {
+      const file = await writer.store(name, upload.body(requestBody(c)));
+      const info: FileInfo = { ...file, chunks: file.chunks.length };
+      return c.json(info, 201);
+    } finally {
+      upload.end();
+    }
   });
 
   files.on(['GET', 'HEAD'], '/*', async (c) => {
     const name = fileName(c);
     const file = await metadata.getFile(name);
     if (!file) throw new ShoalError('FILE_NOT_FOUND', `no file named ${JSON.stringify(name)}`);
-    const etag = `"${file.sha256}"`;
+    const etag = fileEtag(file);
     const headers: Record<string, string> = {
       'Accept-Ranges': 'bytes',
       ETag: etag,
       'Last-Modified': new Date(file.createdAt).toUTCString(),
       'Content-Type': 'application/octet-stream',
+      'Content-Disposition': attachment(name),
     };
-    if (c.req.header('if-none-match') === etag) return c.body(null, 304, headers);
+    if (evaluatePreconditions(c.req.method, { ifMatch: c.req.header('if-match'), ifNoneMatch: c.req.header('if-none-match') }, etag) === 'not-modified') {
+      const { 'Content-Type': _type, 'Content-Disposition': _disposition, ...about } = headers;
+      return c.body(null, 304, about);
+    }
     // If-Range names the version the client already has part of; for any other, send it all.
     const ifRange = c.req.header('if-range');
     const range = ifRange === undefined || ifRange === etag ? withHeaders(() => parseRange(c.req.header('range'), file.size), headers) : null;
@@ -47,9 +69,23 @@ export function fileRoutes(metadata: MetadataStore, reader: FileReader, writer: 
   });
 
   files.delete('/*', async (c) => {
-    await writer.delete(fileName(c));
+    const name = fileName(c);
+    await checkPreconditions(c, name);
+    await writer.delete(name);
     return c.body(null, 204);
   });
+
+  /**
+   * If-Match and If-None-Match against the file's current version before a change: `If-None-Match: *`
+   * makes a PUT create-only. Checked before the body is read, so two such PUTs racing may both pass.
+   */
+  async function checkPreconditions(c: Context, name: string): Promise<void> {
+    const ifMatch = c.req.header('if-match');
+    const ifNoneMatch = c.req.header('if-none-match');
+    if (ifMatch === undefined && ifNoneMatch === undefined) return;
+    const file = await metadata.getFile(name);
+    evaluatePreconditions(c.req.method, { ifMatch, ifNoneMatch }, file ? fileEtag(file) : null);
+  }
 
   return files;
 }
@@ -65,8 +101,10 @@ function withHeaders<T>(work: () => T, headers: Record<string, string>): T {
   }
 }
 
-/** The name as the client encoded it in the path after /api/files/, validated. */
+/** The name as the client encoded it in the request's raw path after /api/files/, validated before any normalisation. */
 function fileName(c: Context): string {
-  const path = new URL(c.req.url).pathname;
-  return validateFileName(path.slice(path.indexOf('/api/files/') + '/api/files/'.length));
+  const path = rawPath(c);
+  const prefix = '/api/files/';
+  if (!path.startsWith(prefix)) throw new ShoalError('BAD_NAME', `a file's path must start with ${prefix} as written, not encoded`);
+  return validateFileName(path.slice(prefix.length));
 }

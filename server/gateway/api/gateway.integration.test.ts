@@ -2,13 +2,14 @@ import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
 import { ShoalError } from '../../../shared/errors.ts';
+import { chunkIds } from '../../testing/chunk-ids.ts';
 import { randomBytesSeeded, TestCluster, waitFor } from '../../testing/cluster.ts';
 import { sha256Hex } from '../../sha256.ts';
 
 const MiB = 1024 * 1024;
 
 async function download(cluster: TestCluster, name: string, headers: Record<string, string> = {}): Promise<{ status: number; body: Buffer; res: Response }> {
-  const res = await fetch(cluster.client.fileUrl(name), { headers });
+  const res = await cluster.fetch(cluster.client.fileUrl(name), { headers });
   return { status: res.status, body: Buffer.from(await res.arrayBuffer()), res };
 }
 
@@ -67,7 +68,7 @@ describe('gateway with three disk nodes', () => {
   });
 
   test('HEAD gives the headers without a body', async () => {
-    const res = await fetch(cluster.client.fileUrl('data/big.bin'), { method: 'HEAD' });
+    const res = await cluster.fetch(cluster.client.fileUrl('data/big.bin'), { method: 'HEAD' });
     assert.equal(res.status, 200);
     assert.equal(res.headers.get('content-length'), String(big.length));
     assert.equal((await res.arrayBuffer()).byteLength, 0);
@@ -86,8 +87,8 @@ describe('gateway with three disk nodes', () => {
   test('a flipped byte in a chunk file on disk never reaches the reader', async () => {
     const data = randomBytesSeeded(3 * MiB, 11);
     await cluster.client.upload('flip.bin', data);
-    const hash = sha256Hex(data);
-    const copies = (await Promise.all(['node1', 'node2', 'node3'].map((id) => cluster.chunkFiles(id)))).flat().filter((p) => p.endsWith(hash));
+    const [hash] = chunkIds(cluster.dataDir, data, 4 * MiB);
+    const copies = (await Promise.all(['node1', 'node2', 'node3'].map((id) => cluster.chunkFiles(id)))).flat().filter((p) => p.endsWith(hash!));
     assert.equal(copies.length, 2);
     const bytes = await readFile(copies[0]!);
     bytes[1000] ^= 0x01;
@@ -111,25 +112,25 @@ describe('gateway with three disk nodes', () => {
     assert.match(range.res.headers.get('content-type') ?? '', /^application\/json/);
     assert.equal(JSON.parse(range.body.toString()).error.code, 'BAD_RANGE');
     for (const bad of ['a%2F%2Fb', 'x%2F..%2Fy', 'ctl%01char', 'back%5Cslash']) {
-      const res = await fetch(`${cluster.url}/api/files/${bad}`, { method: 'PUT', body: 'x' });
+      const res = await cluster.fetch(`/api/files/${bad}`, { method: 'PUT', body: 'x' });
       assert.equal(res.status, 400, bad);
       assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'BAD_NAME', bad);
     }
-    const unknownRoute = await fetch(`${cluster.url}/api/nope`);
+    const unknownRoute = await cluster.fetch(`/api/nope`);
     assert.equal(unknownRoute.status, 404);
   });
 
   test('DELETE removes the file and the chunks no other file needs', async () => {
     const data = randomBytesSeeded(5 * MiB, 23);
     await cluster.client.upload('temp.bin', data);
-    const firstChunk = sha256Hex(data.subarray(0, 4 * MiB));
-    const holders = async () => (await Promise.all(['node1', 'node2', 'node3'].map((id) => cluster.chunkFiles(id)))).flat().filter((p) => p.endsWith(firstChunk));
+    const [firstChunk] = chunkIds(cluster.dataDir, data, 4 * MiB);
+    const holders = async () => (await Promise.all(['node1', 'node2', 'node3'].map((id) => cluster.chunkFiles(id)))).flat().filter((p) => p.endsWith(firstChunk!));
     assert.equal((await holders()).length, 2);
-    const res = await fetch(cluster.client.fileUrl('temp.bin'), { method: 'DELETE' });
+    const res = await cluster.fetch(cluster.client.fileUrl('temp.bin'), { method: 'DELETE' });
     assert.equal(res.status, 204);
     assert.equal((await holders()).length, 0);
     await assert.rejects(cluster.client.stat('temp.bin'), (err: unknown) => err instanceof ShoalError && err.code === 'NOT_FOUND');
-    const again = await fetch(cluster.client.fileUrl('temp.bin'), { method: 'DELETE' });
+    const again = await cluster.fetch(cluster.client.fileUrl('temp.bin'), { method: 'DELETE' });
     assert.equal(again.status, 404);
   });
 
@@ -157,12 +158,12 @@ describe('gateway with three disk nodes', () => {
     await cluster.killNode('node1');
     await cluster.killNode('node3');
     await waitFor(async () => (await cluster.client.nodes()).filter((n) => n.status === 'online').length === 1, 15_000, 'one node online');
-    const res = await fetch(cluster.client.fileUrl('refused.bin'), { method: 'PUT', body: randomBytesSeeded(MiB, 3) });
+    const res = await cluster.fetch(cluster.client.fileUrl('refused.bin'), { method: 'PUT', body: randomBytesSeeded(MiB, 3) });
     assert.equal(res.status, 503);
     assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'INSUFFICIENT_NODES');
     assert.ok(!(await cluster.client.list()).some((f) => f.name === 'refused.bin'));
     // A deletion is written to R nodes like a version, so it is refused the same way and deletes nothing.
-    const kept = await fetch(cluster.client.fileUrl('data/big.bin'), { method: 'DELETE' });
+    const kept = await cluster.fetch(cluster.client.fileUrl('data/big.bin'), { method: 'DELETE' });
     assert.equal(kept.status, 503);
     assert.ok((await cluster.client.list()).some((f) => f.name === 'data/big.bin'));
     const health = await cluster.client.health();
@@ -191,7 +192,7 @@ describe('liveness without a close', () => {
   test('a file over --max-file-size is refused with 413 and leaves nothing behind', async () => {
     const cluster = await TestCluster.start({ nodes: 2, gatewayArgs: ['--max-file-size', '1MiB'] });
     try {
-      const declared = await fetch(cluster.client.fileUrl('big.bin'), { method: 'PUT', body: randomBytesSeeded(2 * 1024 * 1024, 1) });
+      const declared = await cluster.fetch(cluster.client.fileUrl('big.bin'), { method: 'PUT', body: randomBytesSeeded(2 * 1024 * 1024, 1) });
       assert.equal(declared.status, 413);
       assert.equal(((await declared.json()) as { error: { code: string } }).error.code, 'FILE_TOO_LARGE');
       const stream = new ReadableStream<Uint8Array>({

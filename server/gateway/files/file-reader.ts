@@ -1,8 +1,10 @@
 import { ShoalError } from '../../../shared/errors.ts';
-import type { ChunkRecord, FileRecord, MetadataStore } from '../metadata/metadata-store.ts';
+import type { ChunkRecord, FileChunk, FileRecord, MetadataStore } from '../metadata/metadata-store.ts';
 import type { NodeRegistry } from '../nodes/node-registry.ts';
 import { readableCopies } from '../replicas/replica-counts.ts';
 import type { ReplicaStore } from '../replicas/replica-store.ts';
+import { SEGMENT_BYTES } from '../metadata/sealed-size.ts';
+import type { ChunkCipher } from './chunk-cipher.ts';
 
 export interface ByteRange {
   start: number;
@@ -11,7 +13,9 @@ export interface ByteRange {
 }
 
 /**
- * Streams stored files back, verified chunk by chunk. A download reads the version it started on:
+ * Streams stored files back, verified chunk by chunk, asking the nodes only for the bytes a range
+ * needs: the sealed segments it covers, verified by their tags (a plaintext chunk from before
+ * encryption is read whole and checked by its hash). A download reads the version it started on:
  * it pins that version's chunks, so replacing or deleting the file meanwhile releases them only
  * once the download has read them, or after `holdMs` at the most.
  */
@@ -19,14 +23,16 @@ export class FileReader {
   readonly #replicas: ReplicaStore;
   readonly #registry: NodeRegistry;
   readonly #metadata: MetadataStore;
-  /** Chunks fetched ahead of the one being sent. */
+  readonly #cipher: ChunkCipher;
+  /** Chunks fetched ahead of the one being sent, each from the replica with the fewest reads outstanding. */
   readonly #readAhead: number;
   readonly #holdMs: number;
 
-  constructor(replicas: ReplicaStore, registry: NodeRegistry, metadata: MetadataStore, options: { readAhead: number; holdMs: number }) {
+  constructor(replicas: ReplicaStore, registry: NodeRegistry, metadata: MetadataStore, cipher: ChunkCipher, options: { readAhead: number; holdMs: number }) {
     this.#replicas = replicas;
     this.#registry = registry;
     this.#metadata = metadata;
+    this.#cipher = cipher;
     this.#readAhead = options.readAhead;
     this.#holdMs = options.holdMs;
   }
@@ -39,33 +45,45 @@ export class FileReader {
    */
   async open(file: FileRecord, range: ByteRange): Promise<ReadableStream<Uint8Array>> {
     if (file.size === 0) return new ReadableStream({ start: (c) => c.close() });
-    const first = Math.floor(range.start / file.chunkSize);
-    const last = Math.floor(range.end / file.chunkSize);
-    const hold = this.#hold(file.chunks.slice(first, last + 1));
+    const offsets = chunkOffsets(file.chunks);
+    const first = chunkAt(offsets, range.start);
+    const last = chunkAt(offsets, range.end);
+    const hashes = file.chunks.slice(first, last + 1).map((chunk) => chunk.hash);
+    const hold = this.#hold(hashes);
     try {
-      const chunks = await this.#metadata.getChunks([...new Set(file.chunks.slice(first, last + 1))]);
-      if (file.chunks.slice(first, last + 1).some((hash) => !chunks.has(hash))) {
+      const chunks = await this.#metadata.getChunks([...new Set(hashes)]);
+      if (hashes.some((hash) => !chunks.has(hash))) {
         throw new ShoalError('CONFLICT', `${file.name} was replaced or deleted just as this download started: ask again`);
       }
-      const unreadable = file.chunks.findIndex((hash, i) => i >= first && i <= last && readableCopies(this.#registry, chunks.get(hash)) === 0);
+      const unreadable = hashes.findIndex((hash) => readableCopies(this.#registry, chunks.get(hash)) === 0);
       if (unreadable >= 0) {
-        throw new ShoalError('CHUNK_UNAVAILABLE', `no copy of chunk ${unreadable} of ${file.name} is on a node online now: try again once its nodes are back`);
+        throw new ShoalError('CHUNK_UNAVAILABLE', `no copy of chunk ${first + unreadable} of ${file.name} is on a node online now: try again once its nodes are back`);
       }
-      return await this.#stream(file, range, first, last, chunks, hold);
+      return await this.#stream(file, range, offsets, first, last, chunks, hold);
     } catch (err) {
       hold.releaseAll();
       throw err;
     }
   }
 
-  async #stream(file: FileRecord, range: ByteRange, first: number, last: number, chunks: Map<string, ChunkRecord>, hold: Hold): Promise<ReadableStream<Uint8Array>> {
+  async #stream(
+    file: FileRecord,
+    range: ByteRange,
+    offsets: number[],
+    first: number,
+    last: number,
+    chunks: Map<string, ChunkRecord>,
+    hold: Hold,
+  ): Promise<ReadableStream<Uint8Array>> {
     const queue: Array<Promise<Uint8Array>> = [];
     let next = first;
 
     const fill = (): void => {
       while (next <= last && queue.length <= this.#readAhead) {
-        const hash = file.chunks[next]!;
-        const fetching = this.#replicas.read(hash, chunks.get(hash)?.nodeIds ?? []);
+        const chunk = file.chunks[next]!;
+        const from = Math.max(0, range.start - offsets[next]!);
+        const to = Math.min(chunk.size - 1, range.end - offsets[next]!);
+        const fetching = this.#fetch(chunk, from, to, chunks.get(chunk.hash)?.nodeIds ?? []);
         fetching.catch(() => {});
         queue.push(fetching);
         next++;
@@ -75,10 +93,9 @@ export class FileReader {
     const take = async (): Promise<Uint8Array> => {
       fill();
       const data = await queue.shift()!;
-      hold.release(file.chunks[index]!);
-      const offset = index * file.chunkSize;
+      hold.release(file.chunks[index]!.hash);
       index++;
-      return data.subarray(Math.max(0, range.start - offset), Math.min(data.length, range.end + 1 - offset));
+      return data;
     };
 
     const head = await take();
@@ -104,6 +121,17 @@ export class FileReader {
       },
       { highWaterMark: 0 },
     );
+  }
+
+  /** Plaintext bytes `from`..`to` (inclusive) of one chunk, verified, moving no more than the segments that hold them. */
+  async #fetch(chunk: FileChunk, from: number, to: number, holders: string[]): Promise<Uint8Array> {
+    if (chunk.key === undefined) return (await this.#replicas.read(chunk.hash, holders)).subarray(from, to + 1);
+    const span = this.#cipher.span(chunk, from, to);
+    const whole = from === 0 && to === chunk.size - 1;
+    // A whole chunk is asked for whole, so its node also checks its hash and drops a rotten copy itself.
+    const plain = await this.#replicas.read(chunk.hash, holders, { span: whole ? undefined : span, open: (data) => this.#cipher.open(chunk, span, data) });
+    const segmentStart = Math.floor(from / SEGMENT_BYTES) * SEGMENT_BYTES;
+    return plain.subarray(from - segmentStart, to - segmentStart + 1);
   }
 
   /** Pins each chunk until the download has read its last use of it, or until `holdMs` has passed. */
@@ -132,4 +160,23 @@ export class FileReader {
 interface Hold {
   release(hash: string): void;
   releaseAll(): void;
+}
+
+/** Where each chunk starts in the file, and the file's size last: the sums of the sizes before. */
+export function chunkOffsets(chunks: FileChunk[]): number[] {
+  const offsets = [0];
+  for (const chunk of chunks) offsets.push(offsets.at(-1)! + chunk.size);
+  return offsets;
+}
+
+/** The index of the chunk holding byte `position`, by binary search over `offsets` (chunkOffsets). */
+export function chunkAt(offsets: number[], position: number): number {
+  let low = 0;
+  let high = offsets.length - 2;
+  while (low < high) {
+    const mid = (low + high + 1) >> 1;
+    if (offsets[mid]! <= position) low = mid;
+    else high = mid - 1;
+  }
+  return low;
 }

@@ -1,13 +1,15 @@
-import { chunkStream, type ByteSource } from '../../../shared/chunker.ts';
+import { chunkStream } from '../../../shared/chunker.ts';
+import { fromClient } from './client-body.ts';
 import { ShoalError } from '../../../shared/errors.ts';
 import { KeyedLock } from '../../../shared/keyed-lock.ts';
 import { createSha256, sha256Hex } from '../../sha256.ts';
 import type { EventBus } from '../events/event-bus.ts';
 import { maxChunksPerFile, type Manifest, type ManifestSeal } from '../metadata/manifest.ts';
-import type { ChunkRecord, FileRecord, ManifestRecord, MetadataStore } from '../metadata/metadata-store.ts';
+import type { ChunkRecord, FileChunk, FileRecord, ManifestRecord, MetadataStore } from '../metadata/metadata-store.ts';
 import type { NodeRegistry } from '../nodes/node-registry.ts';
 import type { ReplicaStore } from '../replicas/replica-store.ts';
 import type { UploadCopies, UploadsInFlight } from '../replicas/uploads-in-flight.ts';
+import type { ChunkCipher } from './chunk-cipher.ts';
 
 export interface FileWriterOptions {
   replicas: number;
@@ -17,10 +19,36 @@ export interface FileWriterOptions {
   uploadWindow: number;
 }
 
-export interface ManifestOptions {
+export interface SealingOptions {
   seal: ManifestSeal;
+  /** What every chunk is encrypted with before it leaves the gateway. */
+  cipher: ChunkCipher;
   /** The largest version the metadata holds: every new one is past it. */
   lastVersion: number;
+}
+
+/**
+ * A body written as durable chunks on R nodes and not yet part of any file: what an upload in
+ * parts (S3 multipart, tus) keeps per part, to commit later as one file with commitChunks.
+ */
+export interface StoredChunks {
+  chunks: FileChunk[];
+  /** Plaintext bytes, the sum of the chunks' sizes. */
+  size: number;
+  /** SHA-256 of the plaintext written. */
+  sha256: string;
+  /** Where the copies were written: commitChunks records them with the file. */
+  records: ChunkRecord[];
+}
+
+/**
+ * StoredChunks as storeChunks answers them: still pinned by the upload that wrote them, so that no
+ * release of the same chunks (a failed upload of identical content discarding its copies) can
+ * delete them before the caller holds them. The caller takes its own pin, or commits them, then
+ * calls `unpin`, on every path; later calls do nothing.
+ */
+export interface PinnedChunks extends StoredChunks {
+  unpin(): void;
 }
 
 /**
@@ -36,6 +64,7 @@ export class FileWriter {
   readonly #events: EventBus;
   readonly #options: FileWriterOptions;
   readonly #seal: ManifestSeal;
+  readonly #cipher: ChunkCipher;
   #lastVersion: number;
   /** A name changes one version at a time, from taking its version to committing it: its versions grow in commit order. */
   readonly #names = new KeyedLock();
@@ -49,7 +78,7 @@ export class FileWriter {
     registry: NodeRegistry,
     metadata: MetadataStore,
     events: EventBus,
-    manifests: ManifestOptions,
+    manifests: SealingOptions,
     options: FileWriterOptions,
   ) {
     this.#replicas = replicas;
@@ -58,6 +87,7 @@ export class FileWriter {
     this.#metadata = metadata;
     this.#events = events;
     this.#seal = manifests.seal;
+    this.#cipher = manifests.cipher;
     this.#lastVersion = manifests.lastVersion;
     this.#options = options;
     this.#maxFileBytes = Math.min(options.maxFileBytes, maxChunksPerFile(options.chunkSize) * options.chunkSize);
@@ -78,16 +108,123 @@ export class FileWriter {
 
   /**
    * Streams a body into replicated chunks and commits the file once every chunk is durable on its
-   * replicas. At most `uploadWindow` chunks are in flight: while the window is full the body is
-   * not read, so TCP backpressure reaches the client and memory stays at a few chunks. Any failure
-   * before the commit leaves no file behind.
+   * replicas. Any failure before the commit leaves no file behind.
    */
   async store(name: string, body: ReadableStream<Uint8Array> | null): Promise<FileRecord> {
+    return this.#upload(async (copies, hashes) => {
+      const { chunks, sha256 } = await this.#writeChunks(body, copies, hashes);
+      return this.#commit(this.#fileOf(name, chunks, sha256), copies, []);
+    });
+  }
+
+  /**
+   * Writes a body as durable chunks on R nodes without committing a file, for uploads in parts:
+   * the caller keeps what this returns (its chunks stay only as long as the collector's grace
+   * period unless a file references them) and later commits the parts with commitChunks. The
+   * chunks come back pinned: the caller unpins them once it holds them itself.
+   */
+  async storeChunks(body: ReadableStream<Uint8Array> | null): Promise<PinnedChunks> {
+    return this.#upload(async (copies, hashes) => {
+      const written = await this.#writeChunks(body, copies, hashes);
+      const { records } = copies.surviving(this.#registry);
+      await this.#assertEveryChunkHeld(records);
+      // Nothing can fail past here: the upload's pins leave #upload's hands for the caller's.
+      const pins = hashes.splice(0);
+      return {
+        ...written,
+        records,
+        unpin: () => {
+          for (const hash of pins.splice(0)) this.#replicas.unpin(hash);
+        },
+      };
+    });
+  }
+
+  /**
+   * Commits a file made of chunks written earlier by storeChunks, in the order given (the parts'
+   * chunks one after another), with the records of where they were written. `sha256` is the
+   * whole file's when the caller knows it, null when nobody hashed the whole (its ETag is then
+   * derived from the chunks: api/file-etag.ts).
+   */
+  async commitChunks(name: string, chunks: FileChunk[], sha256: string | null, records: ChunkRecord[]): Promise<FileRecord> {
+    const hashes = [...new Set(chunks.map((c) => c.hash))];
+    this.#replicas.pinForReading(hashes);
+    const copies = this.#uploads.begin();
+    try {
+      return await this.#commit(this.#fileOf(name, chunks, sha256), copies, records);
+    } finally {
+      copies.end();
+      for (const hash of hashes) this.#replicas.unpin(hash);
+    }
+  }
+
+  /**
+   * Seals one chunk of plaintext for the nodes: the bytes to store (storeForUpload under
+   * `chunk.hash`) and the FileChunk a file lists. For uploads that cut their own chunks (tus).
+   */
+  seal(plain: Uint8Array): { sealed: Uint8Array; chunk: FileChunk } {
+    return this.#cipher.seal(plain);
+  }
+
+  /**
+   * Commits `file`, whose chunks `copies` wrote (or the metadata records already), as uploads that
+   * cut their own chunks do; the caller keeps its pins and ends `copies` after.
+   */
+  async commitStored(file: FileRecord, copies: UploadCopies): Promise<FileRecord> {
+    return this.#commit(this.#fileOf(file.name, file.chunks, file.sha256), copies, []);
+  }
+
+  /**
+   * Swaps the chunks of `old`, written in plaintext before encryption, for the sealed `chunks`
+   * that `copies` wrote, as a new version of the same content (its digest and creation time kept),
+   * unless the file changed meanwhile. The plaintext chunks, now unreferenced, are released like a
+   * replaced version's. Says whether it swapped.
+   */
+  async reseal(old: FileRecord, chunks: FileChunk[], copies: UploadCopies): Promise<boolean> {
+    const file: FileRecord = { ...old, chunks };
+    const done = await this.#commitVersion(
+      old.name,
+      copies,
+      async (version) => {
+        const now = await this.#metadata.getFile(old.name);
+        const same = now?.createdAt === old.createdAt && now.chunks.every((chunk, i) => chunk.hash === old.chunks[i]?.hash);
+        return same ? { type: 'file', version, file } : null;
+      },
+      async (records, manifest) => (await this.#metadata.commitFile(file, records, manifest)).unreferenced,
+    );
+    if (!done) return false;
+    this.#settled(done);
+    return true;
+  }
+
+  /** Runs an upload's `work` with its copies, unpinning the chunks left in `hashes` after and discarding them on failure. */
+  async #upload<T>(work: (copies: UploadCopies, hashes: string[]) => Promise<T>): Promise<T> {
+    const copies = this.#uploads.begin();
+    const hashes: string[] = [];
+    let failed = false;
+    try {
+      return await work(copies, hashes);
+    } catch (err) {
+      failed = true;
+      throw err;
+    } finally {
+      for (const hash of hashes) this.#replicas.unpin(hash);
+      if (failed) await this.#replicas.discardUpload(copies, hashes).catch(() => this.#replicas.releaseFailedUpload(hashes));
+      copies.end();
+    }
+  }
+
+  /**
+   * Streams a body into sealed chunks replicated on R nodes, each pinned (its hash pushed onto
+   * `hashes`) until the caller unpins it. At most `uploadWindow` chunks are in flight: while the
+   * window is full the body is not read, so TCP backpressure reaches the client and memory stays
+   * at a few chunks.
+   */
+  async #writeChunks(body: ReadableStream<Uint8Array> | null, copies: UploadCopies, hashes: string[]): Promise<Omit<StoredChunks, 'records'>> {
     const { replicas, chunkSize, uploadWindow } = this.#options;
     const maxFileBytes = this.#maxFileBytes;
     const fileHash = createSha256();
-    const hashes: string[] = [];
-    const copies = this.#uploads.begin();
+    const written: FileChunk[] = [];
     const inFlight = new Set<Promise<void>>();
     let failure: unknown = null;
     let size = 0;
@@ -96,16 +233,40 @@ export class FileWriter {
       copies.add(hash, data.length, await this.#replicas.storeForUpload(hash, data, replicas));
     };
 
-    try {
-      for await (const chunk of chunkStream(fromClient(body ?? []), chunkSize)) {
-        size += chunk.length;
-        if (size > maxFileBytes) throw new ShoalError('FILE_TOO_LARGE', `upload exceeds the maximum of ${maxFileBytes} bytes`);
-        fileHash.update(chunk);
-        const hash = sha256Hex(chunk);
-        hashes.push(hash);
-        const task = replicate(hash, chunk).catch((err: unknown) => {
+    const chunks = chunkStream(fromClient(body ?? []), chunkSize);
+    // One chunk's work, in a frame of its own: an async function keeps its locals across every
+    // await, so a chunk held in one here would outlive its buffer and escape the budget.
+    const start = (plain: Uint8Array, buffer: () => void): Promise<void> => {
+      size += plain.length;
+      fileHash.update(plain);
+      const { sealed, chunk } = this.#cipher.seal(plain);
+      written.push(chunk);
+      hashes.push(chunk.hash);
+      return replicate(chunk.hash, sealed)
+        .catch((err: unknown) => {
           failure ??= err;
-        });
+        })
+        .finally(buffer);
+    };
+    try {
+      for (;;) {
+        // Shared by every upload (UploadsInFlight.chunkBuffers): a buffer is taken before a chunk
+        // is read into memory and given back once its copies are written.
+        const buffer = await this.#uploads.chunkBuffers.acquire();
+        let next: IteratorResult<Uint8Array, void> | null;
+        try {
+          next = await chunks.next();
+          if (!next.done && size + next.value.length > maxFileBytes) throw new ShoalError('FILE_TOO_LARGE', `upload exceeds the maximum of ${maxFileBytes} bytes`);
+        } catch (err) {
+          buffer();
+          throw err;
+        }
+        if (next.done) {
+          buffer();
+          break;
+        }
+        const task = start(next.value, buffer);
+        next = null;
         inFlight.add(task);
         void task.finally(() => inFlight.delete(task));
         while (inFlight.size >= uploadWindow) await Promise.race(inFlight);
@@ -113,49 +274,59 @@ export class FileWriter {
       }
       await Promise.all(inFlight);
       if (failure) throw failure;
-
-      const file: FileRecord = {
-        name,
-        size,
-        sha256: fileHash.digest('hex'),
-        chunkSize,
-        chunks: hashes,
-        replicas,
-        createdAt: new Date().toISOString(),
-      };
-      const { committed: unreferenced, lost } = (await this.#commitVersion(
-        name,
-        copies,
-        async (version) => ({ type: 'file', version, file }),
-        async (records, manifest) => (await this.#metadata.commitFile(file, records, manifest)).unreferenced,
-      ))!;
-      this.#events.publish({ type: 'file.added', file: { ...file, chunks: hashes.length } });
-      // Copies on nodes that went away during the upload are not recorded; repair restores R.
-      for (const { hash, nodeId } of lost) this.#events.publish({ type: 'replica.lost', hash, nodeId, reason: 'node left during the upload' });
-      // The file is committed: cleaning up the version it replaced must neither delay nor fail the 201.
-      this.#replicas.releaseUnreferenced(unreferenced).catch(() => this.#replicas.releaseFailedUpload(unreferenced));
-      return file;
-    } catch (err) {
-      this.#replicas.releaseFailedUpload(hashes);
-      throw err;
+      return { chunks: written, size, sha256: fileHash.digest('hex') };
     } finally {
+      await chunks.return().catch(() => {});
       await Promise.allSettled(inFlight);
-      copies.end();
-      for (const hash of hashes) this.#replicas.unpin(hash);
     }
+  }
+
+  #fileOf(name: string, chunks: FileChunk[], sha256: string | null): FileRecord {
+    const { replicas, chunkSize } = this.#options;
+    const largest = chunks.reduce((max, c) => Math.max(max, c.size), chunkSize);
+    if (chunks.length > maxChunksPerFile(largest)) {
+      throw new ShoalError('FILE_TOO_LARGE', `a file may have at most ${maxChunksPerFile(largest)} chunks of up to ${largest} bytes, not ${chunks.length}`);
+    }
+    const size = chunks.reduce((sum, c) => sum + c.size, 0);
+    return { name, size, sha256, chunkSize: largest, chunks, replicas, createdAt: new Date().toISOString() };
+  }
+
+  /** Commits `file` with the copies `copies` wrote and the `earlier` records of copies written before. */
+  async #commit(file: FileRecord, copies: UploadCopies, earlier: ChunkRecord[]): Promise<FileRecord> {
+    const { name, chunks } = file;
+    const { committed: unreferenced, lost } = (await this.#commitVersion(
+      name,
+      copies,
+      async (version) => ({ type: 'file', version, file }),
+      async (records, manifest) => (await this.#metadata.commitFile(file, [...earlier, ...records], manifest)).unreferenced,
+      earlier,
+    ))!;
+    this.#events.publish({ type: 'file.added', file: { ...file, chunks: chunks.length } });
+    this.#settled({ committed: unreferenced, lost });
+    return file;
+  }
+
+  /** After a version is committed: what it replaced is released, and copies lost on the way reported. */
+  #settled({ committed: unreferenced, lost }: { committed: string[]; lost: Array<{ hash: string; nodeId: string }> }): void {
+    // Copies on nodes that went away during the upload are not recorded; repair restores R.
+    for (const { hash, nodeId } of lost) this.#events.publish({ type: 'replica.lost', hash, nodeId, reason: 'node left during the upload' });
+    // The file is committed: cleaning up the version it replaced must neither delay nor fail the 201.
+    this.#replicas.releaseUnreferenced(unreferenced).catch(() => this.#replicas.releaseFailedUpload(unreferenced));
   }
 
   /**
    * Takes the name's next version, seals `manifestFor` it into a manifest (null: nothing to do),
    * stores that on R nodes beside what `copies` holds, and runs `commit` with the records to commit,
    * all holding the name's lock. A failure on the way releases the manifest. Resolves with what
-   * `commit` did and the copies lost on nodes that went away meanwhile, or null.
+   * `commit` did and the copies lost on nodes that went away meanwhile, or null. `earlier` are
+   * records of copies written before, by other uploads, that count for the check that every chunk is held.
    */
   async #commitVersion<T>(
     name: string,
     copies: UploadCopies,
     manifestFor: (version: number) => Promise<Manifest | null>,
     commit: (records: ChunkRecord[], manifest: ManifestRecord) => Promise<T>,
+    earlier: ChunkRecord[] = [],
   ): Promise<{ committed: T; lost: Array<{ hash: string; nodeId: string }> } | null> {
     return this.#names.run([name], async () => {
       this.#lastVersion = Math.max(Date.now() * 1000, this.#lastVersion + 1);
@@ -167,7 +338,7 @@ export class FileWriter {
       try {
         copies.add(hash, bytes.length, await this.#replicas.storeForUpload(hash, bytes, this.#options.replicas, 'manifest'));
         const { records, lost } = copies.surviving(this.#registry);
-        await this.#assertEveryChunkHeld(records);
+        await this.#assertEveryChunkHeld([...earlier, ...records]);
         const chunk = records.find((record) => record.hash === hash)!;
         return { committed: await commit(records.filter((record) => record !== chunk), { version, chunk }), lost };
       } catch (err) {
@@ -181,14 +352,14 @@ export class FileWriter {
 
   /**
    * The last check before a 201: every chunk has a copy on a node still connected, recorded before
-   * or written by this upload on the session that holds it now. One short of R is repaired after
+   * or written by an upload on the session that holds it now. One short of R is repaired after
    * the commit; one with none fails the upload.
    */
   async #assertEveryChunkHeld(records: ChunkRecord[]): Promise<void> {
     const recorded = await this.#metadata.getChunks(records.map((r) => r.hash));
     for (const record of records) {
-      const held = record.nodeIds.length + (recorded.get(record.hash)?.nodeIds.filter((id) => this.#registry.readable(id)).length ?? 0);
-      if (held === 0) {
+      const holders = [...record.nodeIds, ...(recorded.get(record.hash)?.nodeIds ?? [])];
+      if (!holders.some((id) => this.#registry.readable(id))) {
         throw new ShoalError('INSUFFICIENT_NODES', `every copy of chunk ${record.hash.slice(0, 12)} was on nodes that left during the upload`);
       }
     }
@@ -248,14 +419,5 @@ export class FileWriter {
     } finally {
       this.#writingMissingManifests = false;
     }
-  }
-}
-
-/** A request body that breaks off (the client went away) is the client's doing, not a gateway fault. */
-async function* fromClient(body: ByteSource): AsyncGenerator<Uint8Array> {
-  try {
-    yield* body as AsyncIterable<Uint8Array>;
-  } catch (err) {
-    throw new ShoalError('UPLOAD_INCOMPLETE', `the upload broke off before its end: ${(err as Error).message}`, { cause: err });
   }
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { sha256Hex } from '../../sha256.ts';
+import { chunkIds } from '../../testing/chunk-ids.ts';
 import { randomBytesSeeded, TestCluster, waitFor } from '../../testing/cluster.ts';
 
 const MiB = 1024 * 1024;
@@ -25,12 +26,6 @@ async function readSlowly(res: Response, midway: () => Promise<void>): Promise<U
   return Buffer.concat(parts);
 }
 
-function chunkHashes(data: Uint8Array): string[] {
-  const hashes: string[] = [];
-  for (let at = 0; at < data.length; at += 4 * MiB) hashes.push(sha256Hex(data.subarray(at, at + 4 * MiB)));
-  return hashes;
-}
-
 test('a download finishes on the version it started on while the name is overwritten or deleted, and that version is collected after', async () => {
   const cluster = await TestCluster.start({ nodes: 3 });
   try {
@@ -46,7 +41,7 @@ test('a download finishes on the version it started on while the name is overwri
     assert.equal(sha256Hex(new Uint8Array(await (await cluster.client.download('movie.bin')).arrayBuffer())), sha256Hex(v2));
     await waitFor(async () => {
       const copies = await cluster.copiesOnDisk(nodes);
-      return chunkHashes(v1).every((hash) => !copies.has(hash));
+      return chunkIds(cluster.dataDir, v1, 4 * MiB).every((hash) => !copies.has(hash));
     }, 10_000, 'the replaced version collected once its reader finished');
 
     const deleted = await readSlowly(await cluster.client.download('movie.bin', { range: { start: 0 } }), async () => {

@@ -12,8 +12,8 @@ test('an inventory, page by page, drops records the node no longer lists, adds n
   const store = SqliteMetadataStore.open(':memory:');
   try {
     const file = { size: 2, sha256: '0'.repeat(64), chunkSize: 1, replicas: 2, createdAt: '2025-01-01T00:00:00.000Z' };
-    await store.commitFile({ ...file, name: 'x', chunks: [A, B] }, [A, B].map((hash) => ({ hash, size: 1, nodeIds: ['n1'] })));
-    await store.commitFile({ ...file, name: 'y', chunks: [C] }, [{ hash: C, size: 1, nodeIds: ['n2'] }]);
+    await store.commitFile({ ...file, name: 'x', chunks: [{ hash: A, size: 1 }, { hash: B, size: 1 }] }, [A, B].map((hash) => ({ hash, size: 1, nodeIds: ['n1'] })));
+    await store.commitFile({ ...file, name: 'y', chunks: [{ hash: C, size: 1 }] }, [{ hash: C, size: 1, nodeIds: ['n2'] }]);
     const unreferenced = new UnreferencedCopies(2);
     const reconciler = new InventoryReconciler(store, {} as ReplicaStore, unreferenced);
     const link = { id: 'n1', state: 'joining' } as NodeLink;
@@ -35,7 +35,7 @@ test('a report of copies the node no longer holds loses only those recorded ther
   const store = SqliteMetadataStore.open(':memory:');
   try {
     const file = { size: 2, sha256: '0'.repeat(64), chunkSize: 1, replicas: 2, createdAt: '2025-01-01T00:00:00.000Z' };
-    await store.commitFile({ ...file, name: 'x', chunks: [A, B] }, [
+    await store.commitFile({ ...file, name: 'x', chunks: [{ hash: A, size: 1 }, { hash: B, size: 1 }] }, [
       { hash: A, size: 1, nodeIds: ['n1', 'n2'] },
       { hash: B, size: 1, nodeIds: ['n2'] },
     ]);

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { manifestName, type Manifest, type ManifestSeal } from '../metadata/manifest.ts';
 import type { ChunkRecord, FileRecord, MetadataStore } from '../metadata/metadata-store.ts';
+import { storedSize } from '../metadata/sealed-size.ts';
 import type { NodeRegistry } from '../nodes/node-registry.ts';
 import type { ReplicaStore } from '../replicas/replica-store.ts';
 import type { UnreferencedCopies } from '../replicas/unreferenced-copies.ts';
@@ -184,8 +185,7 @@ export class MetadataRecovery {
   }
 }
 
-/** A file's chunks as records with no copy yet: every chunk is chunkSize long but the last. */
+/** A file's chunks as records with no copy yet, each the size it takes on the nodes. */
 function chunksOf(file: FileRecord): ChunkRecord[] {
-  const last = file.chunks.length - 1;
-  return file.chunks.map((hash, i) => ({ hash, size: i < last ? file.chunkSize : file.size - last * file.chunkSize, nodeIds: [] }));
+  return file.chunks.map((chunk) => ({ hash: chunk.hash, size: storedSize(chunk), nodeIds: [] }));
 }

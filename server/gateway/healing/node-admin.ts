@@ -30,25 +30,33 @@ export class NodeAdmin {
 
   /**
    * For every node: how much it holds, and how much would be lost or weakened if it vanished now.
-   * Copies that uploads in flight have written count too: they are about to be acknowledged.
+   * The database counts the recorded copies; the few chunks that uploads in flight have written
+   * copies of are counted again here with those copies too: they are about to be acknowledged.
    */
   async safety(): Promise<Map<string, NodeSafety>> {
-    const holders = new Map<string, Set<string>>();
-    for (const chunk of await this.#metadata.listChunks()) holders.set(chunk.hash, new Set(chunk.nodeIds));
-    for (const [hash, ids] of this.#uploads.copies()) {
-      const all = holders.get(hash) ?? new Set<string>();
-      for (const id of ids) all.add(id);
-      holders.set(hash, all);
-    }
-    const safety = new Map<string, NodeSafety>();
-    for (const ids of holders.values()) {
-      for (const id of ids) {
+    const writable = this.#registry.writableLinks().map((link) => link.id);
+    const inFlight = this.#uploads.copies();
+    const hashes = [...inFlight.keys()];
+    const [safety, recorded, live] = await Promise.all([
+      this.#metadata.copiesPerNode(writable, this.#replicas),
+      this.#metadata.getChunks(hashes),
+      this.#metadata.referenced(hashes),
+    ]);
+    const count = (holders: Set<string>, sign: 1 | -1) => {
+      for (const id of holders) {
         const entry = safety.get(id) ?? { recordedChunks: 0, atRiskChunks: 0 };
-        entry.recordedChunks++;
-        if ([...ids].filter((other) => other !== id && this.#registry.writable(other)).length < this.#replicas) entry.atRiskChunks++;
+        entry.recordedChunks += sign;
+        if ([...holders].filter((other) => other !== id && this.#registry.writable(other)).length < this.#replicas) entry.atRiskChunks += sign;
         safety.set(id, entry);
       }
+    };
+    for (const [hash, ids] of inFlight) {
+      // The database counted a chunk only if something references it.
+      const counted = new Set(live.has(hash) ? (recorded.get(hash)?.nodeIds ?? []) : []);
+      count(counted, -1);
+      count(new Set([...counted, ...ids]), 1);
     }
+    for (const [id, entry] of safety) if (entry.recordedChunks === 0) safety.delete(id);
     return safety;
   }
 

@@ -5,7 +5,7 @@ import type { ChunkRecord, MetadataStore } from '../metadata/metadata-store.ts';
 import type { NodeLink } from '../nodes/node-link.ts';
 import type { NodeRegistry } from '../nodes/node-registry.ts';
 import { rankTargets } from '../replicas/placement.ts';
-import { replicationCounts } from '../replicas/replica-counts.ts';
+import { replicationSummary } from '../replicas/replica-counts.ts';
 import type { ReplicaStore } from '../replicas/replica-store.ts';
 
 export interface RepairOptions {
@@ -46,6 +46,7 @@ export class RepairService {
   readonly #startedAt = Date.now();
   #done = 0;
   #failed = 0;
+  #lastFailure: { reason: string; at: string } | null = null;
   #removed = 0;
   #rebalance = false;
   /** Misplaced chunks at the last sweep, and sweeps since that number last went down. */
@@ -106,7 +107,20 @@ export class RepairService {
   }
 
   stats(): RepairStats {
-    return { queued: this.#queue.size, active: this.#active.size, done: this.#done, failed: this.#failed, removed: this.#removed, rebalancing: this.#rebalance };
+    return { queued: this.#queue.size, active: this.#active.size, done: this.#done, failed: this.#failed, lastFailure: this.#lastFailure, removed: this.#removed, rebalancing: this.#rebalance };
+  }
+
+  /** An admin has read why jobs failed: the count starts again from 0. */
+  clearFailures(): RepairStats {
+    this.#failed = 0;
+    this.#lastFailure = null;
+    this.#publish();
+    return this.stats();
+  }
+
+  #fail(count: number, reason: string): void {
+    this.#failed += count;
+    this.#lastFailure = { reason, at: new Date().toISOString() };
   }
 
   /** Debounced, so a burst of events (a node with many chunks going away) is one sweep. */
@@ -207,9 +221,7 @@ export class RepairService {
       this.#queue.delete(next!.hash);
       this.#active.add(next!.hash);
       void this.#converge(next!.hash)
-        .catch(() => {
-          this.#failed++;
-        })
+        .catch((err: unknown) => this.#fail(1, `chunk ${next!.hash.slice(0, 12)}: ${(err as Error).message}`))
         .finally(() => {
           this.#active.delete(next!.hash);
           this.#publish();
@@ -245,7 +257,7 @@ export class RepairService {
     if (before && this.#surplus(before).length > 0) await this.#bucket.take(before.size * replicas);
     const { removed, failed } = await this.#replicas.trim(hash, (current) => this.#surplus(current));
     this.#removed += removed;
-    this.#failed += failed;
+    if (failed > 0) this.#fail(failed, `chunk ${hash.slice(0, 12)}: a surplus copy could not be removed`);
   }
 
   /** Nodes the placement rule prefers for this chunk that do not hold it yet, while rebalancing. */
@@ -281,9 +293,9 @@ export class RepairService {
     this.#publishTimer = setTimeout(async () => {
       this.#publishTimer = null;
       const stats = this.stats();
-      const chunks = await this.#metadata.listChunks().catch(() => null);
-      if (chunks === null || this.#stopped) return;
-      const underReplicatedChunks = replicationCounts(this.#registry, this.#options.replicas, chunks).underReplicated;
+      const summary = await replicationSummary(this.#metadata, this.#registry, this.#options.replicas).catch(() => null);
+      if (summary === null || this.#stopped) return;
+      const underReplicatedChunks = summary.underReplicated;
       const key = JSON.stringify({ stats, underReplicatedChunks });
       if (key === this.#lastPublished) return;
       this.#lastPublished = key;

@@ -4,21 +4,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { sha256Hex } from '../../sha256.ts';
+import { chunkIds } from '../../testing/chunk-ids.ts';
 import { assertAllIntact, FAST_REPAIR, fullyReplicated, randomBytesSeeded, TestCluster, waitFor } from '../../testing/cluster.ts';
 
 const CHUNK = 256 * 1024;
 const NODES = ['node1', 'node2', 'node3', 'node4'];
 
-function chunkHashes(data: Uint8Array): string[] {
-  const hashes: string[] = [];
-  for (let at = 0; at < data.length; at += CHUNK) hashes.push(sha256Hex(data.subarray(at, at + CHUNK)));
-  return hashes;
-}
-
 /** Chunks of the files that fewer than `replicas` disk nodes really hold. */
 async function shortOnDisk(cluster: TestCluster, files: Map<string, Uint8Array>, replicas: number): Promise<string[]> {
   const copies = await cluster.copiesOnDisk(NODES);
-  return [...new Set([...files.values()].flatMap(chunkHashes))].filter((hash) => (copies.get(hash) ?? 0) < replicas);
+  return [...new Set([...files.values()].flatMap((data) => chunkIds(cluster.dataDir, data, CHUNK)))].filter((hash) => (copies.get(hash) ?? 0) < replicas);
 }
 
 test('a node restarted with an older copy of its directory mid-upload: health counts only real copies, repair restores R, every file intact', async () => {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ShoalError } from '../../../shared/errors.ts';
 import { sha256Hex } from '../../sha256.ts';
+import { chunkIds } from '../../testing/chunk-ids.ts';
 import { FAST_REPAIR, randomBytesSeeded, TestCluster, waitFor } from '../../testing/cluster.ts';
 
 const MiB = 1024 * 1024;
@@ -30,8 +31,7 @@ function pausedUpload(cluster: TestCluster, name: string, data: Uint8Array, head
 
 /** hash -> nodes holding it on disk, for the chunks of `data` that have reached the nodes. */
 async function placement(cluster: TestCluster, data: Uint8Array): Promise<Map<string, string[]>> {
-  const wanted = new Set<string>();
-  for (let at = 0; at < data.length; at += 4 * MiB) wanted.add(sha256Hex(data.subarray(at, at + 4 * MiB)));
+  const wanted = new Set(chunkIds(cluster.dataDir, data, 4 * MiB));
   const where = new Map<string, string[]>();
   for (const id of NODES) {
     for (const path of await cluster.chunkFiles(id)) {

@@ -153,9 +153,9 @@ describe('self-healing', () => {
       const newNodesBefore = (await cluster.chunkFiles('node3')).length + (await cluster.chunkFiles('node4')).length;
       assert.ok(newNodesBefore >= 4, `new nodes took ${newNodesBefore} replicas of new writes`);
 
-      const result = await runShoal(['rebalance'], { SHOAL_GATEWAY: cluster.url });
+      const result = await runShoal(['rebalance'], { SHOAL_GATEWAY: cluster.url, SHOAL_TOKEN: cluster.token });
       assert.equal(result.code, 0, result.stderr);
-      assert.match(result.stdout, /rebalanced: \d+ replica\(s\) copied/);
+      assert.match(result.stdout, /rebalanced: \d+ cop(y|ies) made/);
       const nodes = ['node1', 'node2', 'node3', 'node4'];
       const copies = await cluster.copiesOnDisk(nodes);
       assert.ok([...copies.values()].every((n) => n === 2), 'every chunk has exactly two copies after rebalancing');

@@ -7,6 +7,7 @@ import { ShoalClient } from '../../../shared/api-client.ts';
 import { MemoryChunkBackend } from '../../../shared/memory-chunk-store.ts';
 import type { NodeAgent } from '../../../shared/node-agent.ts';
 import { sha256Hex } from '../../sha256.ts';
+import { chunkIds } from '../../testing/chunk-ids.ts';
 import { randomBytesSeeded, waitFor } from '../../testing/cluster.ts';
 import { startMemoryNode } from '../../testing/memory-node.ts';
 import { startGateway, type Gateway } from '../start-gateway.ts';
@@ -37,14 +38,14 @@ test('a trim removing a surplus copy holds the chunk: an upload of the same chun
     backends.forEach((backend, i) => agents.push(startMemoryNode(gateway.url, dataDir, `n${i + 1}`, backend)));
     await waitFor(() => gateway.registry.writableLinks().length === 3, 10_000, 'three nodes online');
     const data = randomBytesSeeded(100_000, 7);
-    const hash = sha256Hex(data);
-    await new ShoalClient(gateway.url).upload('first.bin', data);
+    const hash = chunkIds(dataDir, data, 4 * 1024 * 1024)[0]!;
+    await new ShoalClient(gateway.url, { token: gateway.adminToken }).upload('first.bin', data);
 
     // The same cluster with R = 2: the chunk now has one surplus copy, which repair trims.
     const port = gateway.port;
     await gateway.close();
     gateway = await startGateway({ port, dataDir, replicas: 2, heartbeatMs: 200, offlineAfterMs: 1000 });
-    const client = new ShoalClient(gateway.url);
+    const client = new ShoalClient(gateway.url, { token: gateway.adminToken });
     await waitFor(() => backends.some((b) => b.removing.includes(hash)), 15_000, 'the trim to start removing the surplus copy');
 
     let uploaded = false;
@@ -56,9 +57,9 @@ test('a trim removing a surplus copy holds the chunk: an upload of the same chun
     assert.equal(uploaded, false, 'the upload placed the chunk while a removal of it was under way');
 
     for (const backend of backends) backend.open();
-    assert.equal((await second).sha256, hash);
+    assert.equal((await second).sha256, sha256Hex(data));
     for (const name of ['first.bin', 'second.bin']) {
-      assert.equal(sha256Hex(new Uint8Array(await (await client.download(name)).arrayBuffer())), hash, name);
+      assert.equal(sha256Hex(new Uint8Array(await (await client.download(name)).arrayBuffer())), sha256Hex(data), name);
     }
     const holders = backends.filter((b) => !b.removing.includes(hash));
     assert.equal(holders.length, 2, 'exactly one surplus copy was removed');

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { hmacSha256Hex } from '../../sha256.ts';
 import { ManifestSeal, maxChunksPerFile, type Manifest } from './manifest.ts';
 
 const KEY = 'manifest_the-key-of-this-cluster';
 const file: Manifest = {
   type: 'file',
   version: 1_750_000_000_000_001,
-  file: { name: 'docs/"quoted" ünïcode.txt', size: 10, sha256: 'f'.repeat(64), chunkSize: 4, chunks: ['a'.repeat(64), 'b'.repeat(64), 'a'.repeat(64)], replicas: 2, createdAt: '2025-06-01T00:00:00.000Z' },
+  file: { name: 'docs/"quoted" ünïcode.txt', size: 10, sha256: 'f'.repeat(64), chunkSize: 4, chunks: [{ hash: 'a'.repeat(64), size: 4, key: '1'.repeat(64) }, { hash: 'b'.repeat(64), size: 4 }, { hash: 'a'.repeat(64), size: 2, key: '1'.repeat(64) }], replicas: 2, createdAt: '2025-06-01T00:00:00.000Z' },
 };
 const deletion: Manifest = { type: 'deletion', version: 1_750_000_000_000_002, name: 'docs/x', deletedAt: '2025-06-02T00:00:00.000Z' };
 
@@ -14,6 +15,26 @@ test('a manifest reads back as written, files and deletions alike', () => {
   const seal = new ManifestSeal(KEY);
   assert.deepEqual(seal.decode(seal.encode(file)), file);
   assert.deepEqual(seal.decode(seal.encode(deletion)), deletion);
+});
+
+test('a composed file, its chunks of different sizes and its whole digest unknown, reads back as written', () => {
+  const seal = new ManifestSeal(KEY);
+  const composed: Manifest = { ...file, file: { ...file.file, sha256: null } } as Manifest;
+  assert.deepEqual(seal.decode(seal.encode(composed)), composed);
+});
+
+test('a manifest of format 1, as the previous release sealed it, still reads: plaintext chunks of chunkSize', () => {
+  const body = {
+    shoal: 1, type: 'file', name: 'old.bin', version: 5, size: 10, sha256: 'f'.repeat(64), chunkSize: 4, replicas: 2,
+    createdAt: '2025-06-01T00:00:00.000Z', chunks: ['a'.repeat(64), 'b'.repeat(64), 'a'.repeat(64)],
+  };
+  const bytes = new TextEncoder().encode(JSON.stringify({ ...body, seal: hmacSha256Hex(KEY, JSON.stringify(body)) }));
+  const { shoal: _format, type: _type, version: _version, chunks, ...fields } = body;
+  assert.deepEqual(new ManifestSeal(KEY).decode(bytes), {
+    type: 'file',
+    version: 5,
+    file: { ...fields, chunks: [{ hash: 'a'.repeat(64), size: 4 }, { hash: 'b'.repeat(64), size: 4 }, { hash: 'a'.repeat(64), size: 2 }] },
+  });
 });
 
 test('a manifest not sealed with the cluster\'s key, or changed since, is no manifest', () => {
@@ -32,7 +53,7 @@ test('a manifest not sealed with the cluster\'s key, or changed since, is no man
 
 test('a sealed manifest of the wrong shape is refused too: its chunk list must match its size', () => {
   const seal = new ManifestSeal(KEY);
-  const short: Manifest = { ...file, file: { ...file.file, size: 13 } } as Manifest;
+  const short = { ...file, file: { ...file.file, size: 13 } } as Manifest;
   assert.equal(seal.decode(seal.encode(short)), null);
 });
 
@@ -44,9 +65,9 @@ test('a file\'s manifest fits in one chunk: the most chunks a file may have at a
     const largest: Manifest = {
       type: 'file',
       version: Number.MAX_SAFE_INTEGER,
-      file: { name, size: count * chunkSize, sha256: 'f'.repeat(64), chunkSize, chunks: Array.from({ length: count }, () => 'c'.repeat(64)), replicas: 2, createdAt: new Date().toISOString() },
+      file: { name, size: count * chunkSize, sha256: 'f'.repeat(64), chunkSize, chunks: Array.from({ length: count }, () => ({ hash: 'c'.repeat(64), size: chunkSize, key: 'd'.repeat(64) })), replicas: 2, createdAt: new Date().toISOString() },
     };
     assert.ok(seal.encode(largest).length <= chunkSize, `${count} chunks of ${chunkSize} bytes`);
   }
-  assert.equal(maxChunksPerFile(4 * 1024 * 1024), 62_540);
+  assert.equal(maxChunksPerFile(4 * 1024 * 1024), 28_897);
 });

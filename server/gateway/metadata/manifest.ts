@@ -1,7 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { isChunkHash } from '../../../shared/hash.ts';
 import { hmacSha256Hex } from '../../sha256.ts';
-import type { FileRecord } from './metadata-store.ts';
+import type { FileChunk, FileRecord } from './metadata-store.ts';
 
 /**
  * What the nodes keep of the metadata, so that it can be rebuilt from them: one manifest per
@@ -25,19 +25,25 @@ export interface DeletionManifest {
 
 /** `DATA/manifest-key`: the key manifests are sealed with. It never leaves the gateway's machine. */
 export const MANIFEST_KEY_FILE = 'manifest-key';
+export const MANIFEST_KEY_PREFIX = 'manifest_';
 
-/** The format's own version, so a later release can tell the manifests it must read differently. */
-const FORMAT = 1;
+/**
+ * The format's own version, so a later release can tell the manifests it must read differently.
+ * 1: chunks are hashes, each `chunkSize` long but the last, all plaintext. 2: chunks are
+ * `[hash, size]` or `[hash, size, key]` (FileChunk), and a composed file's sha256 may be null.
+ */
+const FORMAT = 2;
+const FORMAT_FIXED_CHUNKS = 1;
 
 /** Room in a manifest for all but its chunk list: the fields, a name of 1 KiB escaped, the seal. */
 const OVERHEAD_BYTES = 4096;
 
-/** A hash in a JSON array: 64 hex characters, two quotes and a comma. */
-const BYTES_PER_CHUNK = 67;
+/** A chunk in the JSON list: `["<64 hex>",<up to 8 digits>,"<64 hex>"],`. */
+const BYTES_PER_CHUNK = 145;
 
 /**
  * The most chunks a file may have for its manifest to fit in one chunk of `chunkSize`, which is
- * what a node's frame may carry: 62,540 chunks (about 244 GiB) at 4 MiB.
+ * what a node's frame may carry: 28,897 chunks (about 112 GiB) at 4 MiB.
  */
 export function maxChunksPerFile(chunkSize: number): number {
   return Math.floor((chunkSize - OVERHEAD_BYTES) / BYTES_PER_CHUNK);
@@ -73,7 +79,7 @@ export class ManifestSeal {
             chunkSize: manifest.file.chunkSize,
             replicas: manifest.file.replicas,
             createdAt: manifest.file.createdAt,
-            chunks: manifest.file.chunks,
+            chunks: manifest.file.chunks.map((c) => (c.key === undefined ? [c.hash, c.size] : [c.hash, c.size, c.key])),
           }
         : { shoal: FORMAT, type: 'deletion', name: manifest.name, version: manifest.version, deletedAt: manifest.deletedAt };
     return new TextEncoder().encode(JSON.stringify({ ...body, seal: hmacSha256Hex(this.#key, JSON.stringify(body)) }));
@@ -98,12 +104,32 @@ export class ManifestSeal {
 /** A sealed body is the gateway's own; its shape is checked all the same, as a release's guard against another's. */
 function toManifest(body: Record<string, unknown>): Manifest | null {
   const { shoal, type, name, version } = body;
-  if (shoal !== FORMAT || typeof name !== 'string' || !isPositive(version)) return null;
+  if ((shoal !== FORMAT && shoal !== FORMAT_FIXED_CHUNKS) || typeof name !== 'string' || !isPositive(version)) return null;
   if (type === 'deletion') return typeof body.deletedAt === 'string' ? { type, version, name, deletedAt: body.deletedAt } : null;
-  const { size, sha256, chunkSize, replicas, createdAt, chunks } = body;
-  if (type !== 'file' || !isCount(size) || !isChunkHash(sha256) || !isPositive(chunkSize) || !isPositive(replicas) || typeof createdAt !== 'string') return null;
-  if (!Array.isArray(chunks) || !chunks.every(isChunkHash) || chunks.length !== Math.ceil(size / chunkSize)) return null;
-  return { type, version, file: { name, size, sha256, chunkSize, replicas, createdAt, chunks } };
+  const { size, sha256, chunkSize, replicas, createdAt } = body;
+  const digestKnown = isChunkHash(sha256) || (shoal === FORMAT && sha256 === null);
+  if (type !== 'file' || !isCount(size) || !digestKnown || !isPositive(chunkSize) || !isPositive(replicas) || typeof createdAt !== 'string') return null;
+  const chunks = shoal === FORMAT ? toChunks(body.chunks) : fixedChunks(body.chunks, size, chunkSize);
+  if (!chunks || chunks.reduce((sum, c) => sum + c.size, 0) !== size) return null;
+  return { type, version, file: { name, size, sha256: sha256 as string | null, chunkSize, replicas, createdAt, chunks } };
+}
+
+function toChunks(list: unknown): FileChunk[] | null {
+  if (!Array.isArray(list)) return null;
+  const chunks: FileChunk[] = [];
+  for (const entry of list) {
+    if (!Array.isArray(entry) || !isChunkHash(entry[0]) || !isPositive(entry[1])) return null;
+    if (entry.length === 2) chunks.push({ hash: entry[0], size: entry[1] });
+    else if (entry.length === 3 && isChunkHash(entry[2])) chunks.push({ hash: entry[0], size: entry[1], key: entry[2] });
+    else return null;
+  }
+  return chunks;
+}
+
+/** A format 1 list: plaintext chunks of `chunkSize` bytes each but the last. */
+function fixedChunks(list: unknown, size: number, chunkSize: number): FileChunk[] | null {
+  if (!Array.isArray(list) || !list.every(isChunkHash) || list.length !== Math.ceil(size / chunkSize)) return null;
+  return list.map((hash, i) => ({ hash, size: Math.min(chunkSize, size - i * chunkSize) }));
 }
 
 function isCount(value: unknown): value is number {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { ContractCase } from '../../../shared/chunk-store.contract.ts';
 import type { ChunkKind } from '../../../shared/chunk-store.ts';
-import type { DeletionRecord, FileRecord, InviteRecord, ManifestRecord, MetadataStore, NodeRecord, RecordedChunk } from './metadata-store.ts';
+import type { DeletionRecord, FileChunk, FileRecord, InviteRecord, ManifestRecord, MetadataStore, NodeRecord, RecordedChunk } from './metadata-store.ts';
 
 /**
  * The behaviour every MetadataStore must show, as plain async cases so that any test runner (and a
@@ -37,6 +37,15 @@ export function metadataStoreContract(factory: MetadataStoreFactory): ContractCa
       assert.deepEqual(await store.commitFile(f, on(['n1'], A, B, C)), { unreferenced: [] });
       assert.deepEqual(await store.getFile('docs/a.txt'), f);
       assert.equal(await store.getFile('docs/b.txt'), undefined);
+    }),
+
+    withStore('chunks of different sizes keep their sizes and keys, and an unknown whole digest stays unknown', async ({ store }) => {
+      const composed = file('parts', [{ hash: A, size: 7, key: '5'.repeat(64) }, { hash: B, size: CHUNK_SIZE }, { hash: A, size: 7, key: '5'.repeat(64) }, { hash: C, size: 1, key: '6'.repeat(64) }], {
+        sha256: null,
+      });
+      await store.commitFile(composed, on(['n1'], A, B, C));
+      assert.deepEqual(await store.getFile('parts'), composed);
+      assert.deepEqual(await store.listFiles(), [composed]);
     }),
 
     withStore('listFiles returns every file', async ({ store }) => {
@@ -303,6 +312,92 @@ export function metadataStoreContract(factory: MetadataStoreFactory): ContractCa
       assert.equal(await store.recordSession('n1', session), false);
       assert.equal(await store.getNode('n1'), undefined);
     }),
+
+    withStore('listFilePage pages by name after a cursor, within a prefix, and says where the next page starts', async ({ store }) => {
+      const names = ['a', 'b/1', 'b/2', 'b/3', 'b0', 'c', 'é', 'z'];
+      for (const name of names) await store.commitFile(file(name, [A]), on(['n1'], A));
+      const first = await store.listFilePage({ limit: 3 });
+      assert.deepEqual([first.files.map((f) => f.name), first.prefixes, first.next], [['a', 'b/1', 'b/2'], [], 'b/2']);
+      assert.deepEqual(first.files[0], file('a', [A]), 'whole records, chunks included');
+      const second = await store.listFilePage({ limit: 3, after: first.next });
+      assert.deepEqual([second.files.map((f) => f.name), second.next], [['b/3', 'b0', 'c'], 'c']);
+      const last = await store.listFilePage({ limit: 3, after: second.next });
+      assert.deepEqual([last.files.map((f) => f.name), last.next], [['z', 'é'], undefined], 'byte order: é (0xC3 0xA9) after z');
+      const exact = await store.listFilePage({ limit: 2, after: 'c' });
+      assert.deepEqual([exact.files.map((f) => f.name), exact.next], [['z', 'é'], undefined], 'a full last page has no next');
+
+      const inB = await store.listFilePage({ limit: 10, prefix: 'b/' });
+      assert.deepEqual([inB.files.map((f) => f.name), inB.next], [['b/1', 'b/2', 'b/3'], undefined], 'b0 is not under b/');
+      assert.deepEqual((await store.listFilePage({ limit: 10, prefix: 'b/', after: 'a' })).files.length, 3, 'a cursor before the prefix starts at it');
+      assert.deepEqual((await store.listFilePage({ limit: 10, prefix: 'nothing' })).files, []);
+    }),
+
+    withStore('listFilePage with a delimiter gives each folder once, as a prefix, and pages past it', async ({ store }) => {
+      const names = ['a', 'docs/x/1', 'docs/x/2', 'docs/y', 'docs/z/9', 'm/1', 'n'];
+      for (const name of names) await store.commitFile(file(name, [A]), on(['n1'], A));
+      const top = await store.listFilePage({ limit: 10, delimiter: '/' });
+      assert.deepEqual([top.files.map((f) => f.name), top.prefixes, top.next], [['a', 'n'], ['docs/', 'm/'], undefined]);
+      const page1 = await store.listFilePage({ limit: 2, delimiter: '/' });
+      assert.deepEqual([page1.files.map((f) => f.name), page1.prefixes, page1.next], [['a'], ['docs/'], 'docs/']);
+      const page2 = await store.listFilePage({ limit: 2, delimiter: '/', after: page1.next });
+      assert.deepEqual([page2.files.map((f) => f.name), page2.prefixes, page2.next], [['n'], ['m/'], undefined], 'nothing under docs/ again');
+      const docs = await store.listFilePage({ limit: 10, delimiter: '/', prefix: 'docs/' });
+      assert.deepEqual([docs.files.map((f) => f.name), docs.prefixes], [['docs/y'], ['docs/x/', 'docs/z/']]);
+    }),
+
+    withStore('replicationSummary counts files and referenced chunks short of copies on the readable nodes', async ({ store }) => {
+      assert.deepEqual(await store.replicationSummary([], 2), { files: 0, chunks: 0, underReplicated: 0, unavailable: 0 });
+      await store.commitFile(file('x', [A, B, A]), [chunk(A, ['n1', 'n2']), chunk(B, ['n2'])], manifest(M1, 10));
+      await store.commitFile(file('y', [C]), [chunk(C, ['n3'])]);
+      await store.commitFile(file('z', [D]), [chunk(D, ['n1'])]);
+      await store.deleteFile('z', deletion(M2, 11, '2025-01-02T00:00:00.000Z'));
+      // Chunks now: A (n1 n2), B (n2), C (n3), M1 (n1 n2), M2 (n1 n2); D is referenced by nothing.
+      assert.deepEqual(await store.replicationSummary(['n1', 'n2', 'n3'], 2), { files: 2, chunks: 5, underReplicated: 2, unavailable: 0 });
+      assert.deepEqual(await store.replicationSummary(['n1'], 2), { files: 2, chunks: 5, underReplicated: 5, unavailable: 2 });
+      assert.deepEqual(await store.replicationSummary(['n1', 'n2', 'n3'], 1), { files: 2, chunks: 5, underReplicated: 0, unavailable: 0 });
+    }),
+
+    withStore('the counts follow every kind of change: replicas added and removed, nodes gone, files replaced, deletions forgotten', async ({ store }) => {
+      const summary = () => store.replicationSummary(['n1', 'n2', 'n3'], 2);
+      await store.commitFile(file('x', [A, B]), on(['n1', 'n2'], A, B), manifest(M1, 1));
+      assert.deepEqual(await summary(), { files: 1, chunks: 3, underReplicated: 0, unavailable: 0 });
+      await store.removeReplica(A, 'n1');
+      await store.reconcileNode('n2', [B]);
+      assert.deepEqual(await summary(), { files: 1, chunks: 3, underReplicated: 2, unavailable: 0 });
+      await store.addReplicas([{ hash: A, nodeId: 'n3' }, { hash: B, nodeId: 'n3' }, { hash: A, nodeId: 'n3' }]);
+      assert.deepEqual(await summary(), { files: 1, chunks: 3, underReplicated: 0, unavailable: 0 }, 'A on n2 n3, B on n1 n3');
+      await store.removeNode('n1');
+      assert.deepEqual(await summary(), { files: 1, chunks: 3, underReplicated: 2, unavailable: 0 }, 'B and M1 lost their copies on n1');
+      await store.removeNode('n3');
+      assert.deepEqual(await summary(), { files: 1, chunks: 3, underReplicated: 3, unavailable: 1 }, 'B has no copy left');
+
+      await store.commitFiles([{ file: file('x', [C]), chunks: on(['n2', 'n3'], C), manifest: manifest(M2, 2) }, { file: file('y', [C]), chunks: [] }]);
+      assert.deepEqual(await summary(), { files: 2, chunks: 2, underReplicated: 0, unavailable: 0 }, 'A, B and M1 are no longer referenced');
+      assert.deepEqual((await store.forgetUnreferenced([A, B, M1, C])).sort(), [M1, A, B]);
+      await store.deleteFile('x', deletion(M3, 3, '2025-01-02T00:00:00.000Z'));
+      assert.deepEqual(await summary(), { files: 1, chunks: 2, underReplicated: 0, unavailable: 0 }, 'C for y, and the deletion M3 (on n1 n2)');
+      assert.deepEqual(await store.forgetDeletions('2025-02-01T00:00:00.000Z'), [M3]);
+      assert.deepEqual(await summary(), { files: 1, chunks: 1, underReplicated: 0, unavailable: 0 });
+      assert.deepEqual((await store.listChunks()).map((c) => c.hash), [C]);
+    }),
+
+    withStore('copiesPerNode counts each node\'s copies and those that would fall below R without it', async ({ store }) => {
+      await store.commitFile(file('x', [A, B]), [chunk(A, ['n1', 'n2', 'n3']), chunk(B, ['n1', 'n2'])]);
+      await store.commitFile(file('gone', [C]), [chunk(C, ['n1'])]);
+      await store.deleteFile('gone');
+      const all = await store.copiesPerNode(['n1', 'n2', 'n3'], 2);
+      assert.deepEqual(Object.fromEntries(all), {
+        n1: { recordedChunks: 2, atRiskChunks: 1 },
+        n2: { recordedChunks: 2, atRiskChunks: 1 },
+        n3: { recordedChunks: 1, atRiskChunks: 0 },
+      }, 'C, referenced by nothing, counts for no one');
+      const n3Draining = await store.copiesPerNode(['n1', 'n2'], 2);
+      assert.deepEqual(Object.fromEntries(n3Draining), {
+        n1: { recordedChunks: 2, atRiskChunks: 2 },
+        n2: { recordedChunks: 2, atRiskChunks: 2 },
+        n3: { recordedChunks: 1, atRiskChunks: 0 },
+      }, 'copies on nodes that are not writable do not count as the ones left');
+    }),
   ];
 }
 
@@ -314,13 +409,15 @@ const [M1, M2, M3, M4] = ['1', '2', '3', '4'].map((c) => c.repeat(64)) as [strin
 
 const CHUNK_SIZE = 1000;
 
-function file(name: string, chunks: string[], fields: Partial<FileRecord> = {}): FileRecord {
+/** A file of `chunks`: a hash alone is a plaintext chunk of CHUNK_SIZE bytes. */
+function file(name: string, chunks: Array<string | FileChunk>, fields: Partial<FileRecord> = {}): FileRecord {
+  const records = chunks.map((c) => (typeof c === 'string' ? { hash: c, size: CHUNK_SIZE } : c));
   return {
     name,
-    size: chunks.length * CHUNK_SIZE,
+    size: records.reduce((sum, c) => sum + c.size, 0),
     sha256: '0'.repeat(64),
     chunkSize: CHUNK_SIZE,
-    chunks,
+    chunks: records,
     replicas: 2,
     createdAt: '2025-01-01T00:00:00.000Z',
     ...fields,

@@ -1,4 +1,4 @@
-import type { InviteInfo } from '../../../shared/api-types.ts';
+import type { InviteInfo, NodeSafety } from '../../../shared/api-types.ts';
 import type { ChunkKind } from '../../../shared/chunk-store.ts';
 import type { NodeKind } from '../../../shared/protocol.ts';
 
@@ -8,13 +8,31 @@ import type { NodeKind } from '../../../shared/protocol.ts';
  * gateways on one PostgreSQL) can implement it later; every implementation passes
  * metadata-store.contract.ts.
  */
+/**
+ * One chunk of a file, in file order. Chunks of one file may differ in size (a file composed of
+ * parts uploaded apart), so a byte's chunk is found by the sums of the sizes before it.
+ */
+export interface FileChunk {
+  /** What the nodes store it under and verify it by: the SHA-256 of its stored bytes, the ciphertext when sealed. */
+  hash: string;
+  /** Its plaintext bytes. */
+  size: number;
+  /**
+   * The keyed hash of its plaintext (files/chunk-cipher.ts) from which, with the cluster's data
+   * key, its key and nonces are derived; absent for a chunk stored in plaintext before encryption.
+   */
+  key?: string;
+}
+
 export interface FileRecord {
   name: string;
   size: number;
-  sha256: string;
+  /** SHA-256 of the whole file; null for a file composed of parts whose whole digest nobody computed. */
+  sha256: string | null;
+  /** The largest chunk the file was cut into: what frames from nodes must make room for. */
   chunkSize: number;
-  /** Chunk hashes in file order; the same hash may repeat. */
-  chunks: string[];
+  /** In file order; the same chunk may repeat. */
+  chunks: FileChunk[];
   /** Replication factor the file was written with. */
   replicas: number;
   createdAt: string;
@@ -67,6 +85,38 @@ export interface InviteRecord extends Omit<InviteInfo, 'active'> {
   tokenHash: string;
 }
 
+/** One page of the file listing: names after `after`, under `prefix`, folders rolled up at `delimiter`. */
+export interface FilePageQuery {
+  /** Strictly after this name (or folder prefix, with a delimiter): the previous page's `next`. */
+  after?: string;
+  prefix?: string;
+  /** With '/', names with a '/' after the prefix are given once, as their folder: prefix + segment + '/'. */
+  delimiter?: '/';
+  limit: number;
+}
+
+/** A page of file records (file-page.ts pages the stores' names). */
+export interface FilePage {
+  files: FileRecord[];
+  /** The folders met, in order, when listing with a delimiter. */
+  prefixes: string[];
+  /** Where the next page starts (its `after`); absent on the last page. */
+  next?: string;
+}
+
+/** Health's figures, counted by the database: files, and the chunks files and deletions reference. */
+export interface ReplicationSummary {
+  files: number;
+  chunks: number;
+  /** Chunks with fewer copies than the replica count on the nodes named readable. */
+  underReplicated: number;
+  /** Chunks with no copy on those nodes. */
+  unavailable: number;
+}
+
+/** What a node holds of the chunks files and deletions reference, and how many would fall below R without it. */
+export type NodeCopies = NodeSafety;
+
 export interface MetadataStore {
   /**
    * Records a file, its manifest and where each of its chunks lives, in one transaction, replacing
@@ -79,6 +129,8 @@ export interface MetadataStore {
   commitFiles(files: Array<{ file: FileRecord; chunks: ChunkRecord[]; manifest?: ManifestRecord }>): Promise<{ unreferenced: string[] }>;
   getFile(name: string): Promise<FileRecord | undefined>;
   listFiles(): Promise<FileRecord[]>;
+  /** A page of the listing, in byte order of names (file-page.ts); each read is a range of the index on names. */
+  listFilePage(query: FilePageQuery): Promise<FilePage>;
   /**
    * The largest chunk size any stored file was written with, 0 without files: its chunks must stay
    * readable, so frames from nodes may carry chunks this large whatever the current --chunk-size.
@@ -105,6 +157,13 @@ export interface MetadataStore {
   referenced(hashes: string[]): Promise<Set<string>>;
   /** Every chunk some file or deletion references, with its replicas. */
   listChunks(): Promise<RecordedChunk[]>;
+  /** Counted in the database, not by reading every chunk: `readable` are the nodes whose copies can be read now. */
+  replicationSummary(readable: string[], replicas: number): Promise<ReplicationSummary>;
+  /**
+   * For every node holding copies of referenced chunks: how many, and how many of those chunks
+   * would have fewer than `replicas` copies on `writable` nodes other than it.
+   */
+  copiesPerNode(writable: string[], replicas: number): Promise<Map<string, NodeCopies>>;
   /** Hashes recorded as held by a node. */
   chunksOnNode(nodeId: string): Promise<string[]>;
   addReplica(hash: string, nodeId: string): Promise<void>;

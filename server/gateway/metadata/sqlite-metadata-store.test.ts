@@ -25,16 +25,16 @@ test('SqliteMetadataStore: a commit that fails midway leaves the previous state 
   try {
     const [a, b] = ['a', 'b'].map((c) => c.repeat(64));
     const before: FileRecord = {
-      name: 'x', size: 10, sha256: '0'.repeat(64), chunkSize: 10, chunks: [a], replicas: 1, createdAt: '2025-01-01T00:00:00.000Z',
+      name: 'x', size: 10, sha256: '0'.repeat(64), chunkSize: 10, chunks: [{ hash: a!, size: 10 }], replicas: 1, createdAt: '2025-01-01T00:00:00.000Z',
     };
     await store.commitFile(before, [{ hash: a, size: 10, nodeIds: ['n1'] }]);
 
     const broken: ChunkRecord = { hash: b, size: 'ten' as unknown as number, nodeIds: ['n1'] };
     await assert.rejects(
-      store.commitFile({ ...before, size: 20, chunks: [a, b] }, [{ hash: a, size: 10, nodeIds: ['n2'] }, broken]),
+      store.commitFile({ ...before, size: 20, chunks: [{ hash: a!, size: 10 }, { hash: b!, size: 10 }] }, [{ hash: a, size: 10, nodeIds: ['n2'] }, broken]),
       /cannot store TEXT value in INTEGER column/,
     );
-    await assert.rejects(store.commitFile({ ...before, name: 'y', chunks: [b] }, []), /FOREIGN KEY/, 'a chunk with no record');
+    await assert.rejects(store.commitFile({ ...before, name: 'y', chunks: [{ hash: b!, size: 10 }] }, []), /FOREIGN KEY/, 'a chunk with no record');
 
     assert.deepEqual(await store.listFiles(), [before]);
     assert.deepEqual([...(await store.getChunks([a, b])).values()], [{ hash: a, size: 10, nodeIds: ['n1'], kind: 'chunk' }]);
@@ -52,9 +52,9 @@ test('SqliteMetadataStore: a data directory written by the first release is migr
     const old = new Database(path);
     old.exec(FIRST_RELEASE_SCHEMA);
     old.exec(`INSERT INTO nodes VALUES ('n1', 'disk', 100, 10, 1, 2, '${'e'.repeat(64)}', '2025-01-01T00:00:00.000Z', '2025-01-02T00:00:00.000Z', 1);
-      INSERT INTO files VALUES ('a.txt', 10, '${'0'.repeat(64)}', 10, 2, '2025-01-01T00:00:00.000Z');
-      INSERT INTO chunks VALUES ('${'a'.repeat(64)}', 10);
-      INSERT INTO file_chunks VALUES ('a.txt', 0, '${'a'.repeat(64)}');
+      INSERT INTO files VALUES ('a.txt', 25, '${'0'.repeat(64)}', 10, 2, '2025-01-01T00:00:00.000Z');
+      INSERT INTO chunks VALUES ('${'a'.repeat(64)}', 10), ('${'b'.repeat(64)}', 10), ('${'c'.repeat(64)}', 5);
+      INSERT INTO file_chunks VALUES ('a.txt', 0, '${'a'.repeat(64)}'), ('a.txt', 1, '${'b'.repeat(64)}'), ('a.txt', 2, '${'c'.repeat(64)}');
       INSERT INTO replicas VALUES ('${'a'.repeat(64)}', 'n1');`);
     old.close();
 
@@ -62,12 +62,17 @@ test('SqliteMetadataStore: a data directory written by the first release is migr
     try {
       assert.deepEqual((await store.getNode('n1'))?.draining, true);
       assert.equal((await store.getNode('n1'))?.quarantine, null);
-      assert.deepEqual((await store.getFile('a.txt'))?.chunks, ['a'.repeat(64)]);
+      assert.deepEqual(
+        (await store.getFile('a.txt'))?.chunks,
+        [{ hash: 'a'.repeat(64), size: 10 }, { hash: 'b'.repeat(64), size: 10 }, { hash: 'c'.repeat(64), size: 5 }],
+        'every chunk of then is plaintext and chunk_size long but the last',
+      );
       assert.deepEqual(await store.chunksOnNode('n1'), ['a'.repeat(64)]);
       assert.deepEqual(await store.listInvites(), []);
       assert.deepEqual([...(await store.versions())], [['a.txt', 0]], 'a file of then has version 0 and no manifest');
       assert.deepEqual((await store.filesWithoutManifest()).map((f) => f.name), ['a.txt']);
       assert.equal(await store.recoveryNeeded(), null);
+      assert.deepEqual(await store.replicationSummary(['n1'], 2), { files: 1, chunks: 3, underReplicated: 3, unavailable: 2 }, 'counts filled in for what was there: b and c had no copy');
     } finally {
       await store.close();
     }

@@ -1,6 +1,25 @@
 import Database from 'better-sqlite3';
+import { chmodSync, closeSync, existsSync, openSync } from 'node:fs';
 import { ShoalError } from '../../../shared/errors.ts';
-import type { ChunkRecord, DeletionRecord, FileRecord, InviteRecord, ManifestRecord, MetadataStore, NodeRecord, NodeSession, RecordedChunk } from './metadata-store.ts';
+import { GroupCommit, type Outcome } from './group-commit.ts';
+import { WalSync } from './wal-sync.ts';
+import { pageFiles, type NameRange } from './file-page.ts';
+import { copiesElsewhere, IS_MANIFEST, toFileChunks, toInvite, toNode, type InviteRow, type NodeRow } from './metadata-rows.ts';
+import type {
+  ChunkRecord,
+  DeletionRecord,
+  FilePage,
+  FilePageQuery,
+  FileRecord,
+  InviteRecord,
+  ManifestRecord,
+  MetadataStore,
+  NodeCopies,
+  NodeRecord,
+  NodeSession,
+  RecordedChunk,
+  ReplicationSummary,
+} from './metadata-store.ts';
 
 /**
  * The schema as a list of migrations; PRAGMA user_version counts those applied, so a data directory
@@ -14,7 +33,7 @@ import type { ChunkRecord, DeletionRecord, FileRecord, InviteRecord, ManifestRec
  * has met, and a replica recorded for one it has not met yet is still worth knowing about. A file
  * and a deletion (tombstone) name their manifest, a chunk like the others; a name has one or the other.
  */
-const MIGRATIONS = [
+export const MIGRATIONS = [
   `
 CREATE TABLE IF NOT EXISTS nodes (
   id TEXT PRIMARY KEY,
@@ -94,10 +113,136 @@ CREATE TABLE gateway_state (
   value TEXT NOT NULL
 ) STRICT;
 `,
+  // API tokens with roles, and the browser sessions they open; only SHA-256 hashes of either are
+  // kept. Queried by auth/sqlite-token-store.ts.
+  `
+CREATE TABLE api_tokens (
+  id TEXT PRIMARY KEY,
+  token_hash TEXT NOT NULL UNIQUE,
+  name TEXT NOT NULL,
+  role TEXT NOT NULL CHECK (role IN ('read', 'write', 'admin')),
+  created_at TEXT NOT NULL,
+  revoked_at TEXT
+) STRICT;
+
+CREATE TABLE api_sessions (
+  session_hash TEXT PRIMARY KEY,
+  token_id TEXT NOT NULL REFERENCES api_tokens (id) ON DELETE CASCADE,
+  created_at TEXT NOT NULL,
+  expires_at TEXT NOT NULL
+) STRICT;
+CREATE INDEX api_sessions_by_expiry ON api_sessions (expires_at);
+`,
+  // Each chunk of a file carries its plaintext size, as files may be composed of chunks of
+  // different sizes, and, when encrypted, the keyed hash its key derives from (NULL: plaintext).
+  // A file's whole SHA-256 may be unknown (''), for one composed of parts.
+  `
+ALTER TABLE file_chunks ADD COLUMN size INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE file_chunks ADD COLUMN key TEXT;
+UPDATE file_chunks SET size = min(files.chunk_size, files.size - file_chunks.idx * files.chunk_size)
+FROM files WHERE files.name = file_chunks.file_name;
+`,
+  // The S3 API's tables (queried by s3/sqlite-s3-store.ts): buckets; each object's ETag,
+  // Content-Type and user metadata for the file version created at created_at; access keys with
+  // their secrets sealed by a key in the data directory; multipart uploads in progress. And the
+  // parts of uploads in parts (S3 multipart; files/sqlite-part-store.ts): each part's chunks
+  // (JSON FileChunk[]) and where their copies were written (JSON ChunkRecord[]) until committed.
+  `
+CREATE TABLE s3_buckets (
+  name TEXT PRIMARY KEY,
+  created_at TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE s3_objects (
+  name TEXT PRIMARY KEY,
+  created_at TEXT NOT NULL,
+  etag TEXT NOT NULL,
+  content_type TEXT,
+  metadata TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE s3_access_keys (
+  id TEXT PRIMARY KEY,
+  sealed_secret TEXT NOT NULL,
+  name TEXT NOT NULL,
+  role TEXT NOT NULL CHECK (role IN ('read', 'write', 'admin')),
+  created_at TEXT NOT NULL,
+  revoked_at TEXT
+) STRICT;
+
+CREATE TABLE s3_multipart_uploads (
+  id TEXT PRIMARY KEY,
+  bucket TEXT NOT NULL,
+  key TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  content_type TEXT,
+  metadata TEXT NOT NULL
+) STRICT;
+CREATE INDEX s3_multipart_uploads_by_bucket ON s3_multipart_uploads (bucket, key);
+
+CREATE TABLE upload_sessions (
+  id TEXT PRIMARY KEY,
+  created_at TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE upload_parts (
+  session_id TEXT NOT NULL REFERENCES upload_sessions (id) ON DELETE CASCADE,
+  number INTEGER NOT NULL,
+  size INTEGER NOT NULL,
+  digest TEXT NOT NULL,
+  chunks TEXT NOT NULL,
+  records TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  PRIMARY KEY (session_id, number)
+) STRICT;
+`,
+  // Each chunk counts what references it (refs: file_chunks rows, files and deletions naming it as
+  // their manifest) and its replica rows (copies), kept by triggers in the transaction that changes
+  // them, so that health counts live chunks and those short of copies from one small index
+  // instead of reading every chunk (replicationSummary). Filled in here for what exists.
+  `
+ALTER TABLE chunks ADD COLUMN refs INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE chunks ADD COLUMN copies INTEGER NOT NULL DEFAULT 0;
+UPDATE chunks SET
+  copies = (SELECT count(*) FROM replicas WHERE replicas.hash = chunks.hash),
+  refs = (SELECT count(*) FROM file_chunks WHERE file_chunks.hash = chunks.hash)
+    + (SELECT count(*) FROM files WHERE files.manifest = chunks.hash)
+    + (SELECT count(*) FROM tombstones WHERE tombstones.manifest = chunks.hash);
+
+CREATE TRIGGER replicas_added AFTER INSERT ON replicas BEGIN UPDATE chunks SET copies = copies + 1 WHERE hash = NEW.hash; END;
+CREATE TRIGGER replicas_removed AFTER DELETE ON replicas BEGIN UPDATE chunks SET copies = copies - 1 WHERE hash = OLD.hash; END;
+CREATE TRIGGER file_chunks_added AFTER INSERT ON file_chunks BEGIN UPDATE chunks SET refs = refs + 1 WHERE hash = NEW.hash; END;
+CREATE TRIGGER file_chunks_removed AFTER DELETE ON file_chunks BEGIN UPDATE chunks SET refs = refs - 1 WHERE hash = OLD.hash; END;
+CREATE TRIGGER files_manifest_added AFTER INSERT ON files BEGIN UPDATE chunks SET refs = refs + 1 WHERE hash = NEW.manifest; END;
+CREATE TRIGGER files_manifest_removed AFTER DELETE ON files BEGIN UPDATE chunks SET refs = refs - 1 WHERE hash = OLD.manifest; END;
+CREATE TRIGGER files_manifest_changed AFTER UPDATE OF manifest ON files BEGIN
+  UPDATE chunks SET refs = refs - 1 WHERE hash = OLD.manifest;
+  UPDATE chunks SET refs = refs + 1 WHERE hash = NEW.manifest;
+END;
+CREATE TRIGGER tombstones_added AFTER INSERT ON tombstones BEGIN UPDATE chunks SET refs = refs + 1 WHERE hash = NEW.manifest; END;
+CREATE TRIGGER tombstones_removed AFTER DELETE ON tombstones BEGIN UPDATE chunks SET refs = refs - 1 WHERE hash = OLD.manifest; END;
+CREATE TRIGGER tombstones_manifest_changed AFTER UPDATE OF manifest ON tombstones BEGIN
+  UPDATE chunks SET refs = refs - 1 WHERE hash = OLD.manifest;
+  UPDATE chunks SET refs = refs + 1 WHERE hash = NEW.manifest;
+END;
+
+CREATE INDEX chunks_live_by_copies ON chunks (copies) WHERE refs > 0;
+`,
+  // Resumable (tus) uploads keep their sessions here, so a gateway restart loses none
+  // (files/resumable-uploads.ts): the file's name and length, and when the session expires if idle
+  // (null for S3's, which expire by age).
+  `
+ALTER TABLE upload_sessions ADD COLUMN name TEXT;
+ALTER TABLE upload_sessions ADD COLUMN length INTEGER;
+ALTER TABLE upload_sessions ADD COLUMN expires_at TEXT;
+`,
 ];
 
 /** The schema version this code writes; a newer data directory is refused rather than misread. */
 export const METADATA_SCHEMA_VERSION = MIGRATIONS.length;
+
+/** The sha256 column of a file whose whole digest is unknown; the column predates such files and is NOT NULL. */
+const UNKNOWN_SHA256 = '';
 
 /** The gateway_state key of why the metadata waits for `shoal recover`. */
 const RECOVERY_NEEDED = 'recovery_needed';
@@ -105,14 +250,11 @@ const RECOVERY_NEEDED = 'recovery_needed';
 const INSERT_NODE = `INSERT INTO nodes (id, kind, capacity_bytes, used_bytes, chunk_count, cpu, token_hash, created_at, last_seen_at, draining, quarantine)
   VALUES (@id, @kind, @capacity_bytes, @used_bytes, @chunk_count, @cpu, @token_hash, @created_at, @last_seen_at, @draining, @quarantine)`;
 
-/** A file row with its chunk hashes gathered, in order, into one JSON column: one query per listing. */
+/** A file row with its chunks gathered, in order, into one JSON column of [hash, size, key]: one query per listing. */
 const SELECT_FILE = `
 SELECT name, size, sha256, chunk_size, replicas, created_at,
-  (SELECT json_group_array(hash ORDER BY idx) FROM file_chunks WHERE file_name = files.name) AS chunks
+  (SELECT json_group_array(json_array(file_chunks.hash, file_chunks.size, file_chunks.key) ORDER BY idx) FROM file_chunks WHERE file_name = files.name) AS chunks
 FROM files`;
-
-/** Whether a file or a deletion names `chunks.hash` as its manifest. */
-const IS_MANIFEST = `(EXISTS (SELECT 1 FROM files WHERE manifest = chunks.hash) OR EXISTS (SELECT 1 FROM tombstones WHERE manifest = chunks.hash))`;
 
 const SELECT_CHUNK = `
 SELECT hash, size,
@@ -143,37 +285,16 @@ interface ChunkRow {
   kind: RecordedChunk['kind'];
 }
 
-interface NodeRow {
-  id: string;
-  kind: NodeRecord['kind'];
-  capacity_bytes: number;
-  used_bytes: number;
-  chunk_count: number;
-  cpu: number | null;
-  token_hash: string;
-  created_at: string;
-  last_seen_at: string;
-  draining: 0 | 1;
-  quarantine: string | null;
-}
-
-interface InviteRow {
-  id: string;
-  token_hash: string;
-  label: string;
-  created_at: string;
-  expires_at: string | null;
-  max_uses: number | null;
-  uses: number;
-  revoked_at: string | null;
-}
-
 /** The embedded metadata store: one SQLite file in WAL mode, written by one gateway process. */
 export class SqliteMetadataStore implements MetadataStore {
   readonly #db: Database.Database;
   readonly #sql;
+  readonly #nameRanges = new Map<string, Database.Statement<{ from: string; below?: string; limit: number }, string>>();
   readonly #commitFile;
   readonly #commitFiles;
+  /** Concurrent commitFile calls, one transaction per batch: each is a savepoint in it, failing alone. */
+  readonly #walSync: WalSync | null;
+  readonly #fileCommits: GroupCommit<{ file: FileRecord; chunks: ChunkRecord[]; manifest?: ManifestRecord }, string[]>;
   readonly #addReplicas;
   readonly #deleteFile;
   readonly #forgetDeletions;
@@ -187,14 +308,32 @@ export class SqliteMetadataStore implements MetadataStore {
     this.#sql = {
       getFile: db.prepare<[string], FileRow>(`${SELECT_FILE} WHERE name = ?`),
       listFiles: db.prepare<[], FileRow>(`${SELECT_FILE} ORDER BY name`),
+      filesNamed: db.prepare<[string], FileRow>(`${SELECT_FILE} WHERE name IN (SELECT value FROM json_each(?)) ORDER BY name`),
+      replicationSummary: db.prepare<{ readable: string; replicas: number }, ReplicationSummary>(
+        `WITH RECURSIVE ${copiesElsewhere('id NOT IN (SELECT value FROM json_each(@readable))')}
+         SELECT (SELECT count(*) FROM files) AS files, live.n AS chunks,
+           short.n + e.short AS underReplicated, missing.n + e.missing AS unavailable
+         FROM (SELECT count(*) AS n FROM chunks WHERE refs > 0) AS live,
+           (SELECT count(*) AS n FROM chunks WHERE refs > 0 AND copies < @replicas) AS short,
+           (SELECT count(*) AS n FROM chunks WHERE refs > 0 AND copies = 0) AS missing,
+           (SELECT coalesce(sum(c.copies >= @replicas AND c.copies - e.n < @replicas), 0) AS short, coalesce(sum(c.copies > 0 AND c.copies = e.n), 0) AS missing
+            FROM elsewhere e JOIN chunks c USING (hash) WHERE c.refs > 0) AS e`,
+      ),
+      copiesPerNode: db.prepare<{ writable: string; replicas: number }, { node_id: string; recorded: number; at_risk: number }>(
+        `WITH RECURSIVE ${copiesElsewhere('id NOT IN (SELECT value FROM json_each(@writable))')}
+         SELECT r.node_id, count(*) AS recorded,
+           sum(c.copies - coalesce(e.n, 0) - (r.node_id IN (SELECT value FROM json_each(@writable))) < @replicas) AS at_risk
+         FROM replicas r JOIN chunks c ON c.hash = r.hash LEFT JOIN elsewhere e ON e.hash = r.hash
+         WHERE c.refs > 0 GROUP BY r.node_id`,
+      ),
       largestChunkSize: db.prepare<[], number>('SELECT coalesce(max(chunk_size), 0) FROM files').pluck(),
       nameReferences: db.prepare<{ name: string }, string>(NAME_REFERENCES).pluck(),
-      insertFile: db.prepare<[FileRecord & { version: number; manifest: string | null }]>(
+      insertFile: db.prepare<[Omit<FileRecord, 'chunks' | 'sha256'> & { sha256: string; version: number; manifest: string | null }]>(
         `INSERT INTO files (name, size, sha256, chunk_size, replicas, created_at, version, manifest)
          VALUES (@name, @size, @sha256, @chunkSize, @replicas, @createdAt, @version, @manifest)`,
       ),
       deleteFile: db.prepare<[string]>('DELETE FROM files WHERE name = ?'),
-      insertFileChunk: db.prepare<[string, number, string]>('INSERT INTO file_chunks (file_name, idx, hash) VALUES (?, ?, ?)'),
+      insertFileChunk: db.prepare<[string, number, string, number, string | null]>('INSERT INTO file_chunks (file_name, idx, hash, size, key) VALUES (?, ?, ?, ?, ?)'),
       isReferenced: db.prepare<{ hash: string }, number>(
         `SELECT 1 FROM file_chunks WHERE hash = @hash
          UNION ALL SELECT 1 FROM files WHERE manifest = @hash
@@ -214,7 +353,7 @@ export class SqliteMetadataStore implements MetadataStore {
 
       getChunks: db.prepare<[string], ChunkRow>(`${SELECT_CHUNK} WHERE hash IN (SELECT value FROM json_each(?))`),
       listChunks: db.prepare<[], ChunkRow>(
-        `${SELECT_CHUNK} WHERE EXISTS (SELECT 1 FROM file_chunks WHERE file_chunks.hash = chunks.hash) OR ${IS_MANIFEST} ORDER BY hash`,
+        `${SELECT_CHUNK} WHERE refs > 0 ORDER BY hash`,
       ),
       insertChunk: db.prepare<[string, number]>('INSERT INTO chunks (hash, size) VALUES (?, ?) ON CONFLICT (hash) DO NOTHING'),
       deleteChunk: db.prepare<[string]>('DELETE FROM chunks WHERE hash = ?'),
@@ -265,14 +404,40 @@ export class SqliteMetadataStore implements MetadataStore {
       this.#insertChunks(manifest ? [...chunks, manifest.chunk] : chunks);
       this.#sql.deleteFile.run(file.name);
       this.#sql.deleteTombstone.run(file.name);
-      this.#sql.insertFile.run({ ...file, version: manifest?.version ?? 0, manifest: manifest?.chunk.hash ?? null });
-      file.chunks.forEach((hash, idx) => this.#sql.insertFileChunk.run(file.name, idx, hash));
+      const { chunks: fileChunks, ...row } = file;
+      this.#sql.insertFile.run({ ...row, sha256: file.sha256 ?? UNKNOWN_SHA256, version: manifest?.version ?? 0, manifest: manifest?.chunk.hash ?? null });
+      fileChunks.forEach((chunk, idx) => this.#sql.insertFileChunk.run(file.name, idx, chunk.hash, chunk.size, chunk.key ?? null));
       return this.#unreferenced(previous);
     });
 
     // Nested in this one, each commit is a savepoint: the batch is one transaction, one fsync.
     this.#commitFiles = db.transaction((files: Array<{ file: FileRecord; chunks: ChunkRecord[]; manifest?: ManifestRecord }>) =>
       this.#unreferenced([...new Set(files.flatMap(({ file, chunks, manifest }) => this.#commitFile(file, chunks, manifest)))]),
+    );
+
+    const commitEach = db.transaction((files: Array<{ file: FileRecord; chunks: ChunkRecord[]; manifest?: ManifestRecord }>) =>
+      files.map(({ file, chunks, manifest }): Outcome<string[]> => {
+        try {
+          return { ok: true, value: this.#commitFile(file, chunks, manifest) };
+        } catch (error) {
+          return { ok: false, error };
+        }
+      }),
+    );
+    // Each batch commits without waiting for the disk, then the WAL is fsynced off the event loop
+    // before any commit of it resolves: as durable as FULL, one fsync per batch. Every other
+    // transaction stays FULL.
+    this.#walSync = !db.memory && db.pragma('journal_mode', { simple: true }) === 'wal' ? new WalSync(db.name) : null;
+    this.#fileCommits = new GroupCommit(
+      (files) => {
+        db.pragma('synchronous = NORMAL');
+        try {
+          return commitEach(files);
+        } finally {
+          db.pragma('synchronous = FULL');
+        }
+      },
+      async () => this.#walSync?.sync(),
     );
 
     this.#addReplicas = db.transaction((copies: Array<{ hash: string; nodeId: string }>) => {
@@ -316,6 +481,7 @@ export class SqliteMetadataStore implements MetadataStore {
 
   /** Opens or creates the database at `path` (':memory:' for one that lives as long as the store). */
   static open(path: string): SqliteMetadataStore {
+    ownerOnly(path);
     const db = new Database(path);
     db.pragma('journal_mode = WAL');
     // FULL fsyncs the WAL on every commit: a file acknowledged with 201 survives power loss, and at
@@ -353,7 +519,7 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async commitFile(file: FileRecord, chunks: ChunkRecord[], manifest?: ManifestRecord): Promise<{ unreferenced: string[] }> {
-    return { unreferenced: this.#commitFile(file, chunks, manifest) };
+    return { unreferenced: await this.#fileCommits.submit({ file, chunks, manifest }) };
   }
 
   async getFile(name: string): Promise<FileRecord | undefined> {
@@ -363,6 +529,34 @@ export class SqliteMetadataStore implements MetadataStore {
 
   async listFiles(): Promise<FileRecord[]> {
     return this.#sql.listFiles.all().map(toFile);
+  }
+
+  async listFilePage(query: FilePageQuery): Promise<FilePage> {
+    return pageFiles(query, (range) => this.#names(range), async (names) => this.#sql.filesNamed.all(JSON.stringify(names)).map(toFile));
+  }
+
+  /** One statement per shape of range, prepared once: each is a range scan of the index on names. */
+  async #names(range: NameRange): Promise<string[]> {
+    const key = `${range.inclusive ? '>=' : '>'}${range.below === undefined ? '' : '<'}`;
+    let statement = this.#nameRanges.get(key);
+    if (!statement) {
+      const below = range.below === undefined ? '' : ' AND name < @below';
+      statement = this.#db.prepare<{ from: string; below?: string; limit: number }, string>(
+        `SELECT name FROM files WHERE name ${range.inclusive ? '>=' : '>'} @from${below} ORDER BY name LIMIT @limit`,
+      ).pluck();
+      this.#nameRanges.set(key, statement);
+    }
+    const { from, below, limit } = range;
+    return statement.all(below === undefined ? { from, limit } : { from, below, limit });
+  }
+
+  async replicationSummary(readable: string[], replicas: number): Promise<ReplicationSummary> {
+    return this.#sql.replicationSummary.get({ readable: JSON.stringify(readable), replicas })!;
+  }
+
+  async copiesPerNode(writable: string[], replicas: number): Promise<Map<string, NodeCopies>> {
+    const rows = this.#sql.copiesPerNode.all({ writable: JSON.stringify(writable), replicas });
+    return new Map(rows.map((row) => [row.node_id, { recordedChunks: row.recorded, atRiskChunks: row.at_risk }]));
   }
 
   async largestChunkSize(): Promise<number> {
@@ -467,16 +661,7 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async listInvites(): Promise<InviteRecord[]> {
-    return this.#sql.listInvites.all().map((row) => ({
-      id: row.id,
-      tokenHash: row.token_hash,
-      label: row.label,
-      createdAt: row.created_at,
-      expiresAt: row.expires_at,
-      maxUses: row.max_uses,
-      uses: row.uses,
-      revokedAt: row.revoked_at,
-    }));
+    return this.#sql.listInvites.all().map(toInvite);
   }
 
   async revokeInvite(id: string, at: string): Promise<boolean> {
@@ -500,7 +685,13 @@ export class SqliteMetadataStore implements MetadataStore {
     this.#removeNode(id);
   }
 
+  /** The open database, for the stores of other tables that share its file and migrations (API tokens). */
+  get database(): Database.Database {
+    return this.#db;
+  }
+
   async close(): Promise<void> {
+    await this.#walSync?.close();
     this.#db.close();
   }
 
@@ -514,6 +705,16 @@ export class SqliteMetadataStore implements MetadataStore {
       for (const nodeId of chunk.nodeIds) this.#sql.insertReplica.run(chunk.hash, nodeId);
     }
   }
+}
+
+/**
+ * Makes the database file, created if need be, readable by its owner only, and what a release
+ * that did not do so left; SQLite gives the -wal and -shm files it creates the database file's mode.
+ */
+function ownerOnly(path: string): void {
+  if (path === ':memory:') return;
+  closeSync(openSync(path, 'a', 0o600));
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) if (existsSync(file)) chmodSync(file, 0o600);
 }
 
 function migrate(db: Database.Database): void {
@@ -531,12 +732,13 @@ function migrate(db: Database.Database): void {
 }
 
 function toFile(row: FileRow): FileRecord {
+  const chunks = JSON.parse(row.chunks) as Array<[string, number, string | null]>;
   return {
     name: row.name,
     size: row.size,
-    sha256: row.sha256,
+    sha256: row.sha256 === UNKNOWN_SHA256 ? null : row.sha256,
     chunkSize: row.chunk_size,
-    chunks: JSON.parse(row.chunks) as string[],
+    chunks: toFileChunks(chunks),
     replicas: row.replicas,
     createdAt: row.created_at,
   };
@@ -546,23 +748,7 @@ function toChunk(row: ChunkRow): RecordedChunk {
   return { hash: row.hash, size: row.size, nodeIds: JSON.parse(row.node_ids) as string[], kind: row.kind };
 }
 
-function toNode(row: NodeRow): NodeRecord {
-  return {
-    id: row.id,
-    kind: row.kind,
-    capacityBytes: row.capacity_bytes,
-    usedBytes: row.used_bytes,
-    chunkCount: row.chunk_count,
-    cpu: row.cpu,
-    tokenHash: row.token_hash,
-    createdAt: row.created_at,
-    lastSeenAt: row.last_seen_at,
-    draining: row.draining === 1,
-    quarantine: row.quarantine,
-  };
-}
-
-function toNodeRow(node: NodeRecord): NodeRow {
+function toNodeRow(node: NodeRecord): NodeRow & { draining: 0 | 1 } {
   return {
     id: node.id,
     kind: node.kind,

@@ -77,6 +77,9 @@ test('a stranger cannot join: no credential, a made-up one, a page of another or
 
   const oldNode = await attempt({ ...hello('node1'), version: 1, token: 'whatever-the-old-token-was' });
   assert.deepEqual(oldNode.close, { code: CLOSE.BAD_HELLO, reason: `protocol version 1 is not ${PROTOCOL_VERSION}: upgrade this node` });
+  // The previous release's nodes would answer a range get with the whole chunk.
+  const previous = await attempt({ ...hello('node1'), version: 2 });
+  assert.deepEqual(previous.close, { code: CLOSE.BAD_HELLO, reason: `protocol version 2 is not ${PROTOCOL_VERSION}: upgrade this node` });
 
   assert.deepEqual(await nodeIds(), ['node1', 'node2', 'node3'], 'nothing was registered');
   const data = randomBytesSeeded(300_000, 3);
@@ -101,8 +104,8 @@ function rebound(method: string, path: string, body?: string): Promise<number> {
 }
 
 test('a page reaching the gateway through DNS rebinding can neither make an invite nor open /ws/node', async () => {
-  assert.equal(await rebound('POST', '/api/invites', '{}'), 403);
-  assert.equal(await rebound('GET', '/api/invites'), 403);
+  assert.equal(await rebound('POST', '/api/invites', '{}'), 421);
+  assert.equal(await rebound('GET', '/api/invites'), 421);
   const url = new URL(cluster.url);
   const ws = await new Promise<number>((resolve) => {
     const socket = new WebSocket(wsUrl(), { headers: { host: `rebind.attacker.example:${url.port}` }, origin: `http://rebind.attacker.example:${url.port}` });
@@ -112,7 +115,7 @@ test('a page reaching the gateway through DNS rebinding can neither make an invi
   });
   assert.equal(ws, 403);
   const plainText = await fetch(new URL('/api/invites', cluster.url), { method: 'POST', body: '{}', headers: { 'content-type': 'text/plain' } });
-  assert.equal(plainText.status, 400, 'a form-like body that a page elsewhere could send without a preflight is refused');
+  assert.equal(plainText.status, 401, 'a form-like body that a page elsewhere could send without a preflight carries no token');
 });
 
 test('an enrolled id cannot be taken: not before its node first starts, not by a replayed proof', async () => {

@@ -59,7 +59,7 @@ async function joinOnce(join?: string): Promise<void> {
   await waitFor(async () => (await client().nodes()).every((n) => n.status === 'offline'), 5000, `${KNOWN_ID} offline again`);
 }
 
-const client = (): ShoalClient => new ShoalClient(gateway.url);
+const client = (): ShoalClient => new ShoalClient(gateway.url, { token: gateway.adminToken });
 
 /** Strings a peer may put anywhere: short ASCII, long text of multi-byte graphemes, lone surrogates. */
 const anyString = fc.oneof(fc.string(), fc.string({ unit: 'grapheme', minLength: 40, maxLength: 200 }), fc.string({ unit: 'binary', maxLength: 100 }));

@@ -10,6 +10,7 @@ import { NodeAgent, type SocketConstructor } from '../../../shared/node-agent.ts
 import { CLOSE } from '../../../shared/protocol.ts';
 import { randomBytesSeeded, waitFor } from '../../testing/cluster.ts';
 import { ScriptedNode } from '../../testing/scripted-node.ts';
+import { sealedSize } from '../metadata/sealed-size.ts';
 import { startGateway, type Gateway } from '../start-gateway.ts';
 import { loadJoinSecret } from './join-secret.ts';
 
@@ -43,20 +44,22 @@ test('chunks written under a larger --chunk-size stay readable after it is lower
   node.start();
   await waitFor(() => gateway!.registry.writable('n1'), 10_000, 'n1 online');
   const data = randomBytesSeeded(3 * MiB + 5, 11);
-  await new ShoalClient(gateway.url).upload('big-chunks.bin', data);
+  await new ShoalClient(gateway.url, { token: gateway.adminToken }).upload('big-chunks.bin', data);
 
   const port = gateway.port;
   await gateway.close();
   gateway = await startGateway({ port, dataDir, replicas: 1, chunkSize: 64 * KiB });
   await waitFor(() => gateway!.registry.readable('n1'), 10_000, 'n1 back online');
-  const back = Buffer.from(await (await new ShoalClient(gateway.url).download('big-chunks.bin')).arrayBuffer());
+  const back = Buffer.from(await (await new ShoalClient(gateway.url, { token: gateway.adminToken }).download('big-chunks.bin')).arrayBuffer());
   assert.ok(back.equals(data), 'a file of 1 MiB chunks does not read back under --chunk-size 64KiB');
 
   const talker = await ScriptedNode.connect({ gatewayUrl: gateway.url, nodeId: 'big-talker', token: 'the-token-of-big-talker', join: loadJoinSecret(dataDir) });
-  await talker.send({ type: 'data', id: 1 }, new Uint8Array(MiB + 1));
+  // The largest chunk travels sealed: its plaintext plus a tag per segment.
+  const largest = sealedSize(MiB);
+  await talker.send({ type: 'data', id: 1 }, new Uint8Array(largest + 1));
   const closed = await Promise.race([talker.closed, new Promise<null>((resolve) => setTimeout(resolve, 5000, null).unref())]);
-  assert.equal(closed?.code, CLOSE.PROTOCOL_ERROR, 'a frame one byte past the largest chunk was taken');
-  assert.match(closed!.reason, /payload of 1048577 bytes exceeds 1048576/);
+  assert.equal(closed?.code, CLOSE.PROTOCOL_ERROR, 'a frame one byte past the largest sealed chunk was taken');
+  assert.match(closed!.reason, new RegExp(`payload of ${largest + 1} bytes exceeds ${largest}\\b`));
 });
 
 test('usage reports are taken as they come but published at most once a second, and a node within the budget stays connected', async () => {

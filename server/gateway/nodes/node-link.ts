@@ -3,11 +3,13 @@ import type { ChunkKind } from '../../../shared/chunk-store.ts';
 import { ShoalError, isErrorCode, toShoalError } from '../../../shared/errors.ts';
 import { isChunkHash } from '../../../shared/hash.ts';
 import type { GatewayToNode, HelloMessage, NodeKind, NodeToGateway } from '../../../shared/protocol.ts';
-import { CLOSE, decodeFrame, encodeFrame, INVENTORY_PAGE_SIZE } from '../../../shared/protocol.ts';
+import { CLOSE, decodeFrameParts, encodeFrame, INVENTORY_PAGE_SIZE, SEPARATE_PAYLOAD_BYTES } from '../../../shared/protocol.ts';
 import { RateMeter } from '../../lib/rate-meter.ts';
 import { Semaphore } from '../../lib/semaphore.ts';
 import { TokenBucket } from '../../lib/token-bucket.ts';
+import type { BulkTransfers } from './bulk-transfers.ts';
 import { closeSession } from './close-session.ts';
+import type { LinkTraffic } from './link-traffic.ts';
 
 /**
  * joining: connected, inventory not yet in, so nothing may be placed on it or read from it;
@@ -23,6 +25,10 @@ export interface NodeLinkOptions {
   requestTimeoutMs: number;
   /** The largest chunk a data frame may carry: the gateway never asks for one larger. */
   maxChunkBytes: number;
+  /** The node's traffic counts, which this session adds to. */
+  traffic: LinkTraffic;
+  /** For a node that offered it: chunks go over HTTP under this session key instead of in frames. */
+  bulk?: { transfers: BulkTransfers; session: string };
 }
 
 /** What a link tells the registry about the node's own reports and its end. */
@@ -40,6 +46,8 @@ export interface NodeLinkListener {
 }
 
 interface Pending {
+  /** Whether the request went out as an HTTP transfer. */
+  bulk: boolean;
   resolve: (payload: Uint8Array) => void;
   reject: (err: ShoalError) => void;
   timer: ReturnType<typeof setTimeout>;
@@ -88,7 +96,8 @@ let nextRequestId = 1;
 export class NodeLink {
   readonly id: string;
   readonly kind: NodeKind;
-  readonly capacityBytes: number;
+  /** As the node last reported it: less than its hello's when its disk has filled. */
+  capacityBytes: number;
   readonly cpu: number | null;
   usedBytes: number;
   chunkCount: number;
@@ -110,6 +119,8 @@ export class NodeLink {
   #statsPublishedAt = 0;
   /** A session reports its inventory once: pages after the last are a protocol error. */
   #inventoryDone = false;
+  /** Until a transfer fails: then this session moves every chunk in frames. */
+  #bulk: NodeLinkOptions['bulk'];
 
   constructor(socket: WebSocket, hello: HelloMessage, draining: boolean, listener: NodeLinkListener, options: NodeLinkOptions) {
     this.#socket = socket;
@@ -117,6 +128,7 @@ export class NodeLink {
     this.#listener = listener;
     this.#window = new Semaphore(options.maxInFlight);
     this.#drainOnJoin = draining;
+    this.#bulk = options.bulk;
     this.id = hello.nodeId;
     this.kind = hello.kind;
     this.capacityBytes = hello.capacityBytes;
@@ -126,6 +138,8 @@ export class NodeLink {
     socket.on('pong', () => {
       this.lastPongAt = Date.now();
     });
+    // A chunk a node sends after its header, as a fragment of its own, is handed on as it came.
+    socket.binaryType = 'fragments';
     socket.on('message', (data: RawData, isBinary: boolean) => void this.#receive(data, isBinary));
     socket.on('close', () => this.#markClosed());
   }
@@ -164,15 +178,20 @@ export class NodeLink {
   async put(hash: string, data: Uint8Array, kind: ChunkKind = 'chunk'): Promise<void> {
     this.reservedBytes += data.length;
     try {
-      await this.#request({ type: 'put', hash, kind }, data);
+      await this.#request({ type: 'put', hash, kind }, data).catch((err: unknown) => {
+        if (!(err instanceof ShoalError && err.code === 'BULK_TRANSFER_FAILED')) throw err;
+        this.#bulk = undefined;
+        return this.#request({ type: 'put', hash, kind }, data);
+      });
       this.writeRate.add(data.length);
     } finally {
       this.reservedBytes -= data.length;
     }
   }
 
-  async get(hash: string): Promise<Uint8Array> {
-    const data = await this.#request({ type: 'get', hash });
+  /** The chunk, or with `span` only those bytes of it, which the node does not verify: the caller must. */
+  async get(hash: string, span?: { offset: number; length: number }): Promise<Uint8Array> {
+    const data = await this.#request(span ? { type: 'get', hash, offset: span.offset, length: span.length } : { type: 'get', hash });
     this.readRate.add(data.length);
     return data;
   }
@@ -203,7 +222,11 @@ export class NodeLink {
   }
 
   send(header: GatewayToNode): void {
-    if (this.#state !== 'closed') this.#socket.send(encodeFrame(header));
+    if (this.#state === 'closed') return;
+    const frame = encodeFrame(header);
+    this.#options.traffic.framesOut++;
+    this.#options.traffic.bytesOut += frame.length;
+    this.#socket.send(frame);
   }
 
   ping(): void {
@@ -223,9 +246,12 @@ export class NodeLink {
   async #receive(data: RawData, isBinary: boolean): Promise<void> {
     // ws hands over what was already on the wire after the close; none of it is acted on.
     if (this.#state === 'closed') return;
+    const traffic = this.#options.traffic;
+    traffic.framesIn++;
+    traffic.bytesIn += byteLength(data);
     try {
       if (!isBinary) throw new Error('text frames are not part of the protocol');
-      const { header, payload } = decodeFrame(toBytes(data), this.#options.maxChunkBytes);
+      const { header, payload } = decodeFrameParts(Array.isArray(data) ? data : [toBytes(data)], this.#options.maxChunkBytes);
       // Own properties only: a frame typed `constructor` must not find Object's.
       const handler = Object.hasOwn(HANDLERS, header.type) ? (HANDLERS[header.type as keyof HandlerTable] as Handler<NodeToGateway>) : undefined;
       if (!handler) throw new Error(`unexpected ${header.type} frame`);
@@ -243,15 +269,17 @@ export class NodeLink {
 
   #refuse(reason: string, flooding: boolean): void {
     if (this.#state === 'closed') return;
+    this.#options.traffic.errors++;
     closeSession(this.#socket, CLOSE.PROTOCOL_ERROR, reason, { stopReading: flooding });
     this.#markClosed();
   }
 
   /** The node's own usage figures are kept as they come; the registry hears of them at most once an interval. */
-  #statsReported(usedBytes: number, chunkCount: number): void {
+  #statsReported(usedBytes: number, chunkCount: number, capacityBytes: number | undefined): void {
     // Kept in memory while the node is online; written to the metadata when it leaves.
     this.usedBytes = usedBytes;
     this.chunkCount = chunkCount;
+    if (capacityBytes !== undefined) this.capacityBytes = capacityBytes;
     if (this.#statsTimer) return;
     const wait = Math.max(0, this.#statsPublishedAt + STATS_PUBLISH_INTERVAL_MS - Date.now());
     this.#statsTimer = setTimeout(() => {
@@ -261,12 +289,15 @@ export class NodeLink {
     }, wait);
   }
 
-  #settle(answer: Answer, payload: Uint8Array): void {
+  #settle(answer: Answer, payload: Uint8Array, viaBulk = false): void {
     const pending = answer.id === undefined ? undefined : this.#pending.get(answer.id);
     if (!pending) return;
+    // A get asked over HTTP and answered in a frame: the node's fetch failed, so stop asking it to.
+    if (pending.bulk && !viaBulk && answer.type === 'data') this.#bulk = undefined;
     this.#pending.delete(answer.id!);
     clearTimeout(pending.timer);
     if (answer.type === 'error') {
+      this.#options.traffic.errors++;
       pending.reject(new ShoalError(isErrorCode(answer.code) ? answer.code : 'INTERNAL', `node ${this.id}: ${answer.message}`));
     } else {
       pending.resolve(payload);
@@ -291,24 +322,36 @@ export class NodeLink {
     this.#listener.closed(this);
   }
 
-  async #request(body: RequestBody, payload?: Uint8Array): Promise<Uint8Array> {
+  async #request(request: RequestBody, data?: Uint8Array): Promise<Uint8Array> {
     const release = await this.#window.acquire();
+    // Kept here: a failure elsewhere may take this session off transfers while this one is open.
+    const bulk = this.#bulk;
+    const over = bulk && new AbortController();
+    let transfer: string | null = null;
     try {
       if (this.#state === 'closed') throw new ShoalError('NODE_OFFLINE', `node ${this.id} is offline`);
       const id = nextRequestId++;
+      transfer = bulk && over ? this.#openTransfer(bulk, over.signal, id, request, data) : null;
+      const body = transfer === null ? request : { ...request, transfer };
+      const payload = transfer === null ? data : undefined;
+      // The chunk follows its header as a second WebSocket fragment of the same message, so the
+      // gateway sends the bytes it holds instead of copying every chunk into a new frame per
+      // replica; the node's WebSocket hands over the message's fragments as they came. A small
+      // chunk is copied in behind its header instead: one message is one write.
+      const separate = payload !== undefined && payload.length >= SEPARATE_PAYLOAD_BYTES;
       // Encoded before anything waits on it: a frame that cannot be built fails this call alone.
-      const head = encodeFrame({ ...body, id } as Request);
+      const head = encodeFrame({ ...body, id } as Request, separate ? undefined : payload);
       const answer = new Promise<Uint8Array>((resolve, reject) => {
         const timer = setTimeout(() => {
           this.#pending.delete(id);
+          this.#options.traffic.errors++;
           reject(new ShoalError('TIMEOUT', `node ${this.id} did not answer ${body.type} within ${this.#options.requestTimeoutMs} ms`));
         }, this.#options.requestTimeoutMs);
-        this.#pending.set(id, { resolve, reject, timer });
+        this.#pending.set(id, { bulk: transfer !== null, resolve, reject, timer });
       });
-      // The chunk follows its header as a second WebSocket fragment of the same message, so the
-      // gateway sends the bytes it holds instead of copying every chunk into a new frame per
-      // replica; the node's WebSocket hands over the reassembled message as one frame.
-      if (payload && payload.length > 0) {
+      this.#options.traffic.framesOut++;
+      this.#options.traffic.bytesOut += head.length + (separate ? payload!.length : 0);
+      if (separate) {
         this.#socket.send(head, { binary: true, fin: false });
         this.#socket.send(payload, { binary: true, fin: true });
       } else {
@@ -316,8 +359,29 @@ export class NodeLink {
       }
       return await answer;
     } finally {
+      if (transfer !== null) bulk?.transfers.close(transfer);
+      over?.abort();
       release();
     }
+  }
+
+  /**
+   * A transfer for a put's chunk or a get's answer when this session moves chunks over HTTP; null
+   * for everything else, small chunks (a frame is cheaper than a request), and when too many
+   * transfers are open.
+   */
+  #openTransfer(bulk: NonNullable<NodeLinkOptions['bulk']>, over: AbortSignal, id: number, request: RequestBody, data: Uint8Array | undefined): string | null {
+    const { transfers, session } = bulk;
+    const ttl = this.#options.requestTimeoutMs;
+    const traffic = this.#options.traffic;
+    if (request.type === 'put' && data !== undefined && data.length >= SEPARATE_PAYLOAD_BYTES) {
+      return transfers.open(session, { direction: 'to-node', data, traffic, over }, ttl);
+    }
+    if (request.type === 'get' && (request.length === undefined || request.length >= SEPARATE_PAYLOAD_BYTES)) {
+      const deliver = (bytes: Uint8Array): void => this.#settle({ type: 'data', id }, bytes, true);
+      return transfers.open(session, { direction: 'from-node', maxBytes: Math.min(request.length ?? Infinity, this.#options.maxChunkBytes), deliver, traffic, over }, ttl);
+    }
+    return null;
   }
 
   static {
@@ -345,9 +409,9 @@ export class NodeLink {
         handle: (link, h) => link.#listener.corrupt(link, h.hashes.filter(isChunkHash), h.missing === true),
       },
       stats: {
-        check: (h) => (isCount(h.usedBytes) && isCount(h.chunkCount) ? null : 'bad stats'),
+        check: (h) => (isCount(h.usedBytes) && isCount(h.chunkCount) && (h.capacityBytes === undefined || isCount(h.capacityBytes)) ? null : 'bad stats'),
         cost: () => 1,
-        handle: (link, h) => link.#statsReported(h.usedBytes, h.chunkCount),
+        handle: (link, h) => link.#statsReported(h.usedBytes, h.chunkCount, h.capacityBytes),
       },
     };
   }
@@ -355,6 +419,13 @@ export class NodeLink {
 
 export function isCount(value: unknown): value is number {
   return Number.isSafeInteger(value) && (value as number) >= 0;
+}
+
+function byteLength(data: RawData): number {
+  if (!Array.isArray(data)) return data.byteLength;
+  let total = 0;
+  for (const part of data) total += part.length;
+  return total;
 }
 
 export function toBytes(data: RawData): Uint8Array {

@@ -2,6 +2,7 @@ import type { NodeView } from '../../../shared/api-types.ts';
 import type { EventBus } from '../events/event-bus.ts';
 import type { MetadataStore, NodeRecord } from '../metadata/metadata-store.ts';
 import type { NodeLink } from './node-link.ts';
+import { NodeTraffic } from './link-traffic.ts';
 
 /**
  * The nodes connected now, one link each, and the cluster's view of every node it knows: a node's
@@ -9,6 +10,8 @@ import type { NodeLink } from './node-link.ts';
  */
 export class NodeRegistry {
   readonly #links = new Map<string, NodeLink>();
+  /** Frames and bytes each node's sessions carried, for /metrics. */
+  readonly traffic = new NodeTraffic();
   readonly #metadata: MetadataStore;
   readonly #events: EventBus;
 

@@ -10,6 +10,7 @@ import { CLOSE, decodeFrame, encodeFrame, isNodeId, MAX_HEADER_BYTES, PROTOCOL_V
 import type { MetadataStore, NodeRecord } from '../metadata/metadata-store.ts';
 import type { BrowserOrigins } from '../browser-origin.ts';
 import type { Admission } from './admission.ts';
+import type { BulkTransfers } from './bulk-transfers.ts';
 import { closeSession, stopReadingAfterError, trackTransport } from './close-session.ts';
 import { isCount, NodeLink, toBytes, type NodeLinkListener } from './node-link.ts';
 import type { NodeRegistry } from './node-registry.ts';
@@ -45,6 +46,8 @@ export interface NodeServerOptions {
    * buffering any of it.
    */
   maxChunkBytes: number;
+  /** Where the HTTP transfers (BULK_PATH) of nodes that offer them are kept; without it, every chunk goes in frames. */
+  bulk?: BulkTransfers;
 }
 
 /**
@@ -195,17 +198,21 @@ export class NodeServer implements NodeLinkListener {
   #admit(socket: WebSocket, hello: HelloMessage, known: NodeRecord): void {
     if (socket.readyState !== socket.OPEN) return;
     const now = new Date().toISOString();
+    const transfers = hello.bulk === true ? this.#options.bulk : undefined;
+    const bulk = transfers && { transfers, session: transfers.newSession() };
     const link = new NodeLink(socket, hello, known.draining, this, {
       maxInFlight: hello.kind === 'browser' ? this.#options.maxInFlightBrowser : this.#options.maxInFlightDisk,
       requestTimeoutMs: this.#options.requestTimeoutMs,
       maxChunkBytes: this.#options.maxChunkBytes,
+      traffic: this.#registry.traffic.of(hello.nodeId),
+      bulk,
     });
     link.quarantine = known.quarantine;
     // The new session takes the id before the old one closes, so the old one's end is no departure.
     const previous = this.#registry.link(hello.nodeId);
     this.#registry.add(link);
     previous?.close(CLOSE.REPLACED, 'replaced by a newer session of the same node');
-    link.send({ type: 'welcome', heartbeatMs: this.#options.heartbeatMs, clusterId: this.#options.clusterId });
+    link.send({ type: 'welcome', heartbeatMs: this.#options.heartbeatMs, clusterId: this.#options.clusterId, bulk: bulk?.session });
     // Only what the session itself reports: never the identity, draining or quarantine, and never a row that is gone.
     this.#metadata
       .recordSession(hello.nodeId, {
@@ -282,5 +289,6 @@ function helloProblem(header: HelloMessage): string | null {
     if (!isCount(header[field])) return `bad ${field}`;
   }
   if (header.cpu !== undefined && !(typeof header.cpu === 'number' && Number.isFinite(header.cpu) && header.cpu >= 0)) return 'bad cpu';
+  if (header.bulk !== undefined && typeof header.bulk !== 'boolean') return 'bad bulk';
   return null;
 }

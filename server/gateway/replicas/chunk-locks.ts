@@ -24,6 +24,11 @@ export class ChunkLocks {
     return count <= 0;
   }
 
+  /** How many uploads and downloads pin the hash now. */
+  pinCount(hash: string): number {
+    return this.#pins.get(hash) ?? 0;
+  }
+
   isPinned(hash: string): boolean {
     return this.#pins.has(hash);
   }

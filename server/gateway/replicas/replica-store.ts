@@ -7,11 +7,24 @@ import type { NodeLink } from '../nodes/node-link.ts';
 import type { NodeRegistry } from '../nodes/node-registry.ts';
 import type { ChunkLocks } from './chunk-locks.ts';
 import type { NodeTrust } from './node-trust.ts';
+import { ReadLoad } from './read-load.ts';
 import { diskFirst, rankTargets } from './placement.ts';
 import type { UnreferencedCopies } from './unreferenced-copies.ts';
+import type { UploadCopies } from './uploads-in-flight.ts';
 
 /** How long a read may go unanswered before the next replica is asked too. */
 const HEDGE_AFTER_MS = 1500;
+
+export interface ReadOptions {
+  /** Only these bytes of the stored chunk, which the node cannot verify: `open` must. */
+  span?: { offset: number; length: number };
+  /**
+   * Verifies what a node returned and turns it into what the reader wants, throwing CHUNK_CORRUPT
+   * for bytes that are not the chunk's (a sealed chunk's tags). Without it the whole chunk must
+   * hash to its hash.
+   */
+  open?: (data: Uint8Array) => Uint8Array;
+}
 
 /**
  * The copies of chunks on nodes: the only code that puts, gets or deletes one, always under the
@@ -29,6 +42,7 @@ export class ReplicaStore {
   /** Chunks whose release waits for their last pin. */
   readonly #heldBack = new Set<string>();
   readonly #trust: NodeTrust;
+  readonly #load = new ReadLoad();
 
   constructor(registry: NodeRegistry, metadata: MetadataStore, events: EventBus, locks: ChunkLocks, unreferenced: UnreferencedCopies, trust: NodeTrust) {
     this.#registry = registry;
@@ -52,7 +66,15 @@ export class ReplicaStore {
    */
   async storeForUpload(hash: string, data: Uint8Array, replicas: number, kind: ChunkKind = 'chunk'): Promise<NodeLink[]> {
     this.#locks.pin(hash);
-    return this.#locks.locked([hash], async () => this.#ensure(hash, data, (await this.current(hash))?.nodeIds ?? [], replicas, kind));
+    return this.#locks.locked([hash], async () => {
+      const written: NodeLink[] = [];
+      try {
+        return await this.#ensure(hash, data, (await this.current(hash))?.nodeIds ?? [], replicas, kind, written);
+      } catch (err) {
+        await this.#undoPartialPlacement(hash, written);
+        throw err;
+      }
+    });
   }
 
   /**
@@ -103,19 +125,23 @@ export class ReplicaStore {
   }
 
   /**
-   * Reads one chunk from whichever recorded holder can produce it intact. Holders are tried in
-   * random order to spread load; when one fails, lacks the chunk or returns bytes that do not hash
-   * right (#readFrom), the next is tried at once. One that is merely slow (a tab whose page is busy
-   * still answers pings) gets a head start, then the next is asked as well and the first good
-   * answer wins.
+   * Reads one chunk from whichever recorded holder can produce it intact. The holder expected to
+   * answer soonest (ReadLoad) is asked first: a download with several chunks in flight spreads
+   * them over the replicas, and a slow node gets fewer. When one fails, lacks the chunk or returns bytes that do not verify (#readFrom), the
+   * next is tried at once. One that is merely slow (a tab whose page is busy still answers pings)
+   * gets a head start, then the next is asked as well and the first good answer wins.
    */
-  async read(hash: string, nodeIds: string[]): Promise<Uint8Array> {
-    const online = shuffle(nodeIds.filter((id) => this.#registry.readable(id)));
+  async read(hash: string, nodeIds: string[], options: ReadOptions = {}): Promise<Uint8Array> {
+    const online = this.#load.order(nodeIds.filter((id) => this.#registry.readable(id)));
     const reasons: string[] = [];
     const attempt = async (nodeId: string): Promise<Uint8Array | null> => {
+      const end = this.#load.begin(nodeId);
       try {
-        return await this.#readFrom(hash, nodeId);
+        const data = await this.#readFrom(hash, nodeId, options);
+        end(true);
+        return data;
       } catch (err) {
+        end(false);
         reasons.push(`${nodeId}: ${toShoalError(err).code}`);
         return null;
       }
@@ -147,12 +173,13 @@ export class ReplicaStore {
    * One node's copy, verified. A copy that is missing or wrong loses its record; wrong bytes also
    * make the node suspect (NodeTrust), where an error it reports about its own copy does not.
    */
-  async #readFrom(hash: string, nodeId: string): Promise<Uint8Array> {
+  async #readFrom(hash: string, nodeId: string, { span, open }: ReadOptions = {}): Promise<Uint8Array> {
     try {
       const link = this.#registry.link(nodeId);
       if (!link) throw new ShoalError('NODE_OFFLINE', `node ${nodeId} went offline`);
-      const data = await link.get(hash);
-      if (sha256Hex(data) === hash) return data;
+      const data = await link.get(hash, span);
+      const opened = open ? openOrNull(open, data) : sha256Hex(data) === hash ? data : null;
+      if (opened) return opened;
       await this.#trust.servedWrongBytes(nodeId, hash);
       throw new ShoalError('CHUNK_CORRUPT', `node ${nodeId} returned bytes that do not match ${hash.slice(0, 12)}`);
     } catch (err) {
@@ -232,6 +259,42 @@ export class ReplicaStore {
   }
 
   /**
+   * An upload failed, and has unpinned its chunks: deletes now, rather than after the grace
+   * period, the copies it wrote that nothing else may need, so a failed upload does not keep the
+   * cluster full. Under the chunks' locks it skips chunks pinned by another upload or a download,
+   * chunks some file references (identical content elsewhere), and copies the metadata records.
+   * What it cannot delete (a node that failed or left, a put that timed out and may yet land)
+   * waits for collection as before.
+   */
+  async discardUpload(copies: UploadCopies, hashes: string[]): Promise<void> {
+    const written = new Map(copies.links());
+    const deleted = new Set<string>();
+    await this.#locks.removing(written.keys(), async (unpinned) => {
+      const referenced = await this.#metadata.referenced(unpinned);
+      const free = unpinned.filter((hash) => !referenced.has(hash));
+      const recorded = await this.#metadata.getChunks(free);
+      const byLink = new Map<NodeLink, string[]>();
+      for (const hash of free) {
+        for (const [id, link] of written.get(hash)!) {
+          if (this.#registry.link(id) !== link || recorded.get(hash)?.nodeIds.includes(id)) continue;
+          byLink.set(link, [...(byLink.get(link) ?? []), hash]);
+        }
+      }
+      await Promise.all(
+        [...byLink].map(async ([link, linkHashes]) => {
+          await link.delete(linkHashes).then(() => linkHashes.forEach((hash) => deleted.add(`${link.id}:${hash}`)), () => {});
+        }),
+      );
+    });
+    for (const link of this.#registry.readableLinks()) {
+      this.#unreferenced.note(
+        link.id,
+        hashes.filter((hash) => !deleted.has(`${link.id}:${hash}`)),
+      );
+    }
+  }
+
+  /**
    * Deletes from one node the copies among `hashes` that no upload has pinned and that are not
    * needed there: those of chunks no file references, and unrecorded ones of chunks that have
    * `replicas` recorded copies on writable nodes besides. Says which it deleted, and which to ask
@@ -270,10 +333,30 @@ export class ReplicaStore {
     await this.releaseUnreferenced(await this.#metadata.forgetDeletions(before));
   }
 
-  /** Puts the chunk on good nodes until `replicas` of them hold it; the caller holds its lock. */
-  async #ensure(hash: string, data: Uint8Array, holders: string[], replicas: number, kind: ChunkKind): Promise<NodeLink[]> {
+  /**
+   * An upload's chunk reached fewer than R nodes: the copies it did write would otherwise hold
+   * their space until collection. They go now, under the chunk's lock, unless another upload also
+   * pins the chunk (its own acknowledged copy may be the same file on the same node), a file
+   * references it (the node may have held an unrecorded copy before, the same bytes, which
+   * collection keeps while the chunk is short of R) or the metadata records the node as a holder
+   * meanwhile.
+   */
+  async #undoPartialPlacement(hash: string, written: NodeLink[]): Promise<void> {
+    if (written.length === 0) return;
+    const shared = this.#locks.pinCount(hash) > 1 || (await this.#metadata.referenced([hash])).has(hash);
+    const recorded = shared ? null : ((await this.current(hash))?.nodeIds ?? []);
+    for (const link of written) {
+      if (recorded === null || recorded.includes(link.id) || this.#registry.link(link.id) !== link) {
+        this.#unreferenced.note(link.id, [hash]);
+        continue;
+      }
+      await link.delete([hash]).catch(() => this.#unreferenced.note(link.id, [hash]));
+    }
+  }
+
+  /** Puts the chunk on good nodes until `replicas` of them hold it, pushing each it writes onto `written`; the caller holds its lock. */
+  async #ensure(hash: string, data: Uint8Array, holders: string[], replicas: number, kind: ChunkKind, written: NodeLink[] = []): Promise<NodeLink[]> {
     const have = new Set(holders.filter((id) => this.#registry.writable(id)));
-    const written: NodeLink[] = [];
     if (have.size >= replicas) return written;
     const candidates = rankTargets(hash, data.length, this.#registry.writableLinks()).filter((link) => !have.has(link.id) && !this.#trust.isSuspect(link.id, hash));
     const ranked = diskFirst(candidates, [...have].some((id) => this.#registry.link(id)?.kind === 'disk'));
@@ -299,10 +382,12 @@ export class ReplicaStore {
   }
 }
 
-function shuffle<T>(items: T[]): T[] {
-  for (let i = items.length - 1; i > 0; i--) {
-    const j = Math.floor(Math.random() * (i + 1));
-    [items[i], items[j]] = [items[j]!, items[i]!];
+/** What `open` makes of `data`, or null when they are not the chunk's bytes. */
+function openOrNull(open: (data: Uint8Array) => Uint8Array, data: Uint8Array): Uint8Array | null {
+  try {
+    return open(data);
+  } catch (err) {
+    if (toShoalError(err).code === 'CHUNK_CORRUPT') return null;
+    throw err;
   }
-  return items;
 }

@@ -1,3 +1,4 @@
+import { Semaphore } from '../../lib/semaphore.ts';
 import type { ChunkRecord } from '../metadata/metadata-store.ts';
 import type { NodeLink } from '../nodes/node-link.ts';
 import type { NodeRegistry } from '../nodes/node-registry.ts';
@@ -9,6 +10,16 @@ import type { NodeRegistry } from '../nodes/node-registry.ts';
  */
 export class UploadsInFlight {
   readonly #uploads = new Set<UploadCopies>();
+  /**
+   * Chunks held in the gateway's memory by all uploads together, from the first byte read into one
+   * until its copies are written: however many uploads run, they share this many, so memory stays
+   * bounded and a full budget pauses reading bodies, which backpressure passes on to the clients.
+   */
+  readonly chunkBuffers: Semaphore;
+
+  constructor(options: { chunkBuffers: number } = { chunkBuffers: 24 }) {
+    this.chunkBuffers = new Semaphore(options.chunkBuffers);
+  }
 
   begin(): UploadCopies {
     const upload = new UploadCopies(() => this.#uploads.delete(upload));

@@ -1,10 +1,10 @@
-import type { ClusterHealth, FileListing, NodeInfo } from '../../../shared/api-types.ts';
+import type { ClusterHealth, FileListing, FilePage, NodeInfo } from '../../../shared/api-types.ts';
 import type { ChunkCollector } from '../healing/chunk-collector.ts';
 import type { NodeAdmin } from '../healing/node-admin.ts';
 import type { RepairService } from '../healing/repair-service.ts';
-import type { MetadataStore } from '../metadata/metadata-store.ts';
+import type { FilePageQuery, FileRecord, MetadataStore } from '../metadata/metadata-store.ts';
 import type { NodeRegistry } from '../nodes/node-registry.ts';
-import { fileHealth, replicationCounts } from '../replicas/replica-counts.ts';
+import { fileHealth, replicationSummary } from '../replicas/replica-counts.ts';
 
 /** What the cluster looks like now, for the API, the dashboard and the terminal. */
 export class ClusterStatus {
@@ -26,29 +26,36 @@ export class ClusterStatus {
 
   async health(): Promise<ClusterHealth> {
     // Views, not metadata records: an online node's usage lives in memory until it leaves.
-    const [nodes, files, chunks] = await Promise.all([this.#registry.views(), this.#metadata.listFiles(), this.#metadata.listChunks()]);
+    const [nodes, counts] = await Promise.all([this.#registry.views(), replicationSummary(this.#metadata, this.#registry, this.#replicas)]);
     const nodesOnline = nodes.filter((n) => this.#registry.readable(n.id)).length;
-    const { underReplicated: underReplicatedChunks, unavailable: unavailableChunks } = replicationCounts(this.#registry, this.#replicas, chunks);
+    // An offline node's space cannot be written to or read from now: totals count reachable nodes only.
+    const reachable = nodes.filter((n) => n.status !== 'offline');
+    const { underReplicated: underReplicatedChunks, unavailable: unavailableChunks } = counts;
     const status = unavailableChunks > 0 ? 'unavailable' : underReplicatedChunks > 0 || nodesOnline < this.#replicas ? 'degraded' : 'ok';
     return {
       status,
       nodesOnline,
       nodesTotal: nodes.length,
-      files: files.length,
-      chunks: chunks.length,
+      files: counts.files,
+      chunks: counts.chunks,
       underReplicatedChunks,
       unavailableChunks,
       replicas: this.#replicas,
       repair: this.#repair.stats(),
       orphans: { pending: this.#collector.pending, collected: this.#collector.collected, paused: this.#collector.paused },
-      capacityBytes: nodes.reduce((sum, n) => sum + n.capacityBytes, 0),
-      usedBytes: nodes.reduce((sum, n) => sum + n.usedBytes, 0),
+      capacityBytes: reachable.reduce((sum, n) => sum + n.capacityBytes, 0),
+      usedBytes: reachable.reduce((sum, n) => sum + n.usedBytes, 0),
     };
   }
 
-  async files(): Promise<FileListing[]> {
-    const files = await this.#metadata.listFiles();
-    const chunks = await this.#metadata.getChunks([...new Set(files.flatMap((f) => f.chunks))]);
+  /** A page of the listing, each file with its health. */
+  async files(query: FilePageQuery): Promise<FilePage> {
+    const page = await this.#metadata.listFilePage(query);
+    return { ...page, files: await this.#withHealth(page.files) };
+  }
+
+  async #withHealth(files: FileRecord[]): Promise<FileListing[]> {
+    const chunks = await this.#metadata.getChunks([...new Set(files.flatMap((f) => f.chunks.map((c) => c.hash)))]);
     return files.map((file) => ({ ...file, chunks: file.chunks.length, health: fileHealth(this.#registry, file, chunks) }));
   }
 

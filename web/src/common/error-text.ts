@@ -17,7 +17,9 @@ const TITLES: Partial<Record<ErrorCode, string>> = {
   CHUNK_UNAVAILABLE: 'Part of this file cannot be read right now: the nodes holding it are offline.',
   FILE_NOT_FOUND: 'That file is no longer stored.',
   GATEWAY_UNREACHABLE: 'The gateway cannot be reached. Is it still running?',
-  FORBIDDEN: 'Only the gateway’s own machine may do this: open the dashboard there, or use the shoal command on it.',
+  FORBIDDEN: 'Your login may not do this: log in with a token of a role that may (shoal token create --role …).',
+  UNAUTHORIZED: 'You are not logged in, or your login has ended.',
+  RATE_LIMITED: 'Too many failed logins from this address: wait a minute and try again.',
   TIMEOUT: 'A storage node took too long to answer.',
   NODE_NOT_SAFE_TO_REMOVE: 'The cluster still needs chunks that only this store holds. Adopt it, or delete it once they have been repaired elsewhere.',
 };

@@ -11,3 +11,4 @@ export const uploadIcon = icon(svg`<path d="M12 16V4M7 9l5-5 5 5"/><path d="M4 1
 export const downloadIcon = icon(svg`<path d="M12 4v12M7 11l5 5 5-5"/><path d="M4 16v2a2 2 0 0 0 2 2h12a2 2 0 0 0 2-2v-2"/>`);
 export const plusIcon = icon(svg`<path d="M12 5v14M5 12h14"/>`);
 export const fileIcon = icon(svg`<path d="M14 3H7a2 2 0 0 0-2 2v14a2 2 0 0 0 2 2h10a2 2 0 0 0 2-2V8z"/><path d="M14 3v5h5"/>`);
+export const folderIcon = icon(svg`<path d="M3 7a2 2 0 0 1 2-2h4l2 2h8a2 2 0 0 1 2 2v8a2 2 0 0 1-2 2H5a2 2 0 0 1-2-2z"/>`);

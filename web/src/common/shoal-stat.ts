@@ -36,7 +36,11 @@ export class ShoalStat extends LitElement {
       :host([tone='bad']) .value {
         color: var(--bad);
       }
-      ::slotted(*) {
+      .value ::slotted(*) {
+        color: inherit;
+        font-size: inherit;
+      }
+      ::slotted(:not([slot])) {
         color: var(--muted);
         font-size: 0.88rem;
       }
@@ -52,7 +56,7 @@ export class ShoalStat extends LitElement {
   override render() {
     return html`<div class="card">
       <div class="label">${this.label}</div>
-      <div class="value">${this.value}</div>
+      <div class="value"><slot name="value">${this.value}</slot></div>
       <slot></slot>
     </div>`;
   }

@@ -20,13 +20,18 @@ const TONES: Record<string, Tone> = {
   degraded: 'warn',
   connecting: 'warn',
   waiting: 'warn',
+  reconnecting: 'warn',
+  choosing: 'warn',
   starting: 'warn',
   unavailable: 'bad',
+  suspect: 'bad',
   failed: 'bad',
   rejected: 'bad',
   unsupported: 'bad',
   offline: 'idle',
   stopped: 'idle',
+  paused: 'idle',
+  stale: 'idle',
   uninvited: 'idle',
 };
 

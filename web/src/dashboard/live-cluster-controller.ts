@@ -1,6 +1,6 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import type { ShoalClient } from '../../../shared/api-client.ts';
-import { SHOAL_EVENT_TYPES, type ClusterHealth, type FileListing, type NodeInfo, type RepairProgress, type RepairStats, type ShoalEvent } from '../../../shared/api-types.ts';
+import { SHOAL_EVENT_TYPES, type ClusterHealth, type ClusterThroughput, type NodeInfo, type RepairProgress, type RepairStats, type ShoalEvent } from '../../../shared/api-types.ts';
 import { toShoalError, type ShoalError } from '../../../shared/errors.ts';
 
 /** Transfer rates fade and "last seen" ages without any event, so a slow poll runs beside the stream. */
@@ -16,23 +16,36 @@ const REPAIR_RENDER_MS = 250;
 /** A snapshot, replaced whenever anything in it changes, so elements given it as a property update. */
 export interface ClusterView {
   nodes: NodeInfo[];
-  files: FileListing[];
   health: ClusterHealth | null;
+  /** Bytes the file API read and wrote over the last minutes. */
+  throughput: ClusterThroughput | null;
   /** The event stream is connected. */
   live: boolean;
   loaded: boolean;
   error: ShoalError | null;
+  /** When the figures shown were fetched; null before the first answer. */
+  asOf: number | null;
+}
+
+/**
+ * The figures are not current: the gateway did not answer the last fetch. The poll goes on while
+ * the event stream is down, so a stream cut by a proxy alone leaves figures at most POLL_MS old.
+ * Pages then say "as of" instead of showing them as live.
+ */
+export function isStale(view: ClusterView): boolean {
+  return view.asOf !== null && view.error !== null;
 }
 
 /**
  * The cluster as the gateway sees it, kept current from its event stream: each event triggers a
- * refetch of nodes, health and files. Events arrive in bursts (a busy node reports every second),
+ * refetch of nodes and health. Files are not among them: there may be millions, and the files
+ * page fetches the one page it shows. Events arrive in bursts (a busy node reports every second),
  * so refetches never overlap, events during one cause exactly one more, and they start at most
  * once per REFETCH_GAP_MS. Repair progress is patched into the health from the event itself, so
  * the repair numbers move live without a refetch for each.
  */
 export class LiveClusterController implements ReactiveController {
-  view: ClusterView = { nodes: [], files: [], health: null, live: false, loaded: false, error: null };
+  view: ClusterView = { nodes: [], health: null, throughput: null, live: false, loaded: false, error: null, asOf: null };
   readonly #host: ReactiveControllerHost;
   readonly #client: ShoalClient;
   #source: EventSource | null = null;
@@ -60,6 +73,12 @@ export class LiveClusterController implements ReactiveController {
     if (this.#started) return;
     this.#started = true;
     this.#open();
+  }
+
+  /** Stops following, e.g. when the login has ended; start() follows again. */
+  stop(): void {
+    this.#started = false;
+    this.hostDisconnected();
   }
 
   hostConnected(): void {
@@ -112,8 +131,8 @@ export class LiveClusterController implements ReactiveController {
   #onEvent(event: ShoalEvent): void {
     if (event.type === 'repair.progress') {
       // The event also names its type; only the numbers belong in the health.
-      const { queued, active, done, failed, removed, rebalancing, underReplicatedChunks } = event;
-      this.#patchRepair({ queued, active, done, failed, removed, rebalancing, underReplicatedChunks });
+      const { queued, active, done, failed, lastFailure, removed, rebalancing, underReplicatedChunks } = event;
+      this.#patchRepair({ queued, active, done, failed, lastFailure, removed, rebalancing, underReplicatedChunks });
     }
     // Chunk counts per node, file health and the rest follow, at the refetch pace.
     this.refresh();
@@ -162,9 +181,9 @@ export class LiveClusterController implements ReactiveController {
   async #load(): Promise<void> {
     const startedAt = Date.now();
     try {
-      const [nodes, health, files] = await Promise.all([this.#client.nodes(), this.#client.health(), this.#client.list()]);
+      const [nodes, health, throughput] = await Promise.all([this.#client.nodes(), this.#client.health(), this.#client.throughput()]);
       this.#healthFetchedAt = startedAt;
-      this.#change({ nodes, health: this.#withRepair(health, startedAt), files, error: null, loaded: true });
+      this.#change({ nodes, health: this.#withRepair(health, startedAt), throughput, error: null, loaded: true, asOf: startedAt });
     } catch (err) {
       this.#change({ error: toShoalError(err) });
     }

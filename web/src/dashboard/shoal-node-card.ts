@@ -2,10 +2,11 @@ import { css, html, LitElement, type PropertyValues } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
 import type { NodeInfo } from '../../../shared/api-client.ts';
 import type { ErrorText } from '../common/error-text.ts';
-import { formatBytes, formatRate, fraction, plural, timeAgo } from '../common/format.ts';
+import { clock, formatRate, fraction, plural, timeAgo } from '../common/format.ts';
 import { browserIcon, diskIcon } from '../common/icons.ts';
 import '../common/shoal-bar.ts';
 import '../common/shoal-confirm-button.ts';
+import '../common/shoal-size.ts';
 import '../common/shoal-status.ts';
 import { baseStyles } from '../common/styles.ts';
 
@@ -45,8 +46,15 @@ export class ShoalNodeCard extends LitElement {
         --kind: var(--browser);
         --kind-soft: var(--browser-soft);
       }
+      /* Offline cards step back by their colours, not by fading: text keeps its AA contrast. */
       :host([status='offline']) .card {
-        opacity: 0.62;
+        background: var(--surface-2);
+        border-top-color: var(--border);
+        box-shadow: none;
+      }
+      :host([status='offline']) .icon {
+        color: var(--muted);
+        background: var(--track);
       }
       .head {
         display: flex;
@@ -178,6 +186,8 @@ export class ShoalNodeCard extends LitElement {
   @property({ attribute: false }) busy: NodeAction | null = null;
   /** Why the last action failed; a NODE_NOT_SAFE_TO_REMOVE refusal offers to remove anyway. */
   @property({ attribute: false }) problem: ErrorText | null = null;
+  /** When the figures are not live, the time they are from: the status then is not shown as current. */
+  @property({ attribute: false }) staleSince: number | null = null;
   /**
    * The most chunks seen on the node since its drain began, the whole that drain progress is a
    * part of. Plain field: it only changes together with `node`.
@@ -203,32 +213,44 @@ export class ShoalNodeCard extends LitElement {
           <div class="id" title=${n.id}>${n.id}</div>
           <div class="kind">${KIND_LABEL[n.kind]}${n.cpu ? html`<span class="muted"> · ${n.cpu} CPU</span>` : ''}</div>
         </div>
-        <shoal-status status=${n.status}></shoal-status>
+        ${this.staleSince !== null
+          ? html`<shoal-status status="stale" label=${`${n.status} at ${clock(this.staleSince)}`}></shoal-status>`
+          : html`<shoal-status status=${n.status}></shoal-status>`}
       </div>
       <div>
-        <shoal-bar .value=${fraction(n.usedBytes, n.capacityBytes)} label="storage used"></shoal-bar>
+        <shoal-bar .value=${fraction(n.usedBytes, n.capacityBytes)} label=${`storage used on ${n.id}`}></shoal-bar>
         <div class="usage">
-          <span>${formatBytes(n.usedBytes)} of ${formatBytes(n.capacityBytes)}</span>
+          <span><shoal-size .bytes=${n.usedBytes}></shoal-size> of <shoal-size .bytes=${n.capacityBytes}></shoal-size></span>
           <span>${Math.round(fraction(n.usedBytes, n.capacityBytes) * 100)} %</span>
         </div>
       </div>
       <dl>
         <div><dt>Chunks</dt><dd class="chunks">${n.chunkCount}</dd></div>
         <div><dt>Last seen</dt><dd>${timeAgo(n.lastSeenAt)}</dd></div>
-        <div><dt>Writing</dt><dd>${online ? formatRate(n.writeBps) : '–'}</dd></div>
-        <div><dt>Reading</dt><dd>${online ? formatRate(n.readBps) : '–'}</dd></div>
+        <div><dt>Writing</dt><dd>${online && this.staleSince === null ? formatRate(n.writeBps) : '–'}</dd></div>
+        <div><dt>Reading</dt><dd>${online && this.staleSince === null ? formatRate(n.readBps) : '–'}</dd></div>
       </dl>
       ${this.#renderQuarantine()} ${this.#renderState()} ${this.problem ? this.#renderProblem(this.problem) : ''}
       <footer class="row">
         ${n.status === 'online' ? this.#actionButton('drain', 'Drain', 'Draining…', 'Move every chunk off this node so it can be removed without losing a copy') : ''}
         ${n.status === 'draining' ? this.#actionButton('undrain', 'Undrain', 'Undraining…', 'Take new chunks again and keep the ones it still has') : ''}
-        <shoal-confirm-button id="remove" label="Remove" question="Really remove?" busy-label="Removing…" ?busy=${this.busy === 'remove'} @confirm=${() => this.#ask('remove')}></shoal-confirm-button>
+        <shoal-confirm-button
+          id="remove"
+          label="Remove"
+          subject=${n.id}
+          question="Really remove?"
+          busy-label="Removing…"
+          ?busy=${this.busy === 'remove'}
+          @confirm=${() => this.#ask('remove')}
+        ></shoal-confirm-button>
       </footer>
     </article>`;
   }
 
   #actionButton(action: 'drain' | 'undrain' | 'trust', label: string, busyLabel: string, help: string) {
-    return html`<button class="small" id=${action} ?disabled=${this.busy !== null} title=${help} @click=${() => this.#ask(action)}>${this.busy === action ? busyLabel : label}</button>`;
+    return html`<button class="small" id=${action} aria-label=${`${this.busy === action ? busyLabel : label} ${this.node.id}`} ?disabled=${this.busy !== null} title=${help} @click=${() => this.#ask(action)}>
+      ${this.busy === action ? busyLabel : label}
+    </button>`;
   }
 
   /** Why the gateway stopped trusting the node, and the admin's way to trust it again. */
@@ -252,7 +274,7 @@ export class ShoalNodeCard extends LitElement {
       const moved = this.#drainFrom - n.recordedChunks;
       return html`<div class="drain" id="drain-state">
         <span>Draining · ${plural(n.recordedChunks, 'chunk')} to move</span>
-        <shoal-bar tone="progress" .value=${fraction(moved, this.#drainFrom)} label="drain progress"></shoal-bar>
+        <shoal-bar tone="progress" .value=${fraction(moved, this.#drainFrom)} label=${`drain progress of ${n.id}`}></shoal-bar>
       </div>`;
     }
     if (n.status === 'offline' && n.recordedChunks > 0) {
@@ -267,13 +289,21 @@ export class ShoalNodeCard extends LitElement {
   #renderProblem(problem: ErrorText) {
     const refused = problem.code === 'NODE_NOT_SAFE_TO_REMOVE';
     return html`<div class="problem" role="alert">
-      <button class="dismiss" aria-label="Dismiss" title="Dismiss" @click=${() => this.#ask('dismiss')}>×</button>
+      <button class="dismiss" aria-label=${`Dismiss the message about ${this.node.id}`} title="Dismiss" @click=${() => this.#ask('dismiss')}>×</button>
       <strong>${problem.title}</strong>
       <span>${problem.message}</span>
       ${refused
         ? html`<span class="warning">Removing anyway leaves those chunks short of copies until repair rebuilds them; a chunk with no other copy is lost.</span>
             <div class="row">
-              <shoal-confirm-button id="force-remove" label="Remove anyway" question="Really, without its copies?" busy-label="Removing…" ?busy=${this.busy === 'force-remove'} @confirm=${() => this.#ask('force-remove')}></shoal-confirm-button>
+              <shoal-confirm-button
+                id="force-remove"
+                label="Remove anyway"
+                subject=${this.node.id}
+                question="Really, without its copies?"
+                busy-label="Removing…"
+                ?busy=${this.busy === 'force-remove'}
+                @confirm=${() => this.#ask('force-remove')}
+              ></shoal-confirm-button>
             </div>`
         : ''}
     </div>`;

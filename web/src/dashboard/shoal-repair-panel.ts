@@ -1,7 +1,7 @@
 import { css, html, LitElement, type PropertyValues } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
 import type { ClusterHealth } from '../../../shared/api-types.ts';
-import { fraction, plural } from '../common/format.ts';
+import { clock, fraction, plural } from '../common/format.ts';
 import '../common/shoal-bar.ts';
 import '../common/shoal-confirm-button.ts';
 import '../common/shoal-status.ts';
@@ -44,15 +44,29 @@ const EXPLAIN: Record<RepairState, (h: ClusterHealth) => string> = {
   healthy: (h) => `Every chunk has its ${h.replicas} copies online.`,
 };
 
-/** Jobs the repair queue has ended in any way; the counters only ever grow. */
+/** Jobs the repair queue has ended in any way; they only grow, but for clearing the failures. */
 const jobsEnded = (h: ClusterHealth) => h.repair.done + h.repair.removed + h.repair.failed;
+
+/** How far back the pace behind a time-left estimate looks. */
+const PACE_WINDOW_MS = 60_000;
+
+/** "about 3 min left", from the pace of the last minute; '' until there is a pace to go by. */
+export function timeLeft(left: number, pace: ReadonlyArray<{ at: number; ended: number }>): string {
+  const first = pace[0];
+  const last = pace.at(-1);
+  if (!first || !last || last.at - first.at < 2000 || last.ended <= first.ended) return 'estimating time left…';
+  const seconds = (left * (last.at - first.at)) / (last.ended - first.ended) / 1000;
+  if (seconds < 60) return 'under a minute left';
+  if (seconds < 3600) return `about ${Math.round(seconds / 60)} min left`;
+  return `about ${(seconds / 3600).toFixed(1)} h left`;
+}
 
 /**
  * The dashboard's self-healing panel: one headline state, the repair queue's numbers, the
- * rebalance and scrub buttons, and, when collection paused at its limit, why and a button to let
- * it go on. Its numbers follow repair.progress events several times a second, so it is a small
- * element of its own and the node cards do not re-render with it. Emits `rebalance`, `scrub` and
- * `confirm-collection`; the page makes the calls.
+ * rebalance and scrub buttons, why repair jobs failed with a button to clear the count, and, when
+ * collection paused at its limit, why and a button to let it go on. Its numbers follow repair.progress events several times a second, so it is a small
+ * element of its own and the node cards do not re-render with it. Emits `rebalance`, `scrub`,
+ * `clear-failures` and `confirm-collection`; the page makes the calls.
  */
 @customElement('shoal-repair-panel')
 export class ShoalRepairPanel extends LitElement {
@@ -137,6 +151,25 @@ export class ShoalRepairPanel extends LitElement {
         font-size: 0.85rem;
         color: var(--muted);
       }
+      .failures {
+        display: flex;
+        flex-wrap: wrap;
+        align-items: center;
+        justify-content: space-between;
+        gap: 0.6rem 1rem;
+        padding: 0.75rem 1rem;
+        border-radius: var(--radius);
+        background: var(--bad-soft);
+        font-size: 0.88rem;
+      }
+      .failures div {
+        display: grid;
+        gap: 0.3rem;
+        flex: 1 1 20rem;
+      }
+      .failures strong {
+        color: var(--bad);
+      }
       .paused {
         display: flex;
         flex-wrap: wrap;
@@ -168,6 +201,11 @@ export class ShoalRepairPanel extends LitElement {
   @property({ type: Boolean }) confirmingCollection = false;
   /** What the last scrub request did, shown under the numbers. */
   @property() scrubNote = '';
+  /** When the figures are not live, the time they are from: the headline then says nothing as current. */
+  @property({ attribute: false }) staleSince: number | null = null;
+  @property({ type: Boolean }) clearingFailures = false;
+  /** Ended-jobs counts over the last PACE_WINDOW_MS, for the time-left estimate. */
+  #pace: Array<{ at: number; ended: number }> = [];
   /**
    * The ended-jobs count when the current stretch of work began, so the bar shows this episode's
    * progress rather than everything since the gateway started. Plain field: set with `health`.
@@ -175,12 +213,14 @@ export class ShoalRepairPanel extends LitElement {
   #episodeBase: number | null = null;
 
   protected override willUpdate(changed: PropertyValues<this>): void {
-    if (!changed.has('health')) return;
+    if (!changed.has('health') && !changed.has('staleSince')) return;
     const h = this.health;
-    this.setAttribute('state', h ? repairState(h) : 'loading');
+    this.setAttribute('state', this.staleSince !== null ? 'stale' : h ? repairState(h) : 'loading');
     this.toggleAttribute('rebalancing', h?.repair.rebalancing ?? false);
     if (!h || repairState(h) === 'healthy') this.#episodeBase = null;
-    else this.#episodeBase ??= jobsEnded(h);
+    else this.#episodeBase = Math.min(this.#episodeBase ?? Infinity, jobsEnded(h));
+    const now = Date.now();
+    this.#pace = h && h.repair.queued + h.repair.active > 0 ? [...this.#pace.filter((p) => now - p.at <= PACE_WINDOW_MS && p.ended <= jobsEnded(h)), { at: now, ended: jobsEnded(h) }] : [];
   }
 
   override render() {
@@ -192,9 +232,17 @@ export class ShoalRepairPanel extends LitElement {
         <div>
           <div class="title" role="status">
             <h2>Self-healing</h2>
-            <shoal-status id="repair-state" status=${state ?? 'loading'} label=${state ? HEADLINE[state] : 'loading'}></shoal-status>
+            ${this.staleSince !== null
+              ? html`<shoal-status id="repair-state" status="stale" label=${`unknown since ${clock(this.staleSince)}`}></shoal-status>`
+              : html`<shoal-status id="repair-state" status=${state ?? 'loading'} label=${state ? HEADLINE[state] : 'loading'}></shoal-status>`}
           </div>
-          <p class="explain" id="repair-explain">${h && state ? EXPLAIN[state](h) : 'Asking the gateway…'}</p>
+          <p class="explain" id="repair-explain">
+            ${this.staleSince !== null
+              ? `The gateway cannot be reached. These figures are as of ${clock(this.staleSince)}, not live.`
+              : h && state
+                ? EXPLAIN[state](h)
+                : 'Asking the gateway…'}
+          </p>
         </div>
         <div class="buttons">
           <button class="small" id="scrub" ?disabled=${!h || this.requestingScrub} title="Ask every online node to re-hash its chunks now; corrupt copies are repaired" @click=${() => this.#emit('scrub')}>
@@ -205,8 +253,9 @@ export class ShoalRepairPanel extends LitElement {
           </button>
         </div>
       </div>
-      ${h ? this.#renderProgress(h) : ''}
+      ${h && this.staleSince === null ? this.#renderProgress(h) : ''}
       ${h && h.orphans.paused.length > 0 ? this.#renderPaused(h) : ''}
+      ${h && h.repair.failed > 0 ? this.#renderFailures(h) : ''}
       <dl>
         ${this.#stat('under-replicated', 'Under-replicated', h?.underReplicatedChunks, h && h.underReplicatedChunks > 0 ? 'warn' : '')}
         ${this.#stat('queued', 'Queued', h?.repair.queued)}
@@ -233,7 +282,23 @@ export class ShoalRepairPanel extends LitElement {
     const total = ended + left;
     return html`<div class="progress">
       <shoal-bar tone="progress" .value=${fraction(ended, total)} label="repair progress"></shoal-bar>
-      <span>${ended} of ${plural(total, 'job')} done${h.repair.failed > 0 ? `, ${h.repair.failed} failed so far` : ''}</span>
+      <span id="repair-progress">${ended} of ${plural(total, 'job')} done · <span id="time-left">${timeLeft(left, this.#pace)}</span></span>
+    </div>`;
+  }
+
+  /** Why jobs failed, and the admin's way to set the count back once it is understood. */
+  #renderFailures(h: ClusterHealth) {
+    const last = h.repair.lastFailure;
+    return html`<div class="failures" id="repair-failures">
+      <div>
+        <strong>${plural(h.repair.failed, 'repair job')} failed</strong>
+        <span id="failure-reason"
+          >${last ? `Newest, at ${clock(Date.parse(last.at))}: ${last.reason}.` : 'The gateway did not say why.'} A failed job is tried again at the next sweep while copies are still missing.</span
+        >
+      </div>
+      <button class="small" id="clear-failures" ?disabled=${this.clearingFailures || this.staleSince !== null} @click=${() => this.#emit('clear-failures')}>
+        ${this.clearingFailures ? 'Clearing…' : 'Clear failures'}
+      </button>
     </div>`;
   }
 
@@ -265,7 +330,7 @@ export class ShoalRepairPanel extends LitElement {
     </div>`;
   }
 
-  #emit(type: 'rebalance' | 'scrub' | 'confirm-collection'): void {
+  #emit(type: 'rebalance' | 'scrub' | 'confirm-collection' | 'clear-failures'): void {
     this.dispatchEvent(new CustomEvent(type));
   }
 }

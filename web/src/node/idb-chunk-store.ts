@@ -19,8 +19,18 @@ function nodeDatabaseName(nodeId: string): string {
 }
 
 /** A browser node's chunks in IndexedDB, one database per node id. */
+interface Write {
+  hash: string;
+  value: Uint8Array;
+  kind: ChunkKind;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
 export class IdbChunkBackend implements ChunkBackend {
   readonly #use: UseStore;
+  readonly #waiting: Write[] = [];
+  #committing = false;
 
   constructor(nodeId: string) {
     this.#use = createStore(nodeDatabaseName(nodeId), 'chunks');
@@ -30,22 +40,60 @@ export class IdbChunkBackend implements ChunkBackend {
     return this.#use('readonly', (store) => promisifyRequest<Uint8Array | undefined>(store.get(chunkKey(hash))));
   }
 
-  async write(hash: string, data: Uint8Array, kind: ChunkKind): Promise<void> {
+  /** IndexedDB reads a value whole; the range at least saves the wire and the gateway's work. */
+  async readRange(hash: string, offset: number, length: number): Promise<Uint8Array | undefined> {
+    return (await this.read(hash))?.subarray(offset, offset + length);
+  }
+
+  /**
+   * Writes wait for the transaction under way and then go together in the next: one commit, and
+   * one flush to disk, for all the puts that arrived meanwhile.
+   */
+  write(hash: string, data: Uint8Array, kind: ChunkKind): Promise<void> {
     // Structured clone copies a view's whole buffer; a frame's payload is a view into the frame.
     const value = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? data : data.slice();
+    return new Promise((resolve, reject) => {
+      this.#waiting.push({ hash, value, kind, resolve, reject });
+      void this.#commitWaiting();
+    });
+  }
+
+  async #commitWaiting(): Promise<void> {
+    if (this.#committing) return;
+    this.#committing = true;
     try {
-      await this.#use('readwrite', (store) => {
-        store.put(value, chunkKey(hash));
-        store.put(data.length, sizeKey(hash));
-        if (kind === 'manifest') store.put(true, manifestKey(hash));
-        return promisifyRequest(store.transaction);
-      });
-    } catch (err) {
-      if (err instanceof DOMException && err.name === 'QuotaExceededError') {
-        throw new ShoalError('NODE_FULL', `the browser refused to store more for this site: ${err.message}`, { cause: err });
+      while (this.#waiting.length > 0) {
+        const batch = this.#waiting.splice(0);
+        try {
+          await this.#commit(batch);
+          for (const write of batch) write.resolve();
+        } catch (err) {
+          const failure =
+            err instanceof DOMException && err.name === 'QuotaExceededError'
+              ? new ShoalError('NODE_FULL', `the browser refused to store more for this site: ${err.message}`, { cause: err })
+              : err;
+          for (const write of batch) write.reject(failure);
+        }
       }
-      throw err;
+    } finally {
+      this.#committing = false;
     }
+  }
+
+  /**
+   * One transaction, 'strict': the browser's default (relaxed, since Chromium 121) may complete it
+   * before the data reaches the disk, and a put is acknowledged only once durable.
+   */
+  async #commit(batch: Write[]): Promise<void> {
+    const db = await this.#use('readonly', (store) => store.transaction.db);
+    const tx = db.transaction('chunks', 'readwrite', { durability: 'strict' });
+    const store = tx.objectStore('chunks');
+    for (const { hash, value, kind } of batch) {
+      store.put(value, chunkKey(hash));
+      store.put(value.length, sizeKey(hash));
+      if (kind === 'manifest') store.put(true, manifestKey(hash));
+    }
+    await promisifyRequest(tx);
   }
 
   async remove(hashes: string[]): Promise<void> {

@@ -17,8 +17,12 @@ import {
 } from './node-identity.ts';
 import { clampCapacity, defaultCapacity, requestPersistence, storageBudget, type StorageBudget } from './storage-budget.ts';
 
-/** 'uninvited': the tab has no node of its own, nor an invite to join with, so it serves nothing. */
-export type NodeTabState = AgentState | 'starting' | 'unsupported' | 'uninvited';
+/**
+ * 'uninvited': the tab has no node of its own, nor an invite to join with, so it serves nothing.
+ * 'choosing': it has an invite, but closed tabs left stores holding chunks here: the page offers to
+ * reuse one (adopt) before making a new node (startFresh).
+ */
+export type NodeTabState = AgentState | 'starting' | 'unsupported' | 'uninvited' | 'choosing';
 
 export interface NodeTabStats {
   usedBytes: number;
@@ -38,6 +42,8 @@ export interface NodeTabOptions {
   client: ShoalClient;
   /** Take over the fullest store a closed tab left behind, rather than start empty. */
   adopt: boolean;
+  /** Make a new node with the invite without offering the stores closed tabs left (?fresh=1). */
+  fresh?: boolean;
   /** Capacity for a new node; the page's own choice when absent. */
   capacityBytes?: number;
   /** An invite's token: what lets a new node into the cluster. Without one only a known node serves. */
@@ -47,6 +53,8 @@ export interface NodeTabOptions {
 }
 
 const LOG_LENGTH = 100;
+/** How this tab came by its node, in the words the page uses ("Reuse" a closed tab's store). */
+const HOW_WORDS: Record<IdentityLease['how'], string> = { new: 'created', resumed: 'resumed', adopted: 'reused' };
 const NO_STATS: NodeTabStats = { usedBytes: 0, chunkCount: 0, bytesIn: 0, bytesOut: 0 };
 
 /**
@@ -143,7 +151,7 @@ export class NodeAgentController implements ReactiveController {
     const generation = this.#generation;
     this.#stopAgent();
     this.#lease?.release();
-    await this.#take(await createIdentity(this.identity?.capacityBytes ?? defaultCapacity(this.budget!)), generation);
+    await this.#take(await createIdentity(this.identity?.capacityBytes ?? this.#options.capacityBytes ?? defaultCapacity(this.budget!)), generation);
   }
 
   /**
@@ -185,6 +193,14 @@ export class NodeAgentController implements ReactiveController {
       this.#fail('this tab has no node and no invite to join with', 'uninvited');
       return;
     }
+    if (!lease && !this.#options.fresh) {
+      await this.#refreshLeftBehind();
+      if (this.leftBehind.some((store) => store.chunkCount > 0)) {
+        this.state = 'choosing';
+        this.#host.requestUpdate();
+        return;
+      }
+    }
     lease ??= await createIdentity(this.#options.capacityBytes ?? defaultCapacity(this.budget));
     await this.#take(lease, generation);
   }
@@ -199,7 +215,7 @@ export class NodeAgentController implements ReactiveController {
     this.how = lease.how;
     this.#admitted = lease.how !== 'new';
     this.activity = [];
-    this.#log('connect', `${lease.how === 'new' ? 'created' : lease.how} node ${lease.identity.id}`);
+    this.#log('connect', `${HOW_WORDS[lease.how]} node ${lease.identity.id}`);
     await this.#startAgent(generation);
     await this.#refreshLeftBehind();
   }
@@ -216,6 +232,8 @@ export class NodeAgentController implements ReactiveController {
       join: this.#invite,
       clusterId: identity.clusterId,
       kind: 'browser',
+      // A tab's fetch moves chunks several times faster than its WebSocket (DESIGN.md section 9).
+      bulk: true,
       store,
       WebSocket: window.WebSocket as unknown as SocketConstructor,
     });

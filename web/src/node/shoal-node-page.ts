@@ -5,9 +5,10 @@ import { CLOSE } from '../../../shared/protocol.ts';
 import { parseSize } from '../../../shared/units.ts';
 import { client } from '../common/api.ts';
 import { describeError, type ErrorText } from '../common/error-text.ts';
-import { formatBytes, fraction } from '../common/format.ts';
+import { formatBytes, fraction, plural } from '../common/format.ts';
 import '../common/shoal-bar.ts';
 import '../common/shoal-confirm-button.ts';
+import '../common/shoal-size.ts';
 import '../common/shoal-stat.ts';
 import '../common/shoal-status.ts';
 import { baseStyles } from '../common/styles.ts';
@@ -18,8 +19,13 @@ import { maxCapacity } from './storage-budget.ts';
 const MiB = 1024 * 1024;
 const CAPACITY_STEP = 64 * MiB;
 
-const STATE_LABEL: Record<NodeTabState, string> = {
+/**
+ * The words for a tab node's state, the same wherever it shows (this page, the app's navigation):
+ * the agent's 'waiting' is "reconnecting" and its 'stopped' is "paused", as a person says them.
+ */
+export const STATE_LABEL: Record<NodeTabState, string> = {
   starting: 'starting',
+  choosing: 'not started',
   connecting: 'connecting',
   online: 'online',
   waiting: 'reconnecting',
@@ -47,7 +53,9 @@ export interface NodeStateDetail {
  * Turns this tab into a storage node for as long as the page lives. A new node joins with the
  * invite of `?invite=…`, a link the dashboard hands out; without one, and with no node of its own
  * to resume or adopt, the tab serves nothing and says how to join. `?adopt=1` takes over a store
- * left by a closed tab instead of starting empty; `?capacity=2GB` sets a new node's capacity.
+ * left by a closed tab instead of starting empty; with only an invite, a tab where closed tabs left
+ * stores holding chunks first offers to reuse one ('choosing'), unless `?fresh=1`; `?capacity=2GB`
+ * sets a new node's capacity.
  * Emits `node-state` whenever the node's state changes. Its host element carries node-id, state
  * and chunks attributes, so scripts and tests can read the node without looking inside.
  */
@@ -131,6 +139,7 @@ export class ShoalNodePage extends LitElement {
 
   override render() {
     const node = this.#node;
+    if (node.state === 'choosing') return this.#renderChoice();
     if (node.state === 'uninvited' || (node.state === 'rejected' && !node.admitted)) return this.#renderNotANode();
     const { stats, identity, budget } = node;
     const capacity = identity?.capacityBytes ?? 0;
@@ -143,7 +152,9 @@ export class ShoalNodePage extends LitElement {
         </div>
         <div class="status">
           <shoal-status id="state" status=${node.state} label=${STATE_LABEL[node.state]}></shoal-status>
-          <button ?disabled=${!identity || node.state === 'rejected'} @click=${() => (paused ? node.resume() : node.pause())}>${paused ? 'Resume' : 'Pause'}</button>
+          <button id="pause" ?disabled=${!identity || node.state === 'rejected'} @click=${() => (paused ? node.resume() : node.pause())}>
+            ${paused ? 'Resume' : 'Pause'} ${identity?.id ?? 'this node'}
+          </button>
         </div>
       </header>
       ${node.state === 'rejected' ? this.#renderRefusal() : ''}
@@ -151,15 +162,17 @@ export class ShoalNodePage extends LitElement {
       ${this.#renderProblem()}
       <section class="tiles">
         <shoal-stat id="node-id" mono label="Node" value=${identity?.id ?? '…'}>
-          <span>${node.how === 'adopted' ? 'adopted from a closed tab' : node.how === 'resumed' ? 'kept across a reload' : 'new in this tab'}</span>
+          <span>${node.how === 'adopted' ? 'reused from a closed tab' : node.how === 'resumed' ? 'kept across a reload' : 'new in this tab'}</span>
         </shoal-stat>
         <shoal-stat id="chunks" label="Chunks held" value=${String(stats.chunkCount)}></shoal-stat>
-        <shoal-stat id="used" label="Stored" value=${formatBytes(stats.usedBytes)}>
+        <shoal-stat id="used" label="Stored">
+          <span slot="value"><shoal-size .bytes=${stats.usedBytes}></shoal-size></span>
           <shoal-bar .value=${fraction(stats.usedBytes, capacity)} label="node storage used"></shoal-bar>
-          <span>of ${formatBytes(capacity)} offered</span>
+          <span>of <shoal-size .bytes=${capacity}></shoal-size> offered</span>
         </shoal-stat>
-        <shoal-stat id="transfer" label="Transferred" value=${formatBytes(stats.bytesIn + stats.bytesOut)}>
-          <span>${formatBytes(stats.bytesIn)} received · ${formatBytes(stats.bytesOut)} sent</span>
+        <shoal-stat id="transfer" label="Transferred">
+          <span slot="value"><shoal-size .bytes=${stats.bytesIn + stats.bytesOut}></shoal-size></span>
+          <span><shoal-size .bytes=${stats.bytesIn}></shoal-size> received · <shoal-size .bytes=${stats.bytesOut}></shoal-size> sent</span>
         </shoal-stat>
       </section>
       <div class="columns">
@@ -167,7 +180,9 @@ export class ShoalNodePage extends LitElement {
           <h2>Capacity</h2>
           ${budget && identity ? this.#renderCapacity(capacity, maxCapacity(budget, stats.usedBytes)) : html`<p class="muted">Asking the browser…</p>`}
           ${budget
-            ? html`<p class="muted">This browser lets the site store about ${formatBytes(budget.quotaBytes)}; ${formatBytes(budget.usageBytes)} is in use.</p>
+            ? html`<p class="muted">
+                  This browser lets the site store about <shoal-size .bytes=${budget.quotaBytes}></shoal-size>; <shoal-size .bytes=${budget.usageBytes}></shoal-size> is in use.
+                </p>
                 <p class=${budget.persisted ? 'ok' : 'muted'}>
                   ${budget.persisted ? 'Storage is persistent: the browser will not clear it to free space.' : 'Storage is best-effort: the browser may clear it when the disk runs low. The cluster then re-replicates what was here.'}
                 </p>`
@@ -235,37 +250,62 @@ export class ShoalNodePage extends LitElement {
     return this.problem ? html`<p class="banner" role="alert">${this.problem.title} <span class="mono">${this.problem.detail}</span></p>` : '';
   }
 
+  /** Applied when the slider is let go (change), not while it moves: each change reconnects the node. */
   #renderCapacity(capacity: number, max: number) {
     const draft = this.draftCapacity ?? capacity;
     return html`<div class="capacity">
         <input
           type="range"
-          aria-label="capacity"
+          id="capacity"
+          aria-label="capacity offered to the cluster"
+          aria-valuetext=${formatBytes(draft)}
           min=${CAPACITY_STEP}
           max=${Math.max(max, capacity)}
           step=${CAPACITY_STEP}
           .value=${String(draft)}
           @input=${(e: Event) => (this.draftCapacity = Number((e.target as HTMLInputElement).value))}
+          @change=${this.#applyCapacity}
         />
-        <output>${formatBytes(draft)}</output>
-        <button class="primary small" ?hidden=${draft === capacity} @click=${this.#applyCapacity}>Apply</button>
+        <output><shoal-size .bytes=${draft}></shoal-size></output>
       </div>
-      <p class="muted">Up to ${formatBytes(max)} is free for this node.</p>`;
+      <p class="muted">Up to <shoal-size .bytes=${max}></shoal-size> is free for this node. A change applies when you let go of the slider and is kept across reloads.</p>`;
+  }
+
+  /** Stores a closed tab left behind, offered before this tab makes a node of its own with the invite. */
+  #renderChoice() {
+    return html`
+      <header class="page-head">
+        <div>
+          <h1>Reuse a store, or start a new node?</h1>
+          <p>This browser still holds chunks of nodes whose tabs were closed. Reusing one brings its chunks back online; a new node starts empty.</p>
+        </div>
+        <shoal-status id="state" status="choosing" label=${STATE_LABEL.choosing}></shoal-status>
+      </header>
+      ${this.#renderProblem()}
+      <div class="columns">
+        ${this.#renderLeftBehind()}
+        <section class="card" id="start-new">
+          <h2>Start a new node</h2>
+          <p class="muted">Joins the cluster with the invite link this tab was opened with.</p>
+          <p><button id="start-fresh" @click=${() => this.#node.startFresh()}>Start a new node</button></p>
+        </section>
+      </div>
+    `;
   }
 
   #renderLeftBehind() {
     return html`<section class="card">
       <h2>Stores left by closed tabs</h2>
-      <p class="muted">Chunks a closed tab kept in this browser. Adopt one to bring them back online as this tab's node, or delete it to free the space.</p>
+      <p class="muted">Chunks a closed tab kept in this browser. Reuse one to bring them back online as this tab's node, or delete it to free the space.</p>
       <ul class="left-behind">
         ${repeat(
           this.#node.leftBehind,
           (o) => o.identity.id,
           (o) => html`<li>
             <span class="id mono">${o.identity.id}</span>
-            <span class="muted">${o.chunkCount} chunks · ${formatBytes(o.usedBytes)}</span>
-            <button class="small primary" @click=${() => this.#node.adopt(o.identity.id)}>Adopt</button>
-            <shoal-confirm-button @confirm=${() => this.#forget(o.identity.id)}></shoal-confirm-button>
+            <span class="muted">${plural(o.chunkCount, 'chunk')} · <shoal-size .bytes=${o.usedBytes}></shoal-size></span>
+            <button class="small primary" aria-label=${`Reuse ${o.identity.id}`} @click=${() => this.#node.adopt(o.identity.id)}>Reuse</button>
+            <shoal-confirm-button subject=${o.identity.id} @confirm=${() => this.#forget(o.identity.id)}></shoal-confirm-button>
           </li>`,
         )}
       </ul>
@@ -296,7 +336,7 @@ function nodeOptions(params: URLSearchParams): NodeTabOptions {
   } catch {
     capacityBytes = undefined;
   }
-  return { client, adopt: params.get('adopt') === '1', capacityBytes, invite: params.get('invite') ?? undefined, onAdmitted: dropInviteFromAddress };
+  return { client, adopt: params.get('adopt') === '1', fresh: params.get('fresh') === '1', capacityBytes, invite: params.get('invite') ?? undefined, onAdmitted: dropInviteFromAddress };
 }
 
 /** Once the node is in, a reload must not bring the invite again: it may be single-use, and is not needed. */

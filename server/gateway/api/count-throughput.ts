@@ -1,0 +1,23 @@
+import type { Context, MiddlewareHandler } from 'hono';
+import type { Throughput } from '../status/throughput.ts';
+
+/** Which counter a request's body goes to, keyed by the request as client-address.ts keys its answers. */
+const counters = new WeakMap<Request, Throughput>();
+
+/**
+ * Counts the file API's traffic: the bytes of every successful read's response as the client
+ * takes them, and, through `countedBody`, every upload's body as the gateway consumes it.
+ */
+export function countThroughput(throughput: Throughput): MiddlewareHandler {
+  return async (c, next) => {
+    counters.set(c.req.raw, throughput);
+    await next();
+    if (c.req.method === 'GET' && c.res.ok && c.res.body) c.res = new Response(throughput.countRead(c.res.body), c.res);
+  };
+}
+
+/** The request body, counted as written when the route is under countThroughput. */
+export function countedBody(c: Context, body: AsyncIterable<Uint8Array> | null): AsyncIterable<Uint8Array> | null {
+  const throughput = counters.get(c.req.raw);
+  return throughput && body ? throughput.countWritten(body) : body;
+}
