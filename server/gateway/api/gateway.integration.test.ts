@@ -98,6 +98,15 @@ describe('gateway with three disk nodes', () => {
       assert.equal(status, 200);
       assert.ok(body.equals(data), 'download returned corrupted bytes');
     }
+    // Downloads may all have been served by the good copy; a scrub finds the bad one, and it is replaced by
+    // a good one elsewhere (later tests kill nodes and count on two).
+    await cluster.client.scrub();
+    const intactCopies = async () => {
+      const paths = (await Promise.all(['node1', 'node2', 'node3'].map((id) => cluster.chunkFiles(id)))).flat().filter((p) => p.endsWith(hash!));
+      const intact = await Promise.all(paths.map(async (p) => sha256Hex(await readFile(p)) === hash));
+      return intact.filter(Boolean).length;
+    };
+    await waitFor(async () => (await intactCopies()) === 2, 15_000, 'two intact copies of the flipped chunk again');
   });
 
   test('errors are JSON with a stable code: 404, 416, 400', async () => {
