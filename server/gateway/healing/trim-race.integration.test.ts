@@ -33,7 +33,7 @@ test('a trim removing a surplus copy holds the chunk: an upload of the same chun
   const dataDir = await mkdtemp(join(tmpdir(), 'shoal-trim-race-'));
   const backends = ['n1', 'n2', 'n3'].map(() => new GatedRemovals());
   const agents: NodeAgent[] = [];
-  let gateway: Gateway = await startGateway({ port: 0, dataDir, replicas: 3, heartbeatMs: 200, offlineAfterMs: 1000 });
+  let gateway: Gateway = await startGateway({ port: 0, dataDir, replicas: 3, heartbeatMs: 500, offlineAfterMs: 15_000 });
   try {
     backends.forEach((backend, i) => agents.push(startMemoryNode(gateway.url, dataDir, `n${i + 1}`, backend)));
     await waitFor(() => gateway.registry.writableLinks().length === 3, 10_000, 'three nodes online');
@@ -44,7 +44,7 @@ test('a trim removing a surplus copy holds the chunk: an upload of the same chun
     // The same cluster with R = 2: the chunk now has one surplus copy, which repair trims.
     const port = gateway.port;
     await gateway.close();
-    gateway = await startGateway({ port, dataDir, replicas: 2, heartbeatMs: 200, offlineAfterMs: 1000 });
+    gateway = await startGateway({ port, dataDir, replicas: 2, heartbeatMs: 500, offlineAfterMs: 15_000 });
     const client = new ShoalClient(gateway.url, { token: gateway.adminToken });
     await waitFor(() => backends.some((b) => b.removing.includes(hash)), 15_000, 'the trim to start removing the surplus copy');
 

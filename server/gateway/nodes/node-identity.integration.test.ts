@@ -48,7 +48,7 @@ async function refused(a: NodeAgent, code: number, reason: string): Promise<void
 
 before(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'shoal-identity-'));
-  gateway = await startGateway({ port: 0, dataDir, heartbeatMs: 200, offlineAfterMs: 1000 });
+  gateway = await startGateway({ port: 0, dataDir, heartbeatMs: 500, offlineAfterMs: 15_000 });
 });
 
 after(async () => {
@@ -89,7 +89,7 @@ test('a node reconnects by itself, with backoff, when the gateway comes back on 
   const port = gateway.port;
   await gateway.close();
   await reaches(node, 'waiting');
-  gateway = await startGateway({ port, dataDir, heartbeatMs: 200, offlineAfterMs: 1000 });
+  gateway = await startGateway({ port, dataDir, heartbeatMs: 500, offlineAfterMs: 15_000 });
   await reaches(node, 'online');
   await waitFor(() => gateway.registry.readable('n3'), 5000, 'gateway sees n3');
 });
