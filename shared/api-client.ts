@@ -1,4 +1,4 @@
-import type { ShoalEvent, ClusterHealth, ClusterThroughput, CreatedInvite, FileDetail, FileInfo, FileListing, FilePage, InviteInfo, LoginLink, NodeInfo, RepairStats, Role, SessionInfo, TokenInfo, CreatedToken, S3KeyInfo, CreatedS3Key } from './api-types.ts';
+import type { ShoalEvent, ClusterHealth, ClusterThroughput, CreatedInvite, GatewayInfo, FileDetail, FileInfo, FileListing, FilePage, InviteInfo, LoginLink, NodeInfo, RepairStats, Role, SessionInfo, TokenInfo, CreatedToken, S3KeyInfo, CreatedS3Key } from './api-types.ts';
 import { ShoalError, isErrorCode } from './errors.ts';
 import { createSha256, type IncrementalSha256 } from './sha256-stream.ts';
 
@@ -142,6 +142,11 @@ export class ShoalClient {
 
   async nodes(): Promise<NodeInfo[]> {
     return ((await this.#json('/api/nodes')) as { nodes: NodeInfo[] }).nodes;
+  }
+
+  /** Every gateway serving this cluster, with its status. */
+  async gateways(): Promise<GatewayInfo[]> {
+    return ((await this.#json('/api/gateways')) as { gateways: GatewayInfo[] }).gateways;
   }
 
   async health(): Promise<ClusterHealth> {

@@ -69,6 +69,11 @@ export interface NodeView {
   readBps: number;
   /** Why the node takes no new copies until an admin trusts it again (it served wrong bytes); null when trusted. */
   quarantine: string | null;
+  /**
+   * The answering gateway has a link to the node: reads and writes through it can use the node.
+   * With several gateways a node is online while any of them hears it, linked here or not.
+   */
+  linked: boolean;
 }
 
 export interface NodeSafety {
@@ -119,6 +124,21 @@ export interface OrphanStats {
   collected: number;
   /** Nodes where collection waits for POST /api/collection/confirm; empty while it runs everywhere. */
   paused: CollectionPause[];
+}
+
+/** One gateway of the cluster, as GET /api/gateways lists it. */
+export interface GatewayInfo {
+  id: string;
+  /** Where nodes and clients reach it: its --public-url. */
+  url: string;
+  startedAt: string;
+  lastSeenAt: string;
+  /** Offline once it stopped, or was not heard for a few seconds. */
+  status: 'online' | 'offline';
+  /** It holds the repair lease: repair, rebalancing, trimming and collection run there. */
+  repairer: boolean;
+  /** It is the gateway that answered. */
+  self: boolean;
 }
 
 export interface ClusterHealth {

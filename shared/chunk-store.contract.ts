@@ -24,21 +24,32 @@ export interface ContractCase {
   run: () => Promise<void>;
 }
 
+/** A case that runs `body` on a fresh harness from `factory`, cleaned up however the case ends. */
+export function contractCase<H extends { cleanup: () => Promise<void> }>(factory: () => Promise<H>, name: string, body: (harness: H) => Promise<void>): ContractCase {
+  return {
+    name,
+    run: async () => {
+      const harness = await factory();
+      try {
+        await body(harness);
+      } finally {
+        await harness.cleanup();
+      }
+    },
+  };
+}
+
 const CAPACITY = 1024 * 1024;
 
 export function chunkStoreContract(factory: ChunkStoreFactory): ContractCase[] {
-  const withStore = (name: string, body: (h: ChunkStoreHarness) => Promise<void>, capacity = CAPACITY): ContractCase => ({
-    name,
-    run: async () => {
-      const harness = await factory(capacity);
+  const withStore = (name: string, body: (h: ChunkStoreHarness) => Promise<void>, capacity = CAPACITY): ContractCase =>
+    contractCase(() => factory(capacity), name, async (harness) => {
       try {
         await body(harness);
       } finally {
         await harness.store.close?.();
-        await harness.cleanup();
       }
-    },
-  });
+    });
 
   return [
     withStore('put then get returns the same bytes', async ({ store }) => {

@@ -6,6 +6,11 @@ export type ByteSource = AsyncIterable<Uint8Array> | Iterable<Uint8Array> | Read
 /** Chunks cut from a stream, one at a time; `return()` ends the source too. */
 export interface ChunkIterator extends AsyncIterableIterator<Uint8Array> {
   next(): Promise<IteratorResult<Uint8Array, undefined>>;
+  /**
+   * The next chunk read into `target` (at least a chunk long) rather than a buffer of its own:
+   * the part of `target` it fills, or null past the end.
+   */
+  nextInto(target: Uint8Array): Promise<Uint8Array | null>;
   return(): Promise<IteratorResult<Uint8Array, undefined>>;
 }
 
@@ -47,8 +52,18 @@ class Chunks implements ChunkIterator {
   }
 
   async next(): Promise<IteratorResult<Uint8Array, undefined>> {
+    const chunk = await this.#read(new Uint8Array(0));
+    return chunk === null ? { done: true, value: undefined } : { done: false, value: chunk };
+  }
+
+  async nextInto(target: Uint8Array): Promise<Uint8Array | null> {
+    if (target.length < this.#chunkSize) throw new RangeError(`a buffer of ${target.length} bytes cannot take a chunk of ${this.#chunkSize}`);
+    return this.#read(target);
+  }
+
+  /** Fills `buf`, or buffers grown from it as bytes come when it is too short, with the next chunk. */
+  async #read(buf: Uint8Array): Promise<Uint8Array | null> {
     const chunkSize = this.#chunkSize;
-    let buf = new Uint8Array(0);
     let filled = 0;
     while (!this.#done) {
       if (this.#piece === null) {
@@ -79,10 +94,10 @@ class Chunks implements ChunkIterator {
       if (this.#offset === piece.length) this.#piece = null;
       if (filled === chunkSize) {
         this.#long = true;
-        return { done: false, value: buf };
+        return buf.subarray(0, filled);
       }
     }
-    return filled > 0 ? { done: false, value: buf.subarray(0, filled) } : { done: true, value: undefined };
+    return filled > 0 ? buf.subarray(0, filled) : null;
   }
 
   async return(): Promise<IteratorResult<Uint8Array, undefined>> {

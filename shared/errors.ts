@@ -34,6 +34,10 @@ export const ERROR_STATUS = {
   CHUNK_UNAVAILABLE: 503,
   NODE_OFFLINE: 503,
   GATEWAY_UNREACHABLE: 503,
+  /** Other gateways revoked this one's chunk claims while it was out of touch with the shared database: it writes again once what relied on them has ended. */
+  GATEWAY_FENCED: 503,
+  /** The metadata database kept refusing a change for concurrent ones (serialization failures): nothing was changed. */
+  METADATA_BUSY: 503,
   /** A node could not move a chunk over HTTP (BULK_PATH): the gateway sends it in a frame instead. */
   BULK_TRANSFER_FAILED: 502,
   TIMEOUT: 504,

@@ -1,9 +1,12 @@
 import type { ChunkStore, ChunkStoreStats } from './chunk-store.ts';
 import { toShoalError } from './errors.ts';
-import { nodeProof, nodeVerifier } from './node-proof.ts';
+import { toHex } from './hash.ts';
+import { gatewayProof, nodeProof, nodeVerifier } from './node-proof.ts';
 import type {
   ChallengeMessage,
   DeleteMessage,
+  GatewayAddress,
+  GatewayChallenge,
   GatewayToNode,
   GetMessage,
   ListManifestsMessage,
@@ -12,7 +15,18 @@ import type {
   PutMessage,
   WelcomeMessage,
 } from './protocol.ts';
-import { bulkUrl, CLOSE, decodeFrame, decodeFrameParts, encodeFrame, INVENTORY_PAGE_SIZE, NODE_WS_PATH, PROTOCOL_VERSION, SEPARATE_PAYLOAD_BYTES } from './protocol.ts';
+import {
+  bulkUrl,
+  CLOSE,
+  decodeFrame,
+  decodeFrameParts,
+  encodeFrame,
+  INVENTORY_PAGE_SIZE,
+  MAX_GATEWAYS,
+  NODE_WS_PATH,
+  PROTOCOL_VERSION,
+  SEPARATE_PAYLOAD_BYTES,
+} from './protocol.ts';
 import { ShoalError } from './errors.ts';
 import { Scrubber } from './scrubber.ts';
 
@@ -48,10 +62,19 @@ export interface AgentEvents {
   enrolled: { nodeId: string };
   /** The node joined a cluster for the first time: keep its id with the chunks. */
   cluster: { clusterId: string };
+  /** The gateways the proven gateways name changed: keep them, to be dialled on the next start. */
+  gateways: { gateways: GatewayAddress[] };
 }
 
 export interface NodeAgentOptions {
+  /** The gateway the node is given; it learns the cluster's other gateways from those that prove themselves. */
   gatewayUrl: string;
+  /**
+   * Gateways the node learnt before (the `gateways` event of an earlier run), dialled at start
+   * beside the given one so that a node restarted while that one is down still finds the cluster.
+   * They are gateways the node was told of: nothing is done for one until it proves itself.
+   */
+  remembered?: readonly GatewayAddress[];
   nodeId: string;
   /** The node's secret: never sent, only used to answer the gateway's challenges. */
   token: string;
@@ -76,7 +99,8 @@ export interface NodeAgentOptions {
   /**
    * Offer to move chunk bytes over HTTP (fetch) rather than in frames: for browser tabs, whose
    * fetch is several times faster than their WebSocket. A gateway that does not take the offer,
-   * or a transfer that fails, leaves the session on frames.
+   * or a transfer that fails, leaves the session on frames. Offered to the gateway given only: a
+   * tab's page is that gateway's, and its fetch to another would be a cross-origin request.
    */
   bulk?: boolean;
   /** Pause between background scrub passes over every chunk held. */
@@ -91,24 +115,58 @@ export interface NodeAgentOptions {
 const MISSING_PER_SECOND = 50;
 
 type Listener<T> = (value: T) => void;
-type Handler<M> = (header: M, payload: Uint8Array, socket: SocketLike) => Promise<void> | void;
+type Handler<M> = (header: M, payload: Uint8Array, link: GatewayLink, socket: SocketLike) => Promise<void> | void;
 type Answer = (header: NodeToGateway, payload?: Uint8Array) => void;
+
+/** One gateway the node keeps a link to: its socket, its backoff and its session's HTTP transfers. */
+interface GatewayLink {
+  /** The node WebSocket's URL. */
+  readonly url: string;
+  /**
+   * The gateway the node was given. Its refusals count even before it proves itself, and it may be
+   * a gateway of an older release, which cannot: the node then serves it as it always did, alone.
+   */
+  readonly seed: boolean;
+  socket: SocketLike | null;
+  state: 'connecting' | 'online' | 'waiting';
+  reason?: string;
+  attempt: number;
+  retryTimer: ReturnType<typeof setTimeout> | null;
+  /** This session's key for HTTP transfers, from its welcome; null when chunks go in frames. */
+  bulkSession: string | null;
+  /** This connection's challenge to the gateway, sent in its hello. */
+  challenge: GatewayChallenge | null;
+  /** This connection's gateway proved it knows the node's verifier: it is one of the cluster's gateways, and what it says of the others is believed. */
+  proven: boolean;
+  /** As its last welcome said: one link per gateway, whatever URLs name it. */
+  gatewayId: string | null;
+  /** The gateways it named last. */
+  listed: GatewayAddress[];
+}
+
+const HANDSHAKE: string[] = ['challenge', 'welcome', 'error'];
+
+/** Refusals that end the node's service for good: it is unknown, removed, someone else, or run elsewhere. */
+const FINAL_CLOSES: number[] = [CLOSE.IDENTITY_MISMATCH, CLOSE.NOT_ADMITTED, CLOSE.NOT_ENROLLED, CLOSE.REPLACED, CLOSE.REMOVED, CLOSE.BAD_HELLO];
 
 /**
  * The one storage-node implementation, shared by disk nodes and browser tabs. It dials out to the
- * gateway, introduces itself, reports its inventory, serves put/get/delete against its ChunkStore,
- * and reconnects with exponential backoff and jitter. Liveness is the gateway's WebSocket ping,
- * which both `ws` and browsers answer below JavaScript, so throttled page timers cannot make a tab
- * look dead.
+ * gateway it is given, introduces itself, reports its inventory, serves put/get/delete against its
+ * ChunkStore, and reconnects with exponential backoff and jitter. A gateway that proves it knows
+ * the node (one of its cluster's) names the cluster's other gateways, and the node keeps a link to
+ * each over the same store, so any gateway reads and writes its chunks directly. Liveness is each
+ * gateway's WebSocket ping, which both `ws` and browsers answer below JavaScript, so throttled page
+ * timers cannot make a tab look dead.
  */
 export class NodeAgent {
   readonly options: Required<Omit<NodeAgentOptions, 'cpu' | 'join' | 'clusterId'>> & { cpu?: number };
   state: AgentState = 'stopped';
+  #reason: string | undefined;
   bytesIn = 0;
   bytesOut = 0;
-  #socket: SocketLike | null = null;
-  #attempt = 0;
-  #retryTimer: ReturnType<typeof setTimeout> | null = null;
+  /** By URL; the given gateway's first. */
+  readonly #links = new Map<string, GatewayLink>();
+  #running = false;
   #statsTimer: ReturnType<typeof setTimeout> | null = null;
   #lastStatsAt = 0;
   /** Chunks that left the store behind its back, waiting to be reported to the gateway. */
@@ -116,9 +174,9 @@ export class NodeAgent {
   #missingTimer: ReturnType<typeof setTimeout> | null = null;
   #join: string | undefined;
   #clusterId: string | undefined;
+  /** The gateways last said in a `gateways` event (or given as remembered), as JSON. */
+  #remembered = '[]';
   #verifier: Promise<string>;
-  /** This session's key for HTTP transfers, from its welcome; null when chunks go in frames. */
-  #bulkSession: string | null = null;
   readonly #scrubber: Scrubber;
   readonly #listeners: { [K in keyof AgentEvents]: Set<Listener<AgentEvents[K]>> } = {
     state: new Set(),
@@ -126,16 +184,20 @@ export class NodeAgent {
     stats: new Set(),
     enrolled: new Set(),
     cluster: new Set(),
+    gateways: new Set(),
   };
   readonly #handlers: { [K in GatewayToNode['type']]: Handler<Extract<GatewayToNode, { type: K }>> } = {
-    challenge: (m, _payload, socket) => this.#onChallenge(m, socket),
-    welcome: (m, _payload, socket) => this.#onWelcome(m, socket),
-    put: (m, payload, socket) => this.#onPut(m, payload, socket),
-    get: (m, _payload, socket) => this.#onGet(m, socket),
-    delete: (m, _payload, socket) => this.#onDelete(m, socket),
-    'list-manifests': (m, _payload, socket) => this.#onListManifests(m, socket),
+    challenge: (m, _payload, link, socket) => this.#onChallenge(m, link, socket),
+    welcome: (m, _payload, link, socket) => this.#onWelcome(m, link, socket),
+    put: (m, payload, link, socket) => this.#onPut(m, payload, link, socket),
+    get: (m, _payload, link, socket) => this.#onGet(m, link, socket),
+    delete: (m, _payload, link, socket) => this.#onDelete(m, link, socket),
+    'list-manifests': (m, _payload, link, socket) => this.#onListManifests(m, link, socket),
     scrub: () => this.#scrubber.runNow(),
-    error: (m) => this.#log('error', `gateway: ${m.code} ${m.message}`),
+    gateways: (m, _payload, link) => {
+      if (link.proven && link.state === 'online') this.#learn(link, m.gateways);
+    },
+    error: (m, _payload, link) => this.#log('error', `gateway ${link.url}: ${m.code} ${m.message}`),
   };
 
   constructor(options: NodeAgentOptions) {
@@ -146,6 +208,7 @@ export class NodeAgent {
       random: Math.random,
       binaryType: 'arraybuffer',
       bulk: false,
+      remembered: [],
       scrubIntervalMs: 60 * 60 * 1000,
       scrubBytesPerSecond: 16 * 1024 * 1024,
       // An option passed as undefined means "the default", not "unset".
@@ -179,19 +242,43 @@ export class NodeAgent {
   }
 
   start(): void {
-    if (this.state !== 'stopped' && this.state !== 'rejected') return;
-    this.#attempt = 0;
-    this.#connect();
+    if (this.#running) return;
+    this.#running = true;
+    const url = socketUrl(this.options.gatewayUrl);
+    this.#links.set(url, newLink(url, true));
+    this.#remembered = JSON.stringify(this.options.remembered);
+    for (const gateway of addresses(this.options.remembered)) {
+      if (!this.#links.has(gateway.url)) this.#links.set(gateway.url, newLink(gateway.url, false));
+    }
+    for (const link of this.#links.values()) this.#connect(link);
     this.#scrubber.start();
   }
 
   stop(): void {
+    this.#halt();
+    this.#setState('stopped');
+  }
+
+  /** The gateways this node is linked to now, by URL, and whether each link is up. */
+  gateways(): Array<{ url: string; gatewayId: string | null; online: boolean }> {
+    return [...this.#links.values()].map((link) => ({ url: link.url, gatewayId: link.gatewayId, online: link.state === 'online' }));
+  }
+
+  #halt(): void {
+    this.#running = false;
     this.#scrubber.stop();
     this.#clearTimers();
-    const socket = this.#socket;
-    this.#socket = null;
-    socket?.close(1000, 'node stopping');
-    this.#setState('stopped');
+    for (const link of this.#links.values()) this.#drop(link, 1000, 'node stopping');
+  }
+
+  /** Ends a link for good. */
+  #drop(link: GatewayLink, code: number, reason: string): void {
+    if (link.retryTimer) clearTimeout(link.retryTimer);
+    link.retryTimer = null;
+    const socket = link.socket;
+    link.socket = null;
+    socket?.close(code, reason);
+    this.#links.delete(link.url);
   }
 
   async snapshot(): Promise<AgentEvents['stats']> {
@@ -199,30 +286,32 @@ export class NodeAgent {
     return { ...stats, capacityBytes: this.options.store.capacityBytes, bytesIn: this.bytesIn, bytesOut: this.bytesOut };
   }
 
-  #connect(): void {
-    const url = new URL(NODE_WS_PATH, this.options.gatewayUrl);
-    // The gateway's URL may be given as http(s):// or ws(s)://: TLS either way when it says so.
-    url.protocol = url.protocol === 'https:' || url.protocol === 'wss:' ? 'wss:' : 'ws:';
-    this.#setState('connecting');
+  #connect(link: GatewayLink): void {
+    link.retryTimer = null;
+    this.#setLinkState(link, 'connecting');
     let socket: SocketLike;
     try {
-      socket = new this.options.WebSocket(url.href);
+      socket = new this.options.WebSocket(link.url);
     } catch (err) {
-      this.#log('error', `cannot open ${url.href}: ${toShoalError(err).message}`);
-      this.#scheduleReconnect();
+      this.#log('error', `cannot open ${link.url}: ${toShoalError(err).message}`);
+      this.#scheduleReconnect(link);
       return;
     }
-    this.#socket = socket;
-    this.#bulkSession = null;
+    link.socket = socket;
+    link.bulkSession = null;
+    link.proven = false;
+    link.challenge = { host: new URL(link.url).host, nonce: randomNonce() };
     socket.binaryType = this.options.binaryType;
-    socket.onopen = () => void this.#sendHello(socket);
-    socket.onmessage = (ev) => void this.#onMessage(socket, ev.data);
+    socket.onopen = () => void this.#sendHello(link, socket);
+    socket.onmessage = (ev) => void this.#onMessage(link, socket, ev.data);
     socket.onerror = () => {};
-    socket.onclose = (ev) => this.#onClose(socket, ev.code, ev.reason);
+    socket.onclose = (ev) => this.#onClose(link, socket, ev.code, ev.reason);
   }
 
-  async #sendHello(socket: SocketLike): Promise<void> {
+  async #sendHello(link: GatewayLink, socket: SocketLike): Promise<void> {
     const stats = await this.options.store.stats();
+    // The join credential goes to the gateway the node was given, never to one it was told of.
+    const join = link.seed && this.#join !== undefined ? { credential: this.#join, verifier: await this.#verifier } : undefined;
     this.#send(socket, {
       type: 'hello',
       nodeId: this.options.nodeId,
@@ -232,19 +321,39 @@ export class NodeAgent {
       chunkCount: stats.chunkCount,
       cpu: this.options.cpu,
       version: PROTOCOL_VERSION,
-      join: this.#join === undefined ? undefined : { credential: this.#join, verifier: await this.#verifier },
+      join,
       clusterId: this.#clusterId,
-      bulk: this.options.bulk || undefined,
+      bulk: (this.options.bulk && link.seed) || undefined,
+      gateway: link.challenge ?? undefined,
     });
   }
 
-  async #onChallenge(m: ChallengeMessage, socket: SocketLike): Promise<void> {
-    const proof = await nodeProof(await this.#verifier, this.options.nodeId, String(m.nonce));
-    this.#answerOn(socket)({ type: 'proof', proof });
+  /**
+   * A gateway that proves it knows this node's verifier, for the host dialed, is one of the
+   * cluster's, and gets a proof bound to the same: relayed to a gateway under another name it is
+   * worth nothing. The given gateway is answered whatever its proof, as it always was (if this node
+   * is not who it says, that gateway refuses it for good), and an older one that proves nothing
+   * gets the proof it always did; neither is believed about other gateways. A gateway the node was
+   * told of that cannot prove itself gets no answer.
+   */
+  async #onChallenge(m: ChallengeMessage, link: GatewayLink, socket: SocketLike): Promise<void> {
+    const verifier = await this.#verifier;
+    const nonce = String(m.nonce);
+    const challenge = link.challenge!;
+    const answered = typeof m.proof === 'string';
+    link.proven = answered && m.proof === (await gatewayProof(verifier, this.options.nodeId, nonce, challenge));
+    if (link.proven || (link.seed && answered)) {
+      this.#answerOn(link, socket)({ type: 'proof', proof: await nodeProof(verifier, this.options.nodeId, nonce, challenge) });
+    } else if (link.seed) {
+      this.#answerOn(link, socket)({ type: 'proof', proof: await nodeProof(verifier, this.options.nodeId, nonce) });
+    } else {
+      this.#log('error', `${link.url} could not prove it is a gateway of this node's cluster: not serving it`);
+      socket.close(CLOSE.PROTOCOL_ERROR, 'no valid gateway proof');
+    }
   }
 
-  async #onMessage(socket: SocketLike, data: unknown): Promise<void> {
-    if (socket !== this.#socket) return;
+  async #onMessage(link: GatewayLink, socket: SocketLike, data: unknown): Promise<void> {
+    if (socket !== link.socket) return;
     const parts = Array.isArray(data) && data.every((part) => part instanceof Uint8Array);
     if (!(data instanceof ArrayBuffer) && !(data instanceof Uint8Array) && !parts) {
       socket.close(CLOSE.PROTOCOL_ERROR, 'text frames are not part of the protocol');
@@ -259,13 +368,19 @@ export class NodeAgent {
       return;
     }
     const header = frame.header as GatewayToNode;
+    // Requests come once the gateway has welcomed the node, never before: a stranger that skips the
+    // handshake gets nothing stored, served or deleted.
+    if (link.state !== 'online' && !HANDSHAKE.includes(header.type)) {
+      socket.close(CLOSE.PROTOCOL_ERROR, `${header.type} before the welcome`);
+      return;
+    }
     const handler = this.#handlers[header.type] as Handler<GatewayToNode> | undefined;
     if (!handler) {
-      this.#answerOn(socket)({ type: 'error', id: (header as { id?: number }).id, code: 'BAD_FRAME', message: `unknown message type ${header.type}` });
+      this.#answerOn(link, socket)({ type: 'error', id: (header as { id?: number }).id, code: 'BAD_FRAME', message: `unknown message type ${header.type}` });
       return;
     }
     try {
-      await handler(header, frame.payload, socket);
+      await handler(header, frame.payload, link, socket);
     } catch (err) {
       // Requests answer their own failures; this is the node itself failing (its store cannot be
       // listed): leave, and come back once it can.
@@ -274,7 +389,11 @@ export class NodeAgent {
     }
   }
 
-  async #onWelcome(m: WelcomeMessage, socket: SocketLike): Promise<void> {
+  async #onWelcome(m: WelcomeMessage, link: GatewayLink, socket: SocketLike): Promise<void> {
+    if (!link.seed && !link.proven) {
+      socket.close(CLOSE.PROTOCOL_ERROR, 'welcomed without a gateway proof');
+      return;
+    }
     if (this.#clusterId !== undefined && m.clusterId !== this.#clusterId) {
       socket.close(CLOSE.WRONG_CLUSTER, `this node belongs to cluster ${this.#clusterId}, not ${String(m.clusterId)}`);
       return;
@@ -283,27 +402,78 @@ export class NodeAgent {
       this.#clusterId = m.clusterId;
       this.#emit('cluster', { clusterId: m.clusterId });
     }
-    this.#attempt = 0;
-    this.#bulkSession = this.options.bulk && typeof m.bulk === 'string' ? m.bulk : null;
-    if (this.#join !== undefined) {
+    if (link.proven && typeof m.gatewayId === 'string') {
+      // Two URLs of one gateway: the link the node was told of goes, the one it was given stays.
+      const twin = [...this.#links.values()].find((other) => other !== link && other.gatewayId === m.gatewayId);
+      if (twin && !link.seed) {
+        this.#drop(link, 1000, 'already linked to this gateway');
+        return;
+      }
+      if (twin) this.#drop(twin, 1000, 'already linked to this gateway');
+      link.gatewayId = m.gatewayId;
+    }
+    link.attempt = 0;
+    link.bulkSession = this.options.bulk && link.seed && typeof m.bulk === 'string' ? m.bulk : null;
+    if (link.seed && this.#join !== undefined) {
       this.#join = undefined;
       this.#emit('enrolled', { nodeId: this.options.nodeId });
     }
-    this.#setState('online');
-    this.#log('connect', `connected to ${this.options.gatewayUrl}`);
+    this.#setLinkState(link, 'online');
+    this.#log('connect', `connected to ${link.url}`);
     const hashes = await this.options.store.list();
     // The gateway learns what is gone from this inventory, by omission.
     this.#missing.clear();
-    const answer = this.#answerOn(socket);
+    const answer = this.#answerOn(link, socket);
     for (let i = 0; i < hashes.length || i === 0; i += INVENTORY_PAGE_SIZE) {
       const page = hashes.slice(i, i + INVENTORY_PAGE_SIZE);
       answer({ type: 'inventory', hashes: page, done: i + INVENTORY_PAGE_SIZE >= hashes.length });
     }
+    if (link.proven && Array.isArray(m.gateways)) this.#learn(link, m.gateways);
   }
 
-  async #onPut(m: PutMessage, framed: Uint8Array, socket: SocketLike): Promise<void> {
-    await this.#serve(socket, m.id, 'put', async (answer) => {
-      const payload = m.transfer === undefined ? framed : await this.#fetchTransfer(String(m.transfer));
+  /**
+   * Links to the gateways a proven gateway names, and lets go of those no online gateway names any
+   * more while their link is down: a gateway gone for good is not dialled forever.
+   */
+  #learn(from: GatewayLink, gateways: unknown): void {
+    if (!this.#running || !Array.isArray(gateways)) return;
+    from.listed = addresses(gateways);
+    const links = [...this.#links.values()];
+    for (const gateway of from.listed) {
+      if (links.some((link) => link.gatewayId === gateway.id || link.url === gateway.url)) continue;
+      const link = newLink(gateway.url, false);
+      this.#links.set(link.url, link);
+      this.#connect(link);
+    }
+    const named = new Set<string>();
+    for (const link of this.#links.values()) {
+      if (link.state === 'online' && link.proven) for (const gateway of link.listed) named.add(gateway.id).add(gateway.url);
+    }
+    for (const link of this.#links.values()) {
+      if (!link.seed && link.state !== 'online' && !named.has(link.url) && !(link.gatewayId !== null && named.has(link.gatewayId))) {
+        this.#drop(link, 1000, 'no gateway names this one any more');
+      }
+    }
+    this.#refreshState();
+    this.#rememberNamed();
+  }
+
+  /** Says when the gateways the online proven links name changed, for the next start to dial them. */
+  #rememberNamed(): void {
+    const named = new Map<string, GatewayAddress>();
+    for (const link of this.#links.values()) {
+      if (link.state === 'online' && link.proven) for (const gateway of link.listed) named.set(gateway.url, gateway);
+    }
+    const gateways = [...named.values()].sort((x, y) => x.url.localeCompare(y.url));
+    const json = JSON.stringify(gateways);
+    if (gateways.length === 0 || json === this.#remembered) return;
+    this.#remembered = json;
+    this.#emit('gateways', { gateways });
+  }
+
+  async #onPut(m: PutMessage, framed: Uint8Array, link: GatewayLink, socket: SocketLike): Promise<void> {
+    await this.#serve(link, socket, m.id, 'put', async (answer) => {
+      const payload = m.transfer === undefined ? framed : await this.#fetchTransfer(link, String(m.transfer));
       await this.options.store.put(m.hash, payload, m.kind === 'manifest' ? 'manifest' : 'chunk');
       this.bytesIn += payload.length;
       answer({ type: 'ok', id: m.id });
@@ -312,18 +482,18 @@ export class NodeAgent {
     });
   }
 
-  async #onGet(m: GetMessage, socket: SocketLike): Promise<void> {
-    await this.#serve(socket, m.id, 'get', async (answer) => {
+  async #onGet(m: GetMessage, link: GatewayLink, socket: SocketLike): Promise<void> {
+    await this.#serve(link, socket, m.id, 'get', async (answer) => {
       const ranged = m.offset !== undefined || m.length !== undefined;
       const data = ranged ? await this.options.store.getRange(m.hash, Number(m.offset), Number(m.length)) : await this.options.store.get(m.hash);
       this.bytesOut += data.length;
-      if (m.transfer === undefined || !(await this.#postTransfer(String(m.transfer), data))) answer({ type: 'data', id: m.id }, data);
+      if (m.transfer === undefined || !(await this.#postTransfer(link, String(m.transfer), data))) answer({ type: 'data', id: m.id }, data);
       this.#log('get', `served ${short(m.hash)}`, data.length);
     });
   }
 
-  async #onDelete(m: DeleteMessage, socket: SocketLike): Promise<void> {
-    await this.#serve(socket, m.id, 'delete', async (answer) => {
+  async #onDelete(m: DeleteMessage, link: GatewayLink, socket: SocketLike): Promise<void> {
+    await this.#serve(link, socket, m.id, 'delete', async (answer) => {
       await this.options.store.delete(m.hashes);
       answer({ type: 'ok', id: m.id });
       this.#log('delete', `deleted ${m.hashes.length} chunk(s)`);
@@ -331,8 +501,8 @@ export class NodeAgent {
     });
   }
 
-  async #onListManifests(m: ListManifestsMessage, socket: SocketLike): Promise<void> {
-    await this.#serve(socket, m.id, 'list-manifests', async (answer) => {
+  async #onListManifests(m: ListManifestsMessage, link: GatewayLink, socket: SocketLike): Promise<void> {
+    await this.#serve(link, socket, m.id, 'list-manifests', async (answer) => {
       const after = typeof m.after === 'string' ? m.after : '';
       const limit = Number.isSafeInteger(m.limit) && m.limit > 0 ? m.limit : INVENTORY_PAGE_SIZE;
       const page = (await this.options.store.listManifests()).filter((hash) => hash > after).sort().slice(0, limit);
@@ -341,47 +511,47 @@ export class NodeAgent {
   }
 
   /** A put's chunk, fetched once over HTTP; a failure leaves this session on frames, and the gateway sends it again in one. */
-  async #fetchTransfer(transfer: string): Promise<Uint8Array> {
-    const session = this.#bulkSession;
+  async #fetchTransfer(link: GatewayLink, transfer: string): Promise<Uint8Array> {
+    const session = link.bulkSession;
     if (session !== null) {
       try {
-        const res = await fetch(bulkUrl(this.options.gatewayUrl, session, transfer), { credentials: 'omit', cache: 'no-store' });
+        const res = await fetch(bulkUrl(link.url, session, transfer), { credentials: 'omit', cache: 'no-store' });
         if (res.ok) return new Uint8Array(await res.arrayBuffer());
         await res.body?.cancel();
-        this.#bulkFailed(`refused (${res.status})`);
+        this.#bulkFailed(link, `refused (${res.status})`);
       } catch (err) {
-        this.#bulkFailed(`failed (${toShoalError(err).message})`);
+        this.#bulkFailed(link, `failed (${toShoalError(err).message})`);
       }
     }
     throw new ShoalError('BULK_TRANSFER_FAILED', 'this node could not fetch the chunk over HTTP: send it in a frame');
   }
 
   /** Whether the gateway took a get's answer over HTTP; if not, this session answers in frames from now on. */
-  async #postTransfer(transfer: string, data: Uint8Array): Promise<boolean> {
-    const session = this.#bulkSession;
+  async #postTransfer(link: GatewayLink, transfer: string, data: Uint8Array): Promise<boolean> {
+    const session = link.bulkSession;
     if (session === null) return false;
     try {
       // A Blob, not the bytes: Chromium uploads an ArrayBuffer body at a few MB/s and a Blob at
       // wire speed (measured: 3 against 90 MiB/s). Its empty type keeps the request free of a CORS
       // preflight from a page on another origin.
       const body = new Blob([data as Uint8Array<ArrayBuffer>]);
-      const res = await fetch(bulkUrl(this.options.gatewayUrl, session, transfer), { method: 'POST', body, credentials: 'omit' });
+      const res = await fetch(bulkUrl(link.url, session, transfer), { method: 'POST', body, credentials: 'omit' });
       await res.body?.cancel();
       if (res.ok) return true;
-      this.#bulkFailed(`refused (${res.status})`);
+      this.#bulkFailed(link, `refused (${res.status})`);
     } catch (err) {
-      this.#bulkFailed(`failed (${toShoalError(err).message})`);
+      this.#bulkFailed(link, `failed (${toShoalError(err).message})`);
     }
     return false;
   }
 
-  #bulkFailed(why: string): void {
-    this.#bulkSession = null;
+  #bulkFailed(link: GatewayLink, why: string): void {
+    link.bulkSession = null;
     this.#log('error', `chunk transfer ${why}: chunks go over the WebSocket from now on`);
   }
 
-  async #serve(socket: SocketLike, id: number, what: string, work: (answer: Answer) => Promise<void>): Promise<void> {
-    const answer = this.#answerOn(socket);
+  async #serve(link: GatewayLink, socket: SocketLike, id: number, what: string, work: (answer: Answer) => Promise<void>): Promise<void> {
+    const answer = this.#answerOn(link, socket);
     try {
       await work(answer);
     } catch (err) {
@@ -393,32 +563,50 @@ export class NodeAgent {
     }
   }
 
-  #onClose(socket: SocketLike, code: number, reason: string): void {
-    if (socket !== this.#socket) return;
-    this.#socket = null;
-    const wasOnline = this.state === 'online';
-    if (wasOnline || code === CLOSE.WRONG_CLUSTER) this.#log('disconnect', `disconnected (${code}${reason ? ` ${reason}` : ''})`);
-    const final: number[] = [CLOSE.IDENTITY_MISMATCH, CLOSE.NOT_ADMITTED, CLOSE.NOT_ENROLLED, CLOSE.REPLACED, CLOSE.REMOVED, CLOSE.BAD_HELLO];
-    if (final.includes(code)) {
-      this.#scrubber.stop();
-      this.#clearTimers();
+  /**
+   * A refusal for good from the gateway the node was given, or from one that proved itself, is the
+   * cluster's word (its gateways share one database): the node stops on every link. From a gateway
+   * that proved nothing it is a stranger's, and the node only tries that link again later.
+   */
+  #onClose(link: GatewayLink, socket: SocketLike, code: number, reason: string): void {
+    if (socket !== link.socket) return;
+    link.socket = null;
+    link.bulkSession = null;
+    if (link.state === 'online' || code === CLOSE.WRONG_CLUSTER) this.#log('disconnect', `disconnected from ${link.url} (${code}${reason ? ` ${reason}` : ''})`);
+    if (FINAL_CLOSES.includes(code) && (link.seed || link.proven)) {
+      this.#halt();
       this.#setState('rejected', reason || `closed with ${code}`, code);
       return;
     }
-    this.#scheduleReconnect();
+    this.#scheduleReconnect(link);
   }
 
-  #scheduleReconnect(): void {
+  #scheduleReconnect(link: GatewayLink): void {
+    if (!this.#running) return;
     const { backoffInitialMs, backoffMaxMs, random } = this.options;
     // 0.5-1 s, then 1-2 s, ... up to 30 s: the jitter spreads nodes that lost the gateway together.
-    const base = Math.min(backoffMaxMs, backoffInitialMs * 2 ** this.#attempt);
+    const base = Math.min(backoffMaxMs, backoffInitialMs * 2 ** link.attempt);
     const delay = Math.min(backoffMaxMs, base + random() * base);
-    this.#attempt++;
-    this.#setState('waiting', `reconnecting in ${Math.round(delay)} ms`);
-    this.#retryTimer = setTimeout(() => {
-      this.#retryTimer = null;
-      this.#connect();
-    }, delay);
+    link.attempt++;
+    this.#setLinkState(link, 'waiting', `reconnecting in ${Math.round(delay)} ms`);
+    link.retryTimer = setTimeout(() => this.#connect(link), delay);
+  }
+
+  #setLinkState(link: GatewayLink, state: GatewayLink['state'], reason?: string): void {
+    link.state = state;
+    link.reason = reason;
+    this.#refreshState();
+  }
+
+  /** Online while any gateway is linked; otherwise as the link to the given gateway stands. */
+  #refreshState(): void {
+    if (!this.#running) return;
+    const links = [...this.#links.values()];
+    const seed = links.find((link) => link.seed)!;
+    const online = links.some((link) => link.state === 'online');
+    const state = online ? 'online' : seed.state;
+    const reason = online ? undefined : seed.reason;
+    if (state !== this.state || reason !== this.#reason) this.#setState(state, reason);
   }
 
   /** Sends stats soon: for changes the agent cannot see, like a disk's free space. */
@@ -455,20 +643,20 @@ export class NodeAgent {
   }
 
   /**
-   * Sends a report of the node's own accord, once welcomed: before that the gateway takes only the
-   * handshake, and what a report would say the coming inventory says.
+   * Sends a report of the node's own accord to every gateway that has welcomed it: before that a
+   * gateway takes only the handshake, and what a report would say the coming inventory says.
    */
   #reply(header: NodeToGateway, payload?: Uint8Array): void {
-    if (this.#socket && this.state === 'online') this.#send(this.#socket, header, payload);
+    for (const link of this.#links.values()) if (link.socket && link.state === 'online') this.#send(link.socket, header, payload);
   }
 
   /**
    * Answers go back on the connection the request came in on, or nowhere: request ids belong to
    * one session, and an answer carried over to the next one could settle an unrelated request.
    */
-  #answerOn(socket: SocketLike): Answer {
+  #answerOn(link: GatewayLink, socket: SocketLike): Answer {
     return (header, payload) => {
-      if (socket === this.#socket) this.#send(socket, header, payload);
+      if (socket === link.socket) this.#send(socket, header, payload);
     };
   }
 
@@ -484,6 +672,7 @@ export class NodeAgent {
 
   #setState(state: AgentState, reason?: string, code?: number): void {
     this.state = state;
+    this.#reason = reason;
     this.#emit('state', { state, reason, code });
   }
 
@@ -496,10 +685,8 @@ export class NodeAgent {
   }
 
   #clearTimers(): void {
-    if (this.#retryTimer) clearTimeout(this.#retryTimer);
     if (this.#statsTimer) clearTimeout(this.#statsTimer);
     if (this.#missingTimer) clearTimeout(this.#missingTimer);
-    this.#retryTimer = null;
     this.#statsTimer = null;
     this.#missingTimer = null;
   }
@@ -507,4 +694,33 @@ export class NodeAgent {
 
 function short(hash: string): string {
   return hash.slice(0, 12);
+}
+
+/** A gateway's node WebSocket URL from its URL, given as http(s):// or ws(s)://: TLS either way when it says so. */
+function socketUrl(gatewayUrl: string): string {
+  const url = new URL(NODE_WS_PATH, gatewayUrl);
+  if (!['http:', 'https:', 'ws:', 'wss:'].includes(url.protocol)) throw new ShoalError('BAD_REQUEST', `${url.protocol} is not a gateway's scheme`);
+  url.protocol = url.protocol === 'https:' || url.protocol === 'wss:' ? 'wss:' : 'ws:';
+  return url.href;
+}
+
+/** The well-formed gateway addresses of a list a gateway sent (or a file kept), at most MAX_GATEWAYS, with socket URLs. */
+function addresses(gateways: readonly unknown[]): GatewayAddress[] {
+  return gateways.slice(0, MAX_GATEWAYS).flatMap((entry) => {
+    const { id, url } = (entry ?? {}) as Partial<GatewayAddress>;
+    if (typeof id !== 'string' || id.length === 0 || id.length > 128 || typeof url !== 'string') return [];
+    try {
+      return [{ id, url: socketUrl(url) }];
+    } catch {
+      return [];
+    }
+  });
+}
+
+function newLink(url: string, seed: boolean): GatewayLink {
+  return { url, seed, socket: null, state: 'connecting', attempt: 0, retryTimer: null, bulkSession: null, challenge: null, proven: false, gatewayId: null, listed: [] };
+}
+
+function randomNonce(): string {
+  return toHex(crypto.getRandomValues(new Uint8Array(32)));
 }

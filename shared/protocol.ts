@@ -43,6 +43,25 @@ export function isNodeId(value: unknown): value is string {
   return typeof value === 'string' && NODE_ID_RE.test(value);
 }
 
+/**
+ * What a node that links to every gateway asks of each: that the gateway prove it knows the node's
+ * verifier, for the host the node dialed and a nonce of the node's. Only the cluster's gateways
+ * know verifiers, and a proof for another host is refused by the node, so a stranger the node was
+ * sent to can neither pass for a gateway nor relay a real gateway's proof.
+ */
+export interface GatewayChallenge {
+  /** The host (name and port) the node dialed, as in its URL; lowercase. */
+  host: string;
+  /** 64 hex characters, fresh for each connection. */
+  nonce: string;
+}
+
+/** A gateway of the cluster, as one gateway tells its nodes of the others. */
+export interface GatewayAddress {
+  id: string;
+  url: string;
+}
+
 /** What a node not yet enrolled brings to its first hello. */
 export interface JoinRequest {
   /** The cluster's join secret, or an invite token. */
@@ -65,15 +84,33 @@ export interface HelloMessage {
   clusterId?: string;
   /** The node can move chunk bytes over HTTP (BULK_PATH) instead of in frames: browser tabs, whose fetch is faster than their WebSocket. */
   bulk?: boolean;
+  /**
+   * The node links to every gateway of the cluster: the gateway answers with its own proof in the
+   * challenge, checks a proof bound to this host and nonce, and tells the node of the other
+   * gateways. Absent from nodes of one link (older ones): they get neither, and full service.
+   */
+  gateway?: GatewayChallenge;
 }
-/** Answered with a proof: the HMAC of the nonce under the node's verifier (shared/node-proof.ts). */
-export interface ChallengeMessage { type: 'challenge'; nonce: string }
+/**
+ * Answered with a proof: the HMAC of the nonce under the node's verifier (shared/node-proof.ts).
+ * `proof`: the gateway's own, given to a node whose hello brought a GatewayChallenge; the node's
+ * proof is then bound to that challenge as well.
+ */
+export interface ChallengeMessage { type: 'challenge'; nonce: string; proof?: string }
 export interface ProofMessage { type: 'proof'; proof: string }
 /**
  * `bulk`: given only to a node that offered it in its hello, the session's key for BULK_PATH; a
  * node welcomed without one moves every chunk in frames.
  */
-export interface WelcomeMessage { type: 'welcome'; heartbeatMs: number; clusterId: string; bulk?: string }
+/**
+ * `gatewayId` and `gateways` (every gateway of the cluster online now, this one among them): given
+ * only to a node whose hello brought a GatewayChallenge.
+ */
+export interface WelcomeMessage { type: 'welcome'; heartbeatMs: number; clusterId: string; bulk?: string; gatewayId?: string; gateways?: GatewayAddress[] }
+/** The gateways online now, sent to nodes that link to every gateway whenever the set changes. */
+export interface GatewaysMessage { type: 'gateways'; gateways: GatewayAddress[] }
+/** The most gateways a node takes from one list: a gateway that lists more is not believed past them. */
+export const MAX_GATEWAYS = 32;
 export interface InventoryMessage { type: 'inventory'; hashes: string[]; done: boolean }
 /**
  * `kind: 'manifest'`: the node keeps the chunk among its manifests, which list-manifests names.
@@ -118,6 +155,7 @@ export type GatewayToNode =
   | DeleteMessage
   | ListManifestsMessage
   | ScrubMessage
+  | GatewaysMessage
   | ErrorMessage;
 export type Message = NodeToGateway | GatewayToNode;
 export type MessageType = Message['type'];
@@ -141,6 +179,8 @@ export const CLOSE = {
   SHUTDOWN: 4011,
   /** Node and gateway belong to different clusters; the node tries again, in case the right gateway returns. */
   WRONG_CLUSTER: 4012,
+  /** The node dialed a host that is not this gateway's: someone between them may be relaying. */
+  MISDIRECTED: 4013,
 } as const;
 
 const EMPTY = new Uint8Array(0);

@@ -1,27 +1,27 @@
 import { readFileSync } from 'node:fs';
 import { randomFillSync } from 'node:crypto';
-import { request } from 'node:http';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import { TestCluster } from '../testing/cluster.ts';
 import { measureCpu, perGiB } from './process-cpu.ts';
 import { rawWebSocketMBps } from './raw-ws.ts';
 import { benchSmallFiles, type SmallFilesResult } from './small-files.ts';
 import { benchS3 } from './s3-bench.ts';
+import { lightTransfer } from './light-http.ts';
 import { timed } from './timed.ts';
 
 /**
  * `npm run bench [-- --quick] [-- --browser]`: upload and download MB/s through a real gateway with
  * three disk nodes (R=2), against the raw WebSocket ceiling measured in the same run, and the
  * gateway's peak RSS; the CPU-seconds per GiB each process (gateway, each node, this client) spent
- * on each; then 1 KiB PUT/s and GET/s at 16 concurrent (`--small N` objects, 0 skips). `--scale`
- * adds the cost per byte of a 256 MiB and a 1 GiB upload side by side; `--scale-files 100000`
+ * on each; then 1 KiB PUT/s and GET/s at 16 concurrent (`--small N` objects, 0 skips). `--by-size`
+ * adds the cost per byte of a 256 MiB and a 1 GiB upload side by side; `--crowd 100000`
  * first stores that many 1 KiB files through the API, then uploads again, so cost per byte with
  * and without them compares. `--cpu-prof DIR` writes a V8 CPU profile of the gateway and each node
  * there (open in Chrome DevTools). `-- --recover [--files 10000] [--kb 16]`: what rebuilding the metadata
  * of that many files from the nodes takes instead. `-- --listing [--files 1000000] [--sqlite]`: pages of the
- * file listing and /api/health through a gateway over that many file records in PostgreSQL (or SQLite). The last line is one JSON object for tools to read.
+ * file listing and /api/health through a gateway over that many file records in PostgreSQL (or SQLite).
+ * `-- --scale [--chunks 10000000] [--nodes 1000] [--fail 10] [--add 50] [--replicas 2]`: placement, repair
+ * and rebalancing of that many chunks on simulated nodes (scale-simulation.ts). The last line is one JSON object for tools to read.
  */
 const { values } = parseArgs({
   options: {
@@ -34,11 +34,24 @@ const { values } = parseArgs({
     files: { type: 'string' },
     kb: { type: 'string' },
     small: { type: 'string' },
+    'by-size': { type: 'boolean' },
+    crowd: { type: 'string' },
     scale: { type: 'boolean' },
-    'scale-files': { type: 'string' },
+    chunks: { type: 'string' },
+    nodes: { type: 'string' },
+    fail: { type: 'string' },
+    add: { type: 'string' },
+    replicas: { type: 'string' },
     'cpu-prof': { type: 'string' },
   },
 });
+if (values.scale) {
+  const { simulateScale } = await import('./scale-simulation.ts');
+  const options = { chunks: Number(values.chunks ?? 10_000_000), nodes: Number(values.nodes ?? 1000), fail: Number(values.fail ?? 10), add: Number(values.add ?? 50), replicas: Number(values.replicas ?? 2), seed: 1 };
+  console.log(`shoal bench --scale: ${options.chunks} chunks on ${options.nodes} simulated disk nodes of 32 to 512 GiB, R=${options.replicas}; ${options.fail} fail, then ${options.add} join`);
+  console.log(JSON.stringify(simulateScale(options, (line) => console.log(line))));
+  process.exit(0);
+}
 if (values.listing) {
   const { benchListing } = await import('./listing-bench.ts');
   const files = Number(values.files ?? 1_000_000);
@@ -47,6 +60,8 @@ if (values.listing) {
   const result = await benchListing({ files, store });
   console.log(`  records loaded in ${result.loadSeconds} s`);
   for (const [label, { cold, median }] of Object.entries(result.ms)) console.log(`  ${label.padEnd(36)} ${String(cold).padStart(8)} ${String(median).padStart(8)}`);
+  const { sweep } = result;
+  console.log(`  repair sweep, one node offline: ${sweep.chunks} chunks in pages, ${sweep.seconds} s, heap +${sweep.peakHeapMB} MB at most (listChunks(): +${sweep.listChunksHeapMB} MB)`);
   console.log(JSON.stringify(result));
   process.exit(0);
 }
@@ -64,38 +79,20 @@ const fileMB = Number(values.mb ?? (values.quick ? 256 : 1024));
 const MB = 1024 * 1024;
 const CHUNK = 4 * MB;
 
-/** A body of distinct 4 MiB chunks (so nothing dedupes) made from one random block, streamed without holding the file. */
+/**
+ * A body of distinct 4 MiB chunks (so nothing dedupes) cut from one random block, streamed without
+ * holding the file. Each piece is a slice of the block numbered in place: lightTransfer has written
+ * a piece out before it asks for the next, so a slice's last use is gone when it comes round again.
+ */
 function* syntheticBody(totalBytes: number): Generator<Buffer> {
   const block = randomFillSync(Buffer.alloc(16 * CHUNK));
   for (let index = 0, sent = 0; sent < totalBytes; index++) {
     const size = Math.min(CHUNK, totalBytes - sent);
-    const piece = Buffer.from(block.subarray((index % 16) * CHUNK, (index % 16) * CHUNK + size));
+    const piece = block.subarray((index % 16) * CHUNK, (index % 16) * CHUNK + size);
     piece.writeUInt32BE(index, 0);
     sent += size;
     yield piece;
   }
-}
-
-/**
- * The bench's client is plain node:http, as light as curl, so the figures measure Shoal rather
- * than a heavy client competing for the same two cores.
- */
-function httpTransfer(method: 'PUT' | 'GET', url: string, headers: Record<string, string>, body?: Iterable<Buffer>): Promise<{ status: number; bytes: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method, headers }, (res) => {
-      let bytes = 0;
-      let text = '';
-      res.on('data', (d: Buffer) => {
-        bytes += d.length;
-        if (method === 'PUT') text += d;
-      });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, bytes, text }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    if (body) pipeline(Readable.from(body), req).catch(reject);
-    else req.end();
-  });
 }
 
 function peakRssMB(pid: number): number {
@@ -118,9 +115,9 @@ function withTotal(cpu: Cpu): Cpu {
 async function transfer(cluster: TestCluster, name: string, totalBytes: number) {
   const url = cluster.client.fileUrl(name);
   const pids = clusterPids(cluster);
-  const upload = await measureCpu(pids, () => timed(() => httpTransfer('PUT', url, cluster.client.authHeaders(), syntheticBody(totalBytes))));
+  const upload = await measureCpu(pids, () => timed(() => lightTransfer('PUT', url, cluster.client.authHeaders(), syntheticBody(totalBytes))));
   if (upload.result.result.status !== 201) throw new Error(`upload failed: ${upload.result.result.status} ${upload.result.result.text}`);
-  const download = await measureCpu(pids, () => timed(() => httpTransfer('GET', url, cluster.client.authHeaders())));
+  const download = await measureCpu(pids, () => timed(() => lightTransfer('GET', url, cluster.client.authHeaders())));
   if (download.result.result.bytes !== totalBytes) throw new Error(`downloaded ${download.result.result.bytes} bytes, expected ${totalBytes}`);
   return {
     uploadMBps: totalBytes / 1e6 / upload.result.seconds,
@@ -138,7 +135,8 @@ async function seedFiles(cluster: TestCluster, count: number): Promise<number> {
 
 async function benchDisk(totalBytes: number) {
   const profile = values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`] : [];
-  const cluster = await TestCluster.start({ nodes: 3, replicas: 2, execArgv: profile, gatewayArgs: ['--s3-port', '0'], storage: `${Math.ceil((totalBytes * 2 * (values.scale ? 3 : 1)) / 1e9) + 2}GB` });
+  // The nodes' own default layout (TestCluster's nodes keep every chunk a file, for tests that damage one).
+  const cluster = await TestCluster.start({ nodes: 3, replicas: 2, execArgv: profile, gatewayArgs: ['--s3-port', '0'], nodeArgs: ['--pack-below', '64KiB'], storage: `${Math.ceil((totalBytes * 2 * (values['by-size'] ? 3 : 1)) / 1e9) + 2}GB` });
   try {
     const main = await transfer(cluster, 'bench.bin', totalBytes);
     const gatewayPeakRssMB = peakRssMB(cluster.gateway!.pid!);
@@ -149,10 +147,10 @@ async function benchDisk(totalBytes: number) {
       // Per 1,000 files, PUT and GET together.
       small = { ...run.result, cpu: Object.fromEntries(Object.entries(withTotal(run.cpu)).map(([k, v]) => [k, Math.round((v / smallCount) * 1000 * 100) / 100])) };
     }
-    const scale = values.scale
+    const scale = values['by-size']
       ? { small: await transfer(cluster, 'scale-256.bin', 256 * MB), large: await transfer(cluster, 'scale-1024.bin', 1024 * MB) }
       : null;
-    const scaleFiles = Number(values['scale-files'] ?? 0);
+    const scaleFiles = Number(values.crowd ?? 0);
     const crowded = scaleFiles > 0 ? { seedSeconds: await seedFiles(cluster, scaleFiles), run: await transfer(cluster, 'crowded.bin', totalBytes) } : null;
     const s3 = await benchS3(cluster, 256 * MB, smallCount > 0 ? smallCount : 500);
     return { ...main, gatewayPeakRssMB, small, scale, crowded, scaleFiles, s3 };

@@ -1,4 +1,6 @@
 import { join } from 'node:path';
+import { sweepPages } from '../gateway/healing/chunk-sweep.ts';
+import type { MetadataStore } from '../gateway/metadata/metadata-store.ts';
 import { PostgresMetadataStore } from '../gateway/metadata/postgres-metadata-store.ts';
 import { SqliteMetadataStore } from '../gateway/metadata/sqlite-metadata-store.ts';
 import { METADATA_FILE } from '../gateway/open-metadata.ts';
@@ -16,15 +18,22 @@ export interface ListingFigures {
   loadSeconds: number;
   /** Median milliseconds of RUNS calls, after one to warm up; `cold` is that first one. */
   ms: Record<string, { cold: number; median: number }>;
+  /**
+   * The repair sweep with one node offline, through the store: the chunks its pass reads, in
+   * pages, and the most heap that took above what was in use before; and the heap listChunks(),
+   * what the sweep read before, holds.
+   */
+  sweep: { chunks: number; seconds: number; peakHeapMB: number; listChunksHeapMB: number };
 }
 
 /**
  * `npm run bench -- --listing [--files 1000000] [--sqlite]`: `files` file records (one 16 KiB
- * chunk and a manifest each, two copies of both, in folders of 1000) written straight into the
- * store's own tables, then requests timed through a real gateway process on them: pages of
- * 1,000 at the start, in the middle and by folder; health's and the nodes' counts from the store
- * itself, with every node online and with none; then /api/health and /api/nodes, which see no node
- * online: the bench nodes exist only in the metadata (real ones would drop the copies they lack).
+ * chunk and a manifest each, two copies of both on four nodes, in folders of 1000) written
+ * straight into the store's own tables, then requests timed through a real gateway process on
+ * them: pages of 1,000 at the start, in the middle and by folder; health's and the nodes' counts
+ * from the store itself, with every node online, one offline, two, and none; the repair sweep's
+ * pass with one node offline; then /api/health and /api/nodes, which see no node online: the bench
+ * nodes exist only in the metadata (real ones would drop the copies they lack).
  */
 export async function benchListing(options: { files: number; store: 'postgres' | 'sqlite' }): Promise<ListingFigures> {
   const postgres = options.store === 'postgres' ? await startPostgres() : null;
@@ -44,6 +53,7 @@ export async function benchListing(options: { files: number; store: 'postgres' |
         'page of a folder (delimiter)': `/api/files?limit=1000&delimiter=/&prefix=${encodeURIComponent(middle.slice(0, middle.lastIndexOf('/') + 1))}`,
       };
       const ms: ListingFigures['ms'] = {};
+      let sweep: ListingFigures['sweep'];
       const get = async (path: string) => {
         const res = await cluster.fetch(path);
         if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
@@ -54,24 +64,54 @@ export async function benchListing(options: { files: number; store: 'postgres' |
       // directly, shows the usual one too: every node holding copies readable.
       const store = url ? (await PostgresMetadataStore.open(url)).store : SqliteMetadataStore.open(join(cluster.dataDir, METADATA_FILE));
       try {
+        const [, ...online] = NODE_IDS;
         const calls: Record<string, () => Promise<unknown>> = {
           'store: health counts, all nodes online': () => store.replicationSummary(NODE_IDS, 2),
+          'store: health counts, one node offline': () => store.replicationSummary(online, 2),
           'store: health counts, all nodes offline': () => store.replicationSummary([], 2),
           'store: node figures, all nodes online': () => store.copiesPerNode(NODE_IDS, 2),
+          'store: node figures, one node offline': () => store.copiesPerNode(online, 2),
+          // Two of four away: which chunks they share is not in the counts, so their copies are read.
+          'store: health counts, two nodes offline': () => store.replicationSummary(NODE_IDS.slice(2), 2),
         };
         for (const [label, call] of Object.entries(calls)) ms[label] = await timeRuns(call);
+        sweep = await sweepFigures(store, NODE_IDS[0]!);
       } finally {
         await store.close();
       }
       // Last, as they are the slowest here: with no node online every copy is one that cannot be read.
       for (const path of ['/api/health', '/api/nodes']) ms[`${path} (no node online)`] = await timeRuns(() => get(path));
-      return { store: options.store, files: options.files, loadSeconds: round(load.seconds), ms };
+      return { store: options.store, files: options.files, loadSeconds: round(load.seconds), ms, sweep };
     } finally {
       await cluster.stop();
     }
   } finally {
     await postgres?.stop();
   }
+}
+
+/** A repair sweep's pass with `offline` away, page by page as RepairService reads it, and what listChunks() held instead. */
+async function sweepFigures(store: MetadataStore, offline: string): Promise<ListingFigures['sweep']> {
+  const base = heapUsed();
+  let peak = base;
+  let chunks = 0;
+  const pass = await timed(async () => {
+    const unwritable = (await store.holders()).filter((id) => id === offline);
+    for await (const page of sweepPages(store, { replicas: 2, unwritable, all: false })) {
+      chunks += page.chunks.length;
+      peak = Math.max(peak, heapUsed());
+    }
+  });
+  const before = heapUsed();
+  const all = await store.listChunks();
+  const listChunksHeapMB = round((heapUsed() - before) / 2 ** 20);
+  all.length = 0;
+  return { chunks, seconds: round(pass.seconds), peakHeapMB: round((peak - base) / 2 ** 20), listChunksHeapMB };
+}
+
+function heapUsed(): number {
+  const { heapUsed, arrayBuffers } = process.memoryUsage();
+  return heapUsed + arrayBuffers;
 }
 
 /** Milliseconds of a first call, and the median of RUNS after it. */
@@ -98,7 +138,7 @@ const NAME_SQL = {
 };
 const MANIFEST_OFFSET = 2 ** 40;
 const NOW = '2026-01-01T00:00:00.000Z';
-const NODE_IDS = ['bench-1', 'bench-2', 'bench-3'];
+const NODE_IDS = ['bench-1', 'bench-2', 'bench-3', 'bench-4'];
 
 async function loadPostgres(url: string, files: number): Promise<void> {
   const { store } = await PostgresMetadataStore.open(url);
@@ -120,7 +160,7 @@ async function loadPostgres(url: string, files: number): Promise<void> {
       for (const offset of [0, MANIFEST_OFFSET]) {
         await db.query(
           `INSERT INTO replicas (hash, node_id)
-           SELECT ${hash(offset)}, 'bench-' || (i % 3 + 1) FROM ${series} UNION ALL SELECT ${hash(offset)}, 'bench-' || ((i + 1) % 3 + 1) FROM ${series}`,
+           SELECT ${hash(offset)}, 'bench-' || (i % 4 + 1) FROM ${series} UNION ALL SELECT ${hash(offset)}, 'bench-' || ((i + 1) % 4 + 1) FROM ${series}`,
         );
       }
       await db.query(
@@ -130,6 +170,10 @@ async function loadPostgres(url: string, files: number): Promise<void> {
       await db.query(`INSERT INTO file_chunks (file_name, idx, hash, size) SELECT ${NAME_SQL.postgres}, 0, ${hash(0)}, 16384 FROM ${series}`);
       await db.query('COMMIT');
     }
+    // What the triggers would have counted: each node's live chunks by their copies, and the files.
+    await db.query(`INSERT INTO node_copies (node_id, copies, slot, chunks)
+      SELECT r.node_id, c.copies, 0, count(*) FROM replicas r JOIN chunks c ON c.hash = r.hash WHERE c.refs > 0 GROUP BY r.node_id, c.copies`);
+    await db.query('UPDATE file_count SET files = (SELECT count(*) FROM files)');
     await db.query('VACUUM ANALYZE');
     db.release();
   } finally {
@@ -151,7 +195,7 @@ async function loadSqlite(path: string, files: number): Promise<void> {
         db.exec(`INSERT INTO chunks (hash, size) SELECT ${hash(0)}, 16384 FROM ${series} UNION ALL SELECT ${hash(MANIFEST_OFFSET)}, 400 FROM ${series}`);
         for (const offset of [0, MANIFEST_OFFSET]) {
           db.exec(`INSERT INTO replicas (hash, node_id)
-            SELECT ${hash(offset)}, 'bench-' || (i % 3 + 1) FROM ${series} UNION ALL SELECT ${hash(offset)}, 'bench-' || ((i + 1) % 3 + 1) FROM ${series}`);
+            SELECT ${hash(offset)}, 'bench-' || (i % 4 + 1) FROM ${series} UNION ALL SELECT ${hash(offset)}, 'bench-' || ((i + 1) % 4 + 1) FROM ${series}`);
         }
         db.exec(`INSERT INTO files (name, size, sha256, chunk_size, replicas, created_at, version, manifest)
           SELECT ${NAME_SQL.sqlite}, 16384, '${'0'.repeat(64)}', 4194304, 2, '${NOW}', i + 1, ${hash(MANIFEST_OFFSET)} FROM ${series}`);

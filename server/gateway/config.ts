@@ -45,6 +45,8 @@ export interface GatewayConfig {
   newCluster: boolean;
   /** postgres://user@host:port/db to keep the metadata in PostgreSQL; absent: SQLite in the data directory. */
   metadataUrl?: string;
+  /** Where nodes, clients and the other gateways reach this one; absent: where it listens (loopback for every address). */
+  publicUrl?: string;
   /** Host names besides loopback and --host under which browsers reach this gateway. */
   allowedHosts: string[];
   /** Browser origins besides the gateway's own whose pages may make a tab a node. */
@@ -118,5 +120,15 @@ export function gatewayConfig(overrides: Partial<GatewayConfig> = {}): GatewayCo
   if (!Number.isInteger(config.maxUploads) || config.maxUploads < 1) throw new ShoalError('BAD_REQUEST', 'the most uploads at once must be a positive integer');
   if (!(config.idleTimeoutMs > 0)) throw new ShoalError('BAD_REQUEST', 'the idle timeout must be above 0');
   if ((config.tlsCert === undefined) !== (config.tlsKey === undefined)) throw new ShoalError('BAD_REQUEST', '--tls-cert and --tls-key go together');
+  if (config.publicUrl !== undefined) config.publicUrl = publicUrl(config.publicUrl);
   return config;
+}
+
+/** `--public-url`: an http(s) origin (scheme, host, port): the gateway serves from its root. */
+function publicUrl(text: string): string {
+  const url = URL.canParse(text) ? new URL(text) : null;
+  if (!url || !/^https?:$/.test(url.protocol) || url.pathname !== '/' || url.search || url.hash || url.username) {
+    throw new ShoalError('BAD_REQUEST', `--public-url needs an address like https://shoal.example:8000, got ${JSON.stringify(text)}`);
+  }
+  return url.origin;
 }

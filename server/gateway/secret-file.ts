@@ -39,9 +39,9 @@ export function storeSecret(dataDir: string, file: string, prefix: string, secre
 
 /**
  * Written whole and fsynced under another name, then linked (or with `replace`, renamed) into
- * place: the name never shows a partial secret.
+ * place: the name never shows a partial secret. Without `replace`, a file already there is kept.
  */
-function place(dataDir: string, path: string, secret: string, replace: boolean): void {
+export function place(dataDir: string, path: string, secret: string, replace: boolean): void {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const temp = `${path}.${process.pid}.tmp`;
   const fd = openSync(temp, 'w', 0o600);

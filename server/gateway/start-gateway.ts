@@ -34,6 +34,9 @@ import { Invites } from './nodes/invites.ts';
 import { loadJoinSecret } from './nodes/join-secret.ts';
 import { NodeRegistry } from './nodes/node-registry.ts';
 import { NodeServer, type NodeServerOptions } from './nodes/node-server.ts';
+import { GatewayAnnouncer, type GatewayListing } from './nodes/gateway-announcer.ts';
+import { JointLiveness } from './nodes/joint-liveness.ts';
+import { openNodePresence } from './nodes/open-node-presence.ts';
 import { openMetadata } from './open-metadata.ts';
 import { ChunkLocks } from './replicas/chunk-locks.ts';
 import { NodeTrust } from './replicas/node-trust.ts';
@@ -49,6 +52,20 @@ import { openS3Stores } from './s3/open-s3-stores.ts';
 import { createS3Api } from './s3/s3-api.ts';
 import { readScrapeToken } from './api/metrics-routes.ts';
 import { GatewayMetrics } from './status/gateway-metrics.ts';
+import { bindCluster } from './cluster/cluster-binding.ts';
+import { EventRelay } from './cluster/event-relay.ts';
+import type { ClusterChannel } from './cluster/cluster-channel.ts';
+import type { GatewayDirectory } from './cluster/gateway-directory.ts';
+import { loadGatewayId } from './cluster/gateway-id.ts';
+import { announceGateway } from './cluster/gateway-presence.ts';
+import { openClusterStores } from './cluster/open-cluster-stores.ts';
+import { gatewayRoutes } from './api/gateway-routes.ts';
+import type { ChunkClaims } from './lease/chunk-claims.ts';
+import { openGatewayLeases } from './lease/gateway-leases.ts';
+import { localRepairer } from './cluster/repairer-front.ts';
+import { openRepairer } from './cluster/repairer-desk.ts';
+import type { Lease } from './lease/lease.ts';
+import { sharedSecrets } from './shared-secrets.ts';
 
 /** A running gateway, and what its embedders (the CLI's terminal view, tests) may look at. */
 export interface Gateway {
@@ -56,6 +73,12 @@ export interface Gateway {
   port: number;
   config: GatewayConfig;
   clusterId: string;
+  /** This gateway's id among the cluster's (DATA/gateway-id). */
+  gatewayId: string;
+  /** Every gateway of the cluster, as the shared metadata lists them: where nodes find the others. */
+  gateways: GatewayDirectory;
+  /** The repair lease: `held` here, `holder()` the id of the gateway that runs repair and collection now. */
+  lease: Lease;
   /** The token in DATA/admin-token, which the local CLI uses: admin of this gateway. */
   adminToken: string;
   /** A one-time dashboard address that logs a browser in as admin, for printing at start. */
@@ -81,6 +104,14 @@ export async function startGateway(overrides: Partial<GatewayConfig> = {}): Prom
   const lock = DataDirLock.acquire(config.dataDir);
   const cluster = loadClusterIdentity(config.dataDir);
   const metadata = await openMetadata(config.dataDir, cluster.isNew, config.metadataUrl);
+  const clusterStores = openClusterStores(metadata);
+  // Before anything is written: a gateway of another cluster, or without the cluster's keys, stops here.
+  await bindCluster(config.dataDir, cluster, clusterStores.record, sharedSecrets(config.dataDir, metadata)).catch(async (err: unknown) => {
+    await metadata.close();
+    lock.release();
+    throw err;
+  });
+  const gatewayId = loadGatewayId(config.dataDir);
   const recoveryNeeded = await metadata.recoveryNeeded();
   if (recoveryNeeded) {
     await metadata.close();
@@ -88,6 +119,11 @@ export async function startGateway(overrides: Partial<GatewayConfig> = {}): Prom
     throw new ShoalError('CONFLICT', `the metadata must be recovered first (${recoveryNeeded}): run shoal recover --data ${config.dataDir}`);
   }
   const dataKey = await loadDataKey(config.dataDir, metadata).catch(async (err: unknown) => {
+    await metadata.close();
+    lock.release();
+    throw err;
+  });
+  const leases = await openGatewayLeases(metadata, gatewayId).catch(async (err: unknown) => {
     await metadata.close();
     lock.release();
     throw err;
@@ -100,7 +136,9 @@ export async function startGateway(overrides: Partial<GatewayConfig> = {}): Prom
   const auth = createAuth(openTokenStore(metadata));
   const adminToken = await auth.tokens.ensureAdminToken(config.dataDir);
   const bulk = new BulkTransfers();
-  const { events, registry, trust, replicas, nodeServer } = connectNodes(config, metadata, unreferenced, {
+  const { events, registry, trust, replicas, nodeServer, peers } = connectNodes(config, metadata, unreferenced, {
+    peers: { gatewayId, listing: clusterStores.directory },
+    claims: leases.claims,
     origins,
     bulk,
     clusterId: cluster.id,
@@ -130,9 +168,10 @@ export async function startGateway(overrides: Partial<GatewayConfig> = {}): Prom
     replicas: config.replicas,
     maxShare: config.gcMaxShare,
     keepDeletionsMs: config.keepDeletionsMs,
+    inUse: () => parts.chunksInUse(),
   });
   // A chunk in flight is in memory twice, as plaintext and sealed.
-  const uploads = new UploadsInFlight({ chunkBuffers: Math.max(2, Math.floor(config.uploadMemoryBytes / (2 * config.chunkSize))) });
+  const uploads = new UploadsInFlight({ chunkBuffers: Math.max(2, Math.floor(config.uploadMemoryBytes / sealedSize(config.chunkSize))) });
   const admission = new UploadAdmission(registry, { replicas: config.replicas, maxUploads: config.maxUploads, idleTimeoutMs: config.idleTimeoutMs });
   const admin = new NodeAdmin(metadata, registry, events, repair, trust, uploads, config.replicas);
   const status = new ClusterStatus(metadata, registry, repair, collector, admin, config.replicas);
@@ -144,12 +183,14 @@ export async function startGateway(overrides: Partial<GatewayConfig> = {}): Prom
   const resealer = new PlaintextResealer(metadata, replicas, uploads, writer, { replicas: config.replicas, bytesPerSecond: config.repairBytesPerSec });
   // Files stored before manifests existed get theirs, and chunks stored before encryption are
   // encrypted, once nodes are there to hold them.
-  events.subscribe((event) => {
-    if (event.type !== 'node.joined') return;
-    writer
+  // Background work, on the holder of the repair lease only.
+  const upgradeStored = (): void =>
+    void writer
       .writeMissingManifests()
       .then(() => resealer.run())
       .catch(() => {});
+  events.subscribe((event) => {
+    if (event.type === 'node.joined' && leases.repair.held) upgradeStored();
   });
   const reader = new FileReader(replicas, registry, metadata, cipher, { readAhead: config.readAhead, holdMs: config.readerHoldMs });
   // Uploads in parts, S3's and resumable ones, in the metadata's database: their chunks are pinned
@@ -175,26 +216,52 @@ export async function startGateway(overrides: Partial<GatewayConfig> = {}): Prom
     throw new ShoalError('BAD_REQUEST', 'this metadata store has no S3 tables: leave out --s3-port');
   }
   const throughput = new Throughput();
-  const app = createApp({ metadata, registry, events, reader, writer, admin, repair, collector, status, details: new FileDetails(metadata, registry, trust), uploads: resumable, invites: new Invites(metadata), origins, auth, throughput, admission, trustedProxies: config.trustedProxies, webRoot: config.webRoot, s3Keys: s3?.keyRoutes, metrics, scrapeToken, bulk });
+  const repairer = openRepairer(metadata, leases.repair, localRepairer(repair, collector));
+  const app = createApp({ gateways: gatewayRoutes(clusterStores.directory, gatewayId, () => leases.repair.holder()), metadata, registry, events, reader, writer, admin, repair, collector, repairer: repairer.front, status, details: new FileDetails(metadata, registry, trust), uploads: resumable, invites: new Invites(metadata), origins, auth, throughput, admission, trustedProxies: config.trustedProxies, webRoot: config.webRoot, s3Keys: s3?.keyRoutes, metrics, scrapeToken, bulk, peerSockets: () => peers?.announcer.peerSockets() ?? [] });
 
   const forgetter = new TabForgetter({ nodes: () => status.nodes(), remove: (id, force) => admin.remove(id, force) }, { afterMs: config.forgetTabsAfterMs, intervalMs: forgetInterval(config.forgetTabsAfterMs) });
 
-  repair.start();
-  collector.start();
-  resumable.start();
-  forgetter.start();
-  const stopServices = (): void => {
+  const stopBackground = (): void => {
     forgetter.stop();
     repair.stop();
     collector.stop();
     resumable.stop();
+  };
+  leases.repair.onChange((held) => {
+    if (!held) return stopBackground();
+    repair.start();
+    collector.start();
+    resumable.start();
+    forgetter.start();
+    upgradeStored();
+  });
+  await leases.repair.start();
+  const stopServices = (): void => {
+    // Given up first: a renewal answered meanwhile must not start the background work again.
+    void leases.repair.stop();
+    void repairer.stop();
+    stopBackground();
+    parts.stop();
     s3?.stop();
+    peers?.announcer.stop();
     nodeServer.close();
   };
+  let channel: ClusterChannel | null = null;
+  let relay: EventRelay | null = null;
   const closeStore = async (): Promise<void> => {
+    await leases.stop();
+    relay?.stop();
+    await channel?.close();
     await metadata.close();
     lock.release();
   };
+  channel = await clusterStores.openChannel().catch(async (err: unknown) => {
+    stopServices();
+    await closeStore();
+    throw err;
+  });
+  relay = channel && new EventRelay(gatewayId, events, channel, registry, metadata);
+  relay?.start();
   const { server, url, port } = await serveGateway(app.fetch, config, nodeServer).catch(async (err: unknown) => {
     stopServices();
     await closeStore();
@@ -214,11 +281,23 @@ export async function startGateway(overrides: Partial<GatewayConfig> = {}): Prom
           })
       : null;
   lock.listening(url);
+  const self = { id: gatewayId, url: config.publicUrl ?? browserUrl(url) };
+  const leaveCluster = await announceGateway(clusterStores.directory, self, () => {
+    const message =
+      `another gateway registered under this gateway's id ${gatewayId} (was ${config.dataDir} copied from another gateway's, gateway-id and all?): ` +
+      `stop this one, delete ${config.dataDir}/gateway-id and start it again, so that each gateway has an id of its own`;
+    for (const listener of warnings) listener(message);
+  });
+  await peers?.announcer.start(self);
+  peers?.liveness.start();
   return {
     url,
     port,
     config,
     clusterId: cluster.id,
+    gatewayId,
+    gateways: clusterStores.directory,
+    lease: leases.repair,
     adminToken,
     s3Url: s3Server ? url.replace(/:\d+$/, `:${(s3Server.address() as AddressInfo).port}`) : undefined,
     async loginLink() {
@@ -236,6 +315,8 @@ export async function startGateway(overrides: Partial<GatewayConfig> = {}): Prom
       server.closeAllConnections();
       s3Server?.closeAllConnections();
       await Promise.all([server, s3Server].map((open) => open && new Promise<void>((resolve) => open.close(() => resolve()))));
+      await peers?.liveness.stop();
+      await leaveCluster();
       await closeStore();
     },
   };
@@ -249,29 +330,41 @@ function browserUrl(url: string): string {
 /**
  * The node side of a data directory's metadata, which serving and recovery both run: nodes
  * connect, prove who they are, report their inventories (whose unrecorded copies go to
- * `unreferenced`), and are read from and written to through the ReplicaStore.
+ * `unreferenced`), and are read from and written to through the ReplicaStore. With `peers`
+ * (serving, not recovery), nodes are told of the cluster's other gateways and their liveness is
+ * judged with them.
  */
 export function connectNodes(
   config: GatewayConfig,
   metadata: MetadataStore,
   unreferenced: UnreferencedCopies,
-  options: Pick<NodeServerOptions, 'clusterId' | 'onForeignCluster' | 'maxChunkBytes' | 'origins' | 'bulk'>,
+  options: Pick<NodeServerOptions, 'clusterId' | 'onForeignCluster' | 'maxChunkBytes' | 'origins' | 'bulk'> & {
+    peers?: { gatewayId: string; listing: GatewayListing };
+    /** Where chunk locks meet other gateways' on a shared database (lease/chunk-claims.ts). */
+    claims?: ChunkClaims | null;
+  },
 ) {
+  const { peers: cluster, ...serverOptions } = options;
   const events = new EventBus();
   const registry = new NodeRegistry(metadata, events);
+  const peers = cluster && {
+    announcer: new GatewayAnnouncer(cluster.gatewayId, registry, cluster.listing, config.heartbeatMs),
+    liveness: new JointLiveness(cluster.gatewayId, registry, openNodePresence(metadata), { intervalMs: config.heartbeatMs, offlineAfterMs: config.offlineAfterMs }),
+  };
   const trust = new NodeTrust(metadata, registry);
-  const replicas = new ReplicaStore(registry, metadata, events, new ChunkLocks(), unreferenced, trust);
+  const replicas = new ReplicaStore(registry, metadata, events, new ChunkLocks(options.claims ?? null), unreferenced, trust);
   const admission = new Admission(metadata, loadJoinSecret(config.dataDir));
   const nodeServer = new NodeServer(registry, metadata, admission, new InventoryReconciler(metadata, replicas, unreferenced), {
-    ...options,
+    ...serverOptions,
     heartbeatMs: config.heartbeatMs,
     offlineAfterMs: config.offlineAfterMs,
     helloTimeoutMs: 10_000,
     requestTimeoutMs: config.requestTimeoutMs,
     maxInFlightDisk: config.maxInFlightDisk,
     maxInFlightBrowser: config.maxInFlightBrowser,
+    gateways: peers?.announcer,
   });
-  return { events, registry, trust, replicas, nodeServer };
+  return { events, registry, trust, replicas, nodeServer, peers };
 }
 
 /** Listens on --host and --port, handing nodes' WebSockets to `nodeServer`; says where it listens. */

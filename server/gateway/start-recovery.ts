@@ -14,6 +14,9 @@ import { METADATA_FILE, openMetadata } from './open-metadata.ts';
 import { UnreferencedCopies } from './replicas/unreferenced-copies.ts';
 import { loadSecret } from './secret-file.ts';
 import { connectNodes, serveGateway } from './start-gateway.ts';
+import { checkCluster } from './cluster/cluster-binding.ts';
+import { openClusterStores } from './cluster/open-cluster-stores.ts';
+import { sharedSecrets } from './shared-secrets.ts';
 
 /** What one recovery takes of a node's list of copies the metadata lacks; the rest waits for the next run. */
 const CLAIMS_PER_NODE = 1_000_000;
@@ -50,6 +53,7 @@ export async function recoverMetadata(overrides: Partial<GatewayConfig>, options
     const cluster = loadClusterIdentity(config.dataDir);
     const metadata = await openMetadata(config.dataDir, false, config.metadataUrl);
     try {
+      await checkCluster(config.dataDir, cluster, openClusterStores(metadata).record, sharedSecrets(config.dataDir, metadata));
       for (const node of options.enrol) await metadata.enrollNode(node);
       const claims = new UnreferencedCopies(CLAIMS_PER_NODE);
       const { registry, replicas, nodeServer } = connectNodes(config, metadata, claims, {

@@ -6,6 +6,7 @@ import { ShoalError } from '../../shared/errors.ts';
 import { isChunkHash } from '../../shared/hash.ts';
 import { VerifiedChunkStore, type ChunkBackend } from '../../shared/verified-chunk-store.ts';
 import { sha256Hex } from '../sha256.ts';
+import { ChunkPacks } from './chunk-packs.ts';
 import { DirSyncs } from './dir-syncs.ts';
 
 const PREFIX_RE = /^[0-9a-f]{2}$/;
@@ -24,23 +25,46 @@ export function manifestPath(dir: string, hash: string): string {
   return chunkPath(join(dir, MANIFESTS_DIR), hash);
 }
 
+/** Chunks up to this size go to packs by default: a 1 KiB file's chunk and manifest, not a 4 MiB chunk. */
+const PACK_BELOW_BYTES = 64 * 1024;
+
+export interface DiskLayoutOptions {
+  /** Chunks up to this many bytes are appended to packs (chunk-packs.ts); 0 writes every chunk as a file of its own. */
+  packBelow?: number;
+  /** A pack is sealed past this size and a new one started: 64 MiB unless given. */
+  packBytes?: number;
+}
+
 /**
  * Chunks as files. A chunk is written to a temp file beside its final name, fsynced, renamed into
- * place and its directory fsynced, so a crash leaves either the whole chunk or none of it.
+ * place and its directory fsynced, so a crash leaves either the whole chunk or none of it. Small
+ * chunks go to packs instead, sharing writes and fsyncs; both are read, whichever holds a chunk.
  */
 export class DiskChunkBackend implements ChunkBackend {
   readonly #dir: string;
+  readonly #layout: DiskLayoutOptions;
+  #packs: Promise<ChunkPacks> | null = null;
   /** Leaf directories known to exist durably, shared by concurrent writes into the same new directory. */
   readonly #readyDirs = new Map<string, LeafDir>();
   readonly #dirSyncs = new DirSyncs();
   /** Temp files of writes under way, which a scan must not take for the leftovers of a crashed put. */
   readonly #writing = new Set<string>();
 
-  constructor(dir: string) {
+  constructor(dir: string, options: DiskLayoutOptions = {}) {
     this.#dir = dir;
+    this.#layout = options;
+  }
+
+  /** Opened on first use, from the node's directory: every method is async, the constructor is not. */
+  #opened(): Promise<ChunkPacks> {
+    this.#packs ??= ChunkPacks.open(this.#dir, this.#layout.packBytes);
+    this.#packs.catch(() => (this.#packs = null));
+    return this.#packs;
   }
 
   async read(hash: string): Promise<Uint8Array | undefined> {
+    const packs = await this.#opened();
+    if (packs.has(hash)) return packs.read(hash);
     const data =
       (await unlessMissing(readFile(chunkPath(this.#dir, hash)))) ?? (await unlessMissing(readFile(manifestPath(this.#dir, hash))));
     // A plain Uint8Array, like every other backend returns, rather than a Buffer whose slice() is a view.
@@ -48,6 +72,8 @@ export class DiskChunkBackend implements ChunkBackend {
   }
 
   async readRange(hash: string, offset: number, length: number): Promise<Uint8Array | undefined> {
+    const packs = await this.#opened();
+    if (packs.has(hash)) return packs.readRange(hash, offset, length);
     const file = (await unlessMissing(open(chunkPath(this.#dir, hash), 'r'))) ?? (await unlessMissing(open(manifestPath(this.#dir, hash), 'r')));
     if (!file) return undefined;
     try {
@@ -64,6 +90,10 @@ export class DiskChunkBackend implements ChunkBackend {
 
   /** A manifest put again as a plain chunk keeps its copy among the manifests, so it stays one. */
   async write(hash: string, data: Uint8Array, kind: ChunkKind): Promise<void> {
+    const packs = await this.#opened();
+    if (data.length <= (this.#layout.packBelow ?? PACK_BELOW_BYTES)) return packs.write(hash, data, kind);
+    // A copy in a pack would be read first: the chunk is a file from now on.
+    if (packs.has(hash)) await packs.remove([hash]);
     const path = kind === 'manifest' ? manifestPath(this.#dir, hash) : chunkPath(this.#dir, hash);
     const leaf = dirname(path);
     const dir = this.#dirReady(leaf);
@@ -95,7 +125,7 @@ export class DiskChunkBackend implements ChunkBackend {
   /** No directory fsync: a deleted chunk that reappears after a crash is only reported and deleted again. */
   async remove(hashes: string[]): Promise<void> {
     const paths = hashes.flatMap((hash) => [chunkPath(this.#dir, hash), manifestPath(this.#dir, hash)]);
-    await Promise.all(paths.map((path) => rm(path, { force: true })));
+    await Promise.all([...paths.map((path) => rm(path, { force: true })), (await this.#opened()).remove(hashes)]);
   }
 
   /** The disk's free space as an unprivileged process may use it, so a node never counts on root's reserve. */
@@ -115,13 +145,18 @@ export class DiskChunkBackend implements ChunkBackend {
     // The top directory must be there: a missing one is a disk gone, not an empty store.
     await this.#walk(this.#dir, sizeOf);
     await unlessMissing(this.#walk(join(this.#dir, MANIFESTS_DIR), sizeOf));
+    for (const [hash, size] of await (await this.#opened()).scan()) sizes.set(hash, size);
     return sizes;
   }
 
   async manifests(): Promise<string[]> {
-    const hashes: string[] = [];
-    await unlessMissing(this.#walk(join(this.#dir, MANIFESTS_DIR), async (hash) => void hashes.push(hash)));
-    return hashes;
+    const hashes = new Set((await this.#opened()).manifests());
+    await unlessMissing(this.#walk(join(this.#dir, MANIFESTS_DIR), async (hash) => void hashes.add(hash)));
+    return [...hashes];
+  }
+
+  async close(): Promise<void> {
+    await (await this.#packs?.catch(() => null))?.close();
   }
 
   /**
@@ -170,16 +205,16 @@ export class DiskChunkBackend implements ChunkBackend {
 
 /** A node's chunks on its own disk, hashed with node:crypto on the calling thread. */
 export class DiskChunkStore extends VerifiedChunkStore {
-  private constructor(dir: string, capacityBytes: number) {
-    super(new DiskChunkBackend(dir), capacityBytes, sha256Hex);
+  private constructor(dir: string, capacityBytes: number, layout: DiskLayoutOptions) {
+    super(new DiskChunkBackend(dir, layout), capacityBytes, sha256Hex);
   }
 
   /** Resolves once `dir` is indexed and cleared of crashed puts' temp files. */
-  static async open(dir: string, capacityBytes: number): Promise<DiskChunkStore> {
+  static async open(dir: string, capacityBytes: number, layout: DiskLayoutOptions = {}): Promise<DiskChunkStore> {
     await mkdir(dir, { recursive: true, mode: 0o700 });
     // Also one an earlier release made with the default mode, so its older files are out of others' reach.
     await chmod(dir, 0o700);
-    const store = new DiskChunkStore(dir, capacityBytes);
+    const store = new DiskChunkStore(dir, capacityBytes, layout);
     await store.ready();
     return store;
   }

@@ -32,9 +32,12 @@ async function smallDisk(): Promise<{ dir: string; unmount(): Promise<void> } | 
 /** Fills the disk behind the node's back, as another program would, leaving `leave` bytes free. */
 async function fill(dir: string, leave: number): Promise<string> {
   const filler = join(dir, 'someone-elses-file');
-  const free = Number(execFileSync('df', ['-B1', '--output=avail', dir], { encoding: 'utf8' }).trim().split('\n').at(-1));
-  await writeFile(filler, new Uint8Array(Math.max(0, free - leave)));
+  await writeFile(filler, new Uint8Array(Math.max(0, available(dir) - leave)));
   return filler;
+}
+
+function available(dir: string): number {
+  return Number(execFileSync('df', ['-B1', '--output=avail', dir], { encoding: 'utf8' }).trim().split('\n').at(-1));
 }
 
 describe('a node on a disk smaller than its --storage', { timeout: 120_000 }, () => {
@@ -44,6 +47,39 @@ describe('a node on a disk smaller than its --storage', { timeout: 120_000 }, ()
   });
   after(async () => {
     await disk?.unmount();
+  });
+
+  test('a node that filled its disk with small chunks in packs can still delete them, and that frees the disk', async (t) => {
+    if (!disk) return t.skip('mounting a tmpfs needs root');
+    const dir = join(disk.dir, 'packed');
+    const freeBefore = available(disk.dir);
+    try {
+      const store = await DiskChunkStore.open(dir, 1e9, { packBytes: 256 * 1024 });
+      const held: string[] = [];
+      // The room the store saw at open is not looked at again before the disk itself refuses a write.
+      for (let i = 0; ; i++) {
+        const chunk = randomBytesSeeded(32 * 1024, 1000 + i);
+        const refused = await store.put(sha256Hex(chunk), chunk).then(
+          () => null,
+          (err: Error & { code?: string }) => err,
+        );
+        if (refused) {
+          assert.equal(refused.code, 'NODE_FULL');
+          break;
+        }
+        held.push(sha256Hex(chunk));
+      }
+      assert.ok(held.length > 100, `${held.length} chunks held`);
+      // What the collector asks of a full node: most of what it holds is no longer needed.
+      await store.delete(held.slice(1));
+      await store.close();
+      assert.ok(available(disk.dir) > freeBefore - 2 * 256 * 1024, `${available(disk.dir)} bytes free after deleting, ${freeBefore} before`);
+      const reopened = await DiskChunkStore.open(dir, 1e9, { packBytes: 256 * 1024 });
+      assert.deepEqual(await reopened.list(), [held[0]]);
+      await reopened.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   test('the store reports the disk\'s real room as its capacity, and full after ENOSPC until room is made', async (t) => {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import WebSocket from 'ws';
 import { NodeAgent, type SocketConstructor } from '../../shared/node-agent.ts';
 import { DiskChunkStore } from './disk-chunk-store.ts';
+import { loadRememberedGateways, saveRememberedGateways } from './remembered-gateways.ts';
 
 export interface DiskNodeOptions {
   id: string;
@@ -17,6 +18,8 @@ export interface DiskNodeOptions {
   scrubBytesPerSecond?: number;
   /** How often the disk's free space is looked at. */
   roomCheckMs?: number;
+  /** Chunks up to this many bytes go to packs (0: every chunk a file of its own). */
+  packBelow?: number;
 }
 
 export interface DiskNode {
@@ -42,11 +45,12 @@ const ROOM_CHECK_MS = 10_000;
 
 /** A storage node on this machine's disk: the shared node agent over a DiskChunkStore. */
 export async function startDiskNode(options: DiskNodeOptions): Promise<DiskNode> {
-  const store = await DiskChunkStore.open(options.dir, options.capacityBytes);
+  const store = await DiskChunkStore.open(options.dir, options.capacityBytes, { packBelow: options.packBelow });
   const clusterFile = join(options.dir, CLUSTER_FILE);
   const clusterId = (await readFile(clusterFile, 'utf8').catch(() => '')).trim() || undefined;
   const agent = new NodeAgent({
     gatewayUrl: options.gatewayUrl,
+    remembered: await loadRememberedGateways(options.dir),
     nodeId: options.id,
     token: options.token,
     join: options.join,
@@ -60,6 +64,11 @@ export async function startDiskNode(options: DiskNodeOptions): Promise<DiskNode>
     scrubBytesPerSecond: options.scrubBytesPerSecond,
   });
   agent.on('cluster', ({ clusterId: joined }) => void writeFile(clusterFile, `${joined}\n`, { mode: 0o600 }));
+  // One write at a time, in order: the last list said is the one kept.
+  let saving = Promise.resolve();
+  agent.on('gateways', ({ gateways }) => {
+    saving = saving.then(() => saveRememberedGateways(options.dir, gateways)).catch(() => {});
+  });
   agent.start();
   // The disk's free space changes behind the node's back (other files, or room made after a full
   // disk), so it is looked at now and then and reported when it moves the capacity.

@@ -1,16 +1,19 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdtempSync } from 'node:fs';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
-import { ShoalClient } from '../../shared/api-client.ts';
+import type { ShoalClient } from '../../shared/api-client.ts';
+import { exportKeys, importKeys } from '../cli/cluster-keys.ts';
+import { NODE_FLAGS } from '../cli/node-flags.ts';
 import { stopChild } from '../cli/processes.ts';
 import { sha256Hex } from '../sha256.ts';
-import { fetchTrusting, type TestCertificates } from './tls-certs.ts';
+import { GatewayProcess, SHOAL_BIN } from './gateway-process.ts';
+import type { TestCertificates } from './tls-certs.ts';
 
-export const SHOAL_BIN = fileURLToPath(new URL('../cli/bin.mjs', import.meta.url));
+export { SHOAL_BIN };
 
 export interface ClusterOptions {
   /** Disk nodes to create and start. */
@@ -25,6 +28,10 @@ export interface ClusterOptions {
   execArgv?: string[];
   /** Serve HTTPS and WSS with this certificate; nodes, `client` and `fetch` trust its CA (--ca). */
   tls?: TestCertificates | null;
+  /** A postgres:// URL: every gateway keeps the metadata there, and `shoal node create` enrols there. */
+  metadata?: string | null;
+  /** Gateways over that one database, each in a data directory of its own (needs `metadata`). */
+  gateways?: number;
 }
 
 /** Runs the real `shoal` binary with a test's data dir; resolves with its output once it exits. */
@@ -40,87 +47,120 @@ export function runShoal(args: string[], env: Record<string, string> = {}): Prom
 }
 
 /**
- * A real cluster for tests: the gateway and every disk node are separate `shoal` processes on
- * port 0 in a temp dir, so a test can SIGKILL any of them.
+ * A real cluster for tests: every gateway and every disk node is a separate `shoal` process on
+ * port 0 in a temp dir, so a test can SIGKILL any of them. The first gateway's data directory
+ * holds the disk nodes, which are given its URL; `url`, `client` and `fetch` are that gateway's.
  */
 export class TestCluster {
   readonly dataDir: string;
   readonly options: Required<ClusterOptions>;
-  url = '';
-  /** The S3 API's address, with gatewayArgs ['--s3-port', '0']. */
-  s3Url = '';
-  /** The admin token the gateway wrote to DATA/admin-token; `client` and `fetch` send it. */
-  token = '';
-  /** What the running `shoal gateway` printed on stdout since it started (the first 64 KiB). */
-  gatewayOutput = '';
-  client!: ShoalClient;
-  gateway: ChildProcess | null = null;
   readonly nodes = new Map<string, ChildProcess>();
-  #port = 0;
-  #fetch: typeof fetch = fetch;
+  /** The first is the cluster's own; the others share its metadata in PostgreSQL and its secrets. */
+  readonly gateways: GatewayProcess[] = [];
+  readonly #env: Record<string, string>;
 
   private constructor(dataDir: string, options: Required<ClusterOptions>) {
     this.dataDir = dataDir;
     this.options = options;
+    this.#env = options.metadata ? { SHOAL_METADATA: options.metadata } : {};
+    this.gateways.push(this.#gatewayIn(dataDir));
   }
 
   static async start(options: ClusterOptions = {}): Promise<TestCluster> {
     const dataDir = await mkdtemp(join(tmpdir(), 'shoal-test-'));
-    const cluster = new TestCluster(dataDir, { nodes: 3, replicas: 2, storage: '1GB', gatewayArgs: [], nodeArgs: [], execArgv: [], tls: null, ...options });
-    await cluster.startGateway();
-    for (let i = 1; i <= cluster.options.nodes; i++) await cluster.addNode(`node${i}`);
-    await cluster.waitForOnline(cluster.options.nodes);
+    const cluster = new TestCluster(dataDir, { nodes: 3, replicas: 2, storage: '1GB', gatewayArgs: [], nodeArgs: [], execArgv: [], tls: null, metadata: null, gateways: 1, ...options });
+    try {
+      await cluster.startGateway();
+      await Promise.all(Array.from({ length: cluster.options.gateways - 1 }, () => cluster.addGateway()));
+      await Promise.all(Array.from({ length: cluster.options.nodes }, (_, i) => cluster.addNode(`node${i + 1}`)));
+      // A bound for a loaded machine, where a node process can take many seconds to start.
+      await cluster.waitForOnline(cluster.options.nodes, 60_000);
+      // Online means some gateway hears a node: each must link to them before it can write there.
+      if (cluster.gateways.length > 1) await cluster.waitForLinks(cluster.options.nodes, 60_000);
+    } catch (err) {
+      await cluster.stop();
+      throw err;
+    }
     return cluster;
+  }
+
+  #gatewayIn(dataDir: string): GatewayProcess {
+    const { replicas, gatewayArgs, execArgv, tls, metadata } = this.options;
+    return new GatewayProcess(dataDir, {
+      args: ['--replicas', String(replicas), ...(metadata ? ['--metadata', metadata] : []), ...gatewayArgs],
+      execArgv,
+      tls,
+    });
+  }
+
+  get #gateway(): GatewayProcess {
+    return this.gateways[0]!;
+  }
+
+  /**
+   * Starts one more gateway over the cluster's PostgreSQL, in a data directory of its own that
+   * holds the cluster's secrets, as an operator would set up a second machine.
+   */
+  async addGateway(): Promise<GatewayProcess> {
+    if (!this.options.metadata) throw new Error('gateways share their metadata in PostgreSQL: give the cluster a metadata URL');
+    // Made and listed at once, so gateways added together keep the order they were asked for.
+    const gateway = this.#gatewayIn(mkdtempSync(join(tmpdir(), 'shoal-test-gateway-')));
+    this.gateways.push(gateway);
+    // What `shoal key export` prints and `shoal key import` reads, without two processes' start-up.
+    importKeys(gateway.dataDir, exportKeys(this.dataDir), false);
+    await gateway.start();
+    return gateway;
+  }
+
+  get url(): string {
+    return this.#gateway.url;
+  }
+
+  /** The S3 API's address, with gatewayArgs ['--s3-port', '0']. */
+  get s3Url(): string {
+    return this.#gateway.s3Url;
+  }
+
+  /** The admin token the gateway wrote to DATA/admin-token; `client` and `fetch` send it. */
+  get token(): string {
+    return this.#gateway.token;
+  }
+
+  /** What the running `shoal gateway` printed on stdout since it started (the first 64 KiB). */
+  get gatewayOutput(): string {
+    return this.#gateway.output;
+  }
+
+  get client(): ShoalClient {
+    return this.#gateway.client;
+  }
+
+  get gateway(): ChildProcess | null {
+    return this.#gateway.child;
   }
 
   /** Starts the gateway, on the same port as before when restarting so nodes find it again. */
   async startGateway(): Promise<void> {
-    const { tls } = this.options;
-    const args = ['gateway', '--port', String(this.#port), '--data', this.dataDir, '--replicas', String(this.options.replicas), ...this.options.gatewayArgs];
-    if (tls) args.push('--tls-cert', tls.cert, '--tls-key', tls.key);
-    const child = spawn(process.execPath, [...this.options.execArgv, SHOAL_BIN, ...args], { env: { ...process.env, CI: '1' }, stdio: ['ignore', 'pipe', 'inherit'] });
-    this.gateway = child;
-    this.url = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      const onData = (d: Buffer) => {
-        out += d;
-        const match = /listening on (https?:\/\/\S+)/.exec(out);
-        if (match) {
-          this.s3Url = /S3 API at (https?:\/\/\S+)/.exec(out)?.[1] ?? '';
-          child.stdout!.off('data', onData);
-          this.gatewayOutput = out;
-          // What it prints next (the dashboard's login link) is kept too, up to a bound.
-          child.stdout!.on('data', (more: Buffer) => {
-            if (this.gatewayOutput.length < 64 * 1024) this.gatewayOutput += more;
-          });
-          resolve(match[1]!);
-        }
-      };
-      child.stdout!.on('data', onData);
-      child.once('exit', (code) => reject(new Error(`gateway exited with ${code} before listening: ${out}`)));
-    });
-    this.#port = Number(new URL(this.url).port);
-    this.token = (await readFile(join(this.dataDir, 'admin-token'), 'utf8')).trim();
-    this.#fetch = tls ? fetchTrusting(tls.ca) : fetch;
-    this.client = new ShoalClient(this.url, { token: this.token, fetch: this.#fetch });
+    await this.#gateway.start();
   }
 
   /** fetch(`${url}${path}`) (or a whole URL) as the admin: with the Bearer token unless `init` sets Authorization itself. */
   fetch(path: string, init: RequestInit = {}): Promise<Response> {
-    const headers = new Headers(init.headers);
-    if (!headers.has('authorization')) headers.set('authorization', `Bearer ${this.token}`);
-    return this.#fetch(/^https?:/.test(path) ? path : `${this.url}${path}`, { ...init, headers });
+    return this.#gateway.fetch(path, init);
   }
 
   async addNode(id: string, storage = this.options.storage): Promise<void> {
-    const created = await runShoal(['node', 'create', id, '--storage', storage, '--data', this.dataDir, '--gateway', this.url]);
+    const created = await runShoal(['node', 'create', id, '--storage', storage, '--data', this.dataDir, '--gateway', this.url], this.#env);
     if (created.code !== 0) throw new Error(`node create ${id} failed: ${created.stderr}`);
     this.startNode(id);
   }
 
   startNode(id: string): void {
-    const child = spawn(process.execPath, [...this.options.execArgv, SHOAL_BIN, 'node', 'start', id, '--data', this.dataDir, ...this.#nodeGateway(), ...this.options.nodeArgs], {
-      env: { ...process.env, CI: '1' },
+    // Every chunk a file of its own, so chunkFiles sees (and a test can damage) each copy; a test
+    // of the packed layout passes nodeArgs ['--pack-below', '64KiB'], which comes later and wins.
+    const layout = ['--pack-below', '0'];
+    const child = spawn(process.execPath, [...NODE_FLAGS, ...this.options.execArgv, SHOAL_BIN, 'node', 'start', id, '--data', this.dataDir, ...this.#nodeGateway(), ...layout, ...this.options.nodeArgs], {
+      env: { ...process.env, ...this.#env, CI: '1' },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     this.nodes.set(id, child);
@@ -177,10 +217,16 @@ export class TestCluster {
     await waitFor(async () => (await this.client.nodes()).filter((n) => n.status === 'online').length >= count, timeoutMs, `${count} nodes online`);
   }
 
+  /** Until every running gateway has links to `count` online nodes. */
+  async waitForLinks(count: number, timeoutMs = 20_000): Promise<void> {
+    const linked = async (gateway: GatewayProcess) => (await gateway.client.nodes()).filter((n) => n.status === 'online' && n.linked).length >= count;
+    await waitFor(async () => (await Promise.all(this.gateways.filter((g) => g.running).map(linked))).every(Boolean), timeoutMs, `every gateway linked to ${count} nodes`);
+  }
+
   async stop(): Promise<void> {
     await Promise.all([...this.nodes.keys()].map((id) => this.killNode(id, 'SIGTERM')));
-    await this.kill(this.gateway, 'SIGTERM');
-    await rm(this.dataDir, { recursive: true, force: true });
+    await Promise.all(this.gateways.map((gateway) => gateway.stop('SIGTERM')));
+    await Promise.all(this.gateways.map((gateway) => rm(gateway.dataDir, { recursive: true, force: true })));
   }
 }
 

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { startGateway } from '../../gateway/start-gateway.ts';
 import { PACKAGE_ROOT } from '../../lib/package-root.ts';
 import { NodeConfigFile } from '../node-config.ts';
+import { NODE_FLAGS } from '../node-flags.ts';
 import { enrolLocally } from '../node-enrolment.ts';
 import { stopChild } from '../processes.ts';
 import type { CommandInput, CommandSpec } from '../command-spec.ts';
@@ -36,7 +37,7 @@ async function runDemo({ values, dataDir }: CommandInput): Promise<void> {
   const children = new Map<string, ChildProcess>();
   let stopping = false;
   for (const id of DEMO_NODES) {
-    const child = spawn(process.execPath, [BIN, 'node', 'start', id, '--data', dataDir, '--gateway', gateway.url], {
+    const child = spawn(process.execPath, [...NODE_FLAGS, BIN, 'node', 'start', id, '--data', dataDir, '--gateway', gateway.url], {
       stdio: ['ignore', 'ignore', 'inherit'],
       env: { ...process.env, CI: '1' },
     });

@@ -123,13 +123,19 @@ export const statusCommand: CommandSpec = {
   details: [
     'Exit codes: 0 ok (every chunk has its R copies); 3 degraded (every file readable, some chunks below R copies);',
     '4 unavailable (some file cannot be read now); 1 the gateway could not be asked; 2 a usage error.',
-    'With --json: {"health": <GET /api/health>, "nodes": [<GET /api/nodes>]}.',
+    'With several gateways on one database, a line for each, and which one runs repair.',
+    'With --json: {"health": <GET /api/health>, "nodes": [<GET /api/nodes>], "gateways": [<GET /api/gateways>]}.',
   ].join('\n'),
   async run(input) {
     const client = clientFor(input);
-    const [health, nodes] = await Promise.all([client.health(), client.nodes()]);
+    // A gateway of an earlier release has no /api/gateways: it is the only one.
+    const gateways = client.gateways().catch((err: unknown) => {
+      if (err instanceof ShoalError && err.code === 'NOT_FOUND') return [];
+      throw err;
+    });
+    const [health, nodes, listed] = await Promise.all([client.health(), client.nodes(), gateways]);
     if (input.values.json) {
-      console.log(JSON.stringify({ health, nodes }, null, 2));
+      console.log(JSON.stringify({ health, nodes, gateways: listed }, null, 2));
       return STATUS_EXIT[health.status];
     }
     console.log(
@@ -138,6 +144,11 @@ export const statusCommand: CommandSpec = {
     );
     const { failed, lastFailure } = health.repair;
     if (failed > 0) console.log(`repair: ${plural(failed, 'job')} failed${lastFailure ? `; newest at ${localTime(lastFailure.at)}: ${lastFailure.reason}` : ''}`);
+    if (listed.length > 1) {
+      for (const g of listed) {
+        console.log(`  gateway ${g.id} ${g.status.padEnd(8)} ${g.url}${g.repairer ? ', runs repair' : ''}${g.self ? ' (this one answered)' : ''}, last seen ${localTime(g.lastSeenAt)}`);
+      }
+    }
     for (const n of nodes) {
       console.log(
         `  ${n.id.padEnd(14)} ${n.kind.padEnd(7)} ${n.status.padEnd(8)} ${formatBytes(n.usedBytes).padStart(9)} / ${formatBytes(n.capacityBytes).padEnd(9)} ` +

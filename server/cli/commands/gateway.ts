@@ -4,6 +4,7 @@ import { plural } from '../../../shared/plural.ts';
 import { DEFAULT_GATEWAY_CONFIG, type GatewayConfig } from '../../gateway/config.ts';
 import { startGateway, type Gateway } from '../../gateway/start-gateway.ts';
 import { PACKAGE_ROOT } from '../../lib/package-root.ts';
+import { BurstLines } from '../burst-lines.ts';
 import { LiveStatus } from '../live-status.ts';
 import type { CommandInput, CommandSpec, Flags } from '../command-spec.ts';
 import { durationOption, numberOption, onShutdown, sizeOption, stringOption } from '../options.ts';
@@ -31,6 +32,7 @@ export const GATEWAY_FLAGS: Flags = {
   'allowed-hosts': { type: 'string', value: 'HOST,HOST', description: 'host names besides loopback and --host under which browsers reach this gateway' },
   'new-cluster': { type: 'boolean', description: 'start a new cluster in an empty data directory even when nodes of another cluster knock' },
   metadata: { type: 'string', value: 'URL', description: 'keep the metadata in PostgreSQL at postgres://user@host:port/db (env SHOAL_METADATA) instead of SQLite in the data directory' },
+  'public-url': { type: 'string', value: 'URL', description: "where nodes, clients and the other gateways reach this gateway (default: where it listens, 127.0.0.1 for 0.0.0.0); listed in /api/gateways" },
   'max-uploads': { type: 'string', value: 'N', default: '32', description: 'uploads that may stream at once; past it clients get 503 with Retry-After' },
   'idle-timeout': { type: 'string', value: 'DURATION', default: '60s', description: "how long an upload's body may send nothing before it is ended (408)" },
   'tls-cert': { type: 'string', value: 'FILE', description: 'PEM certificate to serve HTTPS and WSS with (with --tls-key)' },
@@ -49,6 +51,7 @@ export function gatewayConfig(values: Record<string, string | boolean | undefine
     dataDir,
     newCluster: values['new-cluster'] === true,
     metadataUrl: stringOption(values.metadata) ?? (process.env.SHOAL_METADATA || undefined),
+    publicUrl: stringOption(values['public-url']),
     port: numberOption(values.port, 'port', d.port),
     host: stringOption(values.host) ?? d.host,
     replicas: numberOption(values.replicas, 'replicas', d.replicas),
@@ -153,11 +156,14 @@ export function watchGateway(gateway: Gateway): LiveStatus {
       ),
     ];
   });
+  const files = new BurstLines((line) => status.log(line));
   gateway.events.subscribe((event) => {
     if (event.type === 'node.joined') status.log(`node ${event.node.id} (${event.node.kind}) online`);
     else if (event.type === 'node.left') status.log(`node ${event.node.id} offline`);
-    else if (event.type === 'file.added') status.log(`stored ${event.file.name} (${formatBytes(event.file.size)}, ${plural(event.file.chunks, 'chunk')})`);
-    else if (event.type === 'file.removed') status.log(`deleted ${event.name}`);
+    else if (event.type === 'file.added') {
+      const line = `stored ${event.file.name} (${formatBytes(event.file.size)}, ${plural(event.file.chunks, 'chunk')})`;
+      files.add('stored', line, event.file.size, (count, bytes) => `stored ${plural(count, 'more file')} (${formatBytes(bytes)})`);
+    } else if (event.type === 'file.removed') files.add('deleted', `deleted ${event.name}`, 0, (count) => `deleted ${plural(count, 'more file')}`);
     else if (event.type === 'replica.lost') status.log(`replica of ${event.hash.slice(0, 12)} on ${event.nodeId} lost: ${event.reason}`);
     else if (event.type === 'node.removed') status.log(`node ${event.nodeId} removed`);
     else if (event.type === 'orphans.collected') status.log(`collected ${plural(event.count, 'unreferenced chunk')} on ${event.nodeId}`);

@@ -7,8 +7,10 @@ export const keyExportCommand: CommandSpec = {
   name: 'key export',
   args: '[file]',
   group: 'Running a cluster',
-  summary: 'write out the keys the data is encrypted and sealed with: losing them loses every file',
-  details: 'Without a file the keys go to standard output. Keep them apart from the nodes: whoever has them and the nodes\' files can read the data.',
+  summary: "write out the cluster's id and keys: the data is encrypted and sealed with them, and a second gateway needs them",
+  details:
+    "Without a file the keys go to standard output. Besides the data key and the manifest key (losing them loses every file), the export holds the cluster's id, the nodes' join secret and the key S3 secrets are sealed with, which every gateway of the cluster shares. " +
+    "Keep it apart from the nodes: whoever has it and the nodes' files can read the data.",
   async run({ positionals, dataDir }) {
     const text = exportKeys(dataDir);
     const [file] = positionals;
@@ -23,13 +25,13 @@ export const keyImportCommand: CommandSpec = {
   name: 'key import',
   args: '<file>',
   group: 'Running a cluster',
-  summary: 'put keys from shoal key export in the data directory (a new machine, before shoal recover)',
+  summary: 'put the keys of shoal key export in the data directory (another gateway of the cluster, or a new machine before shoal recover)',
   flags: {
     replace: { type: 'boolean', description: 'replace different keys already there: what was written under them becomes unreadable' },
   },
   details: 'Run it with the gateway stopped. Exit code 1 when the data directory holds different keys and --replace is not given.',
   async run({ positionals, values, dataDir }) {
     const written = importKeys(dataDir, await readFile(positionals[0]!, 'utf8'), values.replace === true);
-    console.log(written.length > 0 ? `imported ${written.join(' and ')} into ${dataDir}` : `${dataDir} holds these keys already`);
+    console.log(written.length > 0 ? `imported ${written.join(', ')} into ${dataDir}` : `${dataDir} holds these keys already`);
   },
 };

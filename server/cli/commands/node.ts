@@ -63,14 +63,16 @@ export const nodeStartCommand: CommandSpec = {
     'scrub-interval': { type: 'string', value: 'DURATION', default: '1h', description: 'how often each node re-reads all its chunks' },
     ca: CA_FLAG,
     'scrub-rate': { type: 'string', value: 'SIZE', default: '16MiB', description: 'how fast a scrub reads, per second' },
+    'pack-below': { type: 'string', value: 'SIZE', default: '64KiB', description: 'chunks up to this size share pack files and fsyncs (0: each chunk a file of its own)' },
     join: { type: 'string', value: 'SECRET', description: 'enrol again with a gateway that lost the enrolment with its metadata' },
   },
   details: 'On a terminal it shows a live status block; otherwise it logs one line per change, starting with a line per node.',
   async run(input) {
     const { values, dataDir } = input;
-    const scrub = {
+    const tuning = {
       scrubIntervalMs: values['scrub-interval'] === undefined ? undefined : durationOption(values['scrub-interval'], 'scrub-interval', 0),
       scrubBytesPerSecond: values['scrub-rate'] === undefined ? undefined : sizeOption(values['scrub-rate'], 'scrub-rate', 0),
+      packBelow: values['pack-below'] === undefined ? undefined : sizeOption(values['pack-below'], 'pack-below', 0),
     };
     const gatewayOverride = values.gateway !== undefined || process.env.SHOAL_GATEWAY ? input.gatewayUrl : undefined;
     const file = new NodeConfigFile(dataDir);
@@ -82,7 +84,7 @@ export const nodeStartCommand: CommandSpec = {
       // Nodes created by a release before enrolment existed are enrolled now, the first time they start.
       if (config.join === undefined) await enrolLocally(dataDir, config);
       const gatewayUrl = gatewayOverride ?? config.gateway;
-      const node = await startDiskNode({ ...config, ...scrub, gatewayUrl });
+      const node = await startDiskNode({ ...config, ...tuning, gatewayUrl });
       nodes.add({ config, node });
       node.agent.on('enrolled', () => void file.update(config.id, { join: undefined }));
       await file.update(config.id, { status: 'started', pid: process.pid });
@@ -107,7 +109,9 @@ export const nodeListCommand: CommandSpec = {
   details: 'With --json: an array of {id,status,capacityBytes,cpu,gateway,dir,pid?}; the node secrets are left out.',
   async run(input) {
     const { dataDir } = input;
-    const nodes = (await new NodeConfigFile(dataDir).list()).map((n) => ({
+    // By name, as people number them: nodes created at once land in nodes.json in any order.
+    const listed = (await new NodeConfigFile(dataDir).list()).sort((a, b) => a.id.localeCompare(b.id, undefined, { numeric: true }));
+    const nodes = listed.map((n) => ({
       id: n.id,
       status: n.pid !== undefined && isAlive(n.pid) ? 'running' : n.status === 'started' ? 'stopped' : n.status,
       capacityBytes: n.capacityBytes,

@@ -17,6 +17,7 @@ import { chunkRoutes } from './chunk-routes.ts';
 import { tusRoutes } from './tus-routes.ts';
 import type { ResumableUploads } from '../files/resumable-uploads.ts';
 import { clusterRoutes } from './cluster-routes.ts';
+import { localRepairer, type RepairerFront } from '../cluster/repairer-front.ts';
 import { eventRoutes } from './event-routes.ts';
 import { fileRoutes } from './file-routes.ts';
 import { inviteRoutes } from './invite-routes.ts';
@@ -44,6 +45,8 @@ export interface ApiServices {
   admin: NodeAdmin;
   repair: RepairService;
   collector: ChunkCollector;
+  /** The background work as the admin API reaches it (on the repair lease holder); `repair` and `collector` when absent. */
+  repairer?: RepairerFront;
   status: ClusterStatus;
   details: FileDetails;
   /** Uploads sent in pieces (tus). */
@@ -57,6 +60,8 @@ export interface ApiServices {
   auth: Auth;
   /** Bytes the file API reads and writes, for GET /api/stats. */
   throughput: Throughput;
+  /** The cluster's gateways (gateway-routes.ts), mounted at /api/gateways. */
+  gateways?: Hono;
   /** The S3 access keys' admin routes (s3/key-routes.ts), mounted at /api/s3/keys when the S3 API is on. */
   s3Keys?: Hono;
   /** Served at /metrics, and counting every request. */
@@ -65,6 +70,8 @@ export interface ApiServices {
   scrapeToken?: string;
   /** Browser nodes' chunk transfers over HTTP, served at BULK_PATH. */
   bulk?: BulkTransfers;
+  /** The node sockets of the cluster's other gateways, which the web app's node page may open (CSP connect-src). */
+  peerSockets?: () => readonly string[];
   /** Built web app to serve; absent means a placeholder page. */
   webRoot?: string;
 }
@@ -81,7 +88,7 @@ export function createApp(services: ApiServices): Hono {
   });
 
   app.use('*', requestMetrics(services.metrics.http));
-  app.use('*', securityHeaders());
+  app.use('*', securityHeaders(services.peerSockets));
   app.use('*', refuseDotSegments());
   app.use('*', forwardedClient(services.trustedProxies));
 
@@ -95,8 +102,9 @@ export function createApp(services: ApiServices): Hono {
   app.route('/api/nodes', nodeRoutes(services.registry, services.admin, services.status));
   app.route('/api/events', eventRoutes(services.events));
   app.route('/api/invites', inviteRoutes(services.invites));
+  if (services.gateways) app.route('/api/gateways', services.gateways);
   if (services.s3Keys) app.route('/api/s3/keys', services.s3Keys);
-  app.route('/api', clusterRoutes(services.repair, services.collector, services.admin, services.status));
+  app.route('/api', clusterRoutes(services.repairer ?? localRepairer(services.repair, services.collector), services.admin, services.status));
   app.route('/metrics', metricsRoutes(services.metrics, services.auth, services.scrapeToken));
   if (services.bulk) app.route(BULK_PATH, bulkRoutes(services.bulk, services.origins));
   mountWebApp(app, services.webRoot);

@@ -12,8 +12,24 @@ export function countThroughput(throughput: Throughput): MiddlewareHandler {
   return async (c, next) => {
     counters.set(c.req.raw, throughput);
     await next();
-    if (c.req.method === 'GET' && c.res.ok && c.res.body) c.res = new Response(throughput.countRead(c.res.body), c.res);
+    if (c.req.method === 'GET' && !counted.has(c.req.raw) && c.res.ok && c.res.body) c.res = new Response(throughput.countRead(c.res.body), c.res);
   };
+}
+
+/** Requests whose answer the route counted itself: a body in memory, sent whole. */
+const counted = new WeakSet<Request>();
+
+/**
+ * An answer's bytes, counted as read at once when the route is under countThroughput: a body held
+ * in memory is sent as it is, without the stream that counting it piece by piece would wrap it in.
+ */
+export function countedAnswer(c: Context, bytes: Uint8Array): Uint8Array {
+  const throughput = counters.get(c.req.raw);
+  if (throughput) {
+    throughput.read(bytes.byteLength);
+    counted.add(c.req.raw);
+  }
+  return bytes;
 }
 
 /** The request body, counted as written when the route is under countThroughput. */

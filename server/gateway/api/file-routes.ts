@@ -10,6 +10,7 @@ import { parseRange } from './byte-range.ts';
 import { fileEtag } from './file-etag.ts';
 import { evaluatePreconditions } from './conditional.ts';
 import { attachment } from './content-disposition.ts';
+import { countedAnswer } from './count-throughput.ts';
 import { validateFileName } from './file-names.ts';
 import { listingQuery } from './listing-query.ts';
 import { rawPath } from './raw-path.ts';
@@ -65,7 +66,8 @@ export function fileRoutes(metadata: MetadataStore, reader: FileReader, writer: 
     headers['Content-Length'] = String(span.end - span.start + 1);
     if (range) headers['Content-Range'] = `bytes ${span.start}-${span.end}/${file.size}`;
     if (c.req.method === 'HEAD') return c.body(null, status, headers);
-    return c.body(await reader.open(file, span), status, headers);
+    const body = await reader.open(file, span);
+    return c.body(body instanceof Uint8Array ? (countedAnswer(c, body) as Uint8Array<ArrayBuffer>) : body, status, headers);
   });
 
   files.delete('/*', async (c) => {

@@ -4,7 +4,7 @@ import type { Role } from './roles.ts';
 export type Requirement = 'public' | Role;
 
 /** Route families whose GET and HEAD only read what every reader may see. */
-const READ_FAMILIES = new Set(['files', 'nodes', 'health', 'events', 'chunks', 'stats']);
+const READ_FAMILIES = new Set(['files', 'nodes', 'health', 'events', 'chunks', 'stats', 'gateways']);
 
 /**
  * The one table of who may call what under /api. Reading is `read`; changing files (and resumable

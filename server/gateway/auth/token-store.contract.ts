@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { ContractCase } from '../../../shared/chunk-store.contract.ts';
+import { contractCase, type ContractCase } from '../../../shared/chunk-store.contract.ts';
 import type { SessionRecord, TokenRecord, TokenStore } from './token-store.ts';
 
 /** The behaviour every TokenStore must show, as plain async cases any test runner (and a PostgreSQL store) can run. */
@@ -9,17 +9,7 @@ export interface TokenStoreHarness {
 }
 
 export function tokenStoreContract(factory: () => Promise<TokenStoreHarness>): ContractCase[] {
-  const withStore = (name: string, body: (store: TokenStore) => Promise<void>): ContractCase => ({
-    name,
-    run: async () => {
-      const harness = await factory();
-      try {
-        await body(harness.store);
-      } finally {
-        await harness.cleanup();
-      }
-    },
-  });
+  const withStore = (name: string, body: (store: TokenStore) => Promise<void>): ContractCase => contractCase(factory, name, (harness) => body(harness.store));
 
   const token = (id: string, role: TokenRecord['role'] = 'read'): TokenRecord => ({
     id,

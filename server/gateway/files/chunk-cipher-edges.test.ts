@@ -27,12 +27,12 @@ test('a chunk of whole segments: its last byte alone, and its last segment cut o
   assert.equal(sealed.length, 2 * STRIDE);
   const last = cipher.span(chunk, plain.length - 1, plain.length - 1);
   assert.deepEqual(last, { offset: STRIDE, length: STRIDE });
-  assert.ok(Buffer.from(cipher.open(chunk, last, sealed.subarray(STRIDE))).equals(plain.subarray(SEGMENT_BYTES)));
+  assert.ok(Buffer.from(cipher.open(chunk, last, Buffer.from(sealed.subarray(STRIDE)))).equals(plain.subarray(SEGMENT_BYTES)));
   const first = cipher.span(chunk, SEGMENT_BYTES - 1, SEGMENT_BYTES);
-  assert.ok(Buffer.from(cipher.open(chunk, first, sealed)).equals(plain));
+  assert.ok(Buffer.from(cipher.open(chunk, first, Buffer.from(sealed))).equals(plain));
   // The first segment alone, passed off as the whole of a one-segment chunk: not marked last.
   const halved = { ...chunk, size: SEGMENT_BYTES };
-  assert.throws(() => cipher.open(halved, cipher.span(halved, 0, SEGMENT_BYTES - 1), sealed.subarray(0, STRIDE)), isCorrupt);
+  assert.throws(() => cipher.open(halved, cipher.span(halved, 0, SEGMENT_BYTES - 1), Buffer.from(sealed.subarray(0, STRIDE))), isCorrupt);
 });
 
 test('a node answering a range with the right length of the wrong bytes is caught', () => {

@@ -2,7 +2,7 @@ import { createCipheriv, createDecipheriv, createHmac, hkdfSync } from 'node:cry
 import { ShoalError } from '../../../shared/errors.ts';
 import { sha256Hex } from '../../sha256.ts';
 import type { FileChunk } from '../metadata/metadata-store.ts';
-import { SEGMENT_BYTES, segmentCount, storedSize, TAG_BYTES } from '../metadata/sealed-size.ts';
+import { SEGMENT_BYTES, segmentCount, sealedSize, storedSize, TAG_BYTES } from '../metadata/sealed-size.ts';
 
 /** `DATA/data-key`: the secret every chunk's key derives from. Losing it loses every file. */
 export const DATA_KEY_FILE = 'data-key';
@@ -39,12 +39,23 @@ export class ChunkCipher {
     this.#keyMaterial = Buffer.from(hkdfSync('sha256', secret, Buffer.alloc(0), 'shoal chunk key v1', 32));
   }
 
-  /** Seals one chunk: what the nodes store, and the FileChunk that finds and opens it. */
-  seal(plain: Uint8Array): { sealed: Uint8Array; chunk: FileChunk } {
+  /**
+   * Seals one chunk: what the nodes store, and the FileChunk that finds and opens it. The sealed
+   * bytes are written into `into` (at least sealedSize(plain.length) long) when given, which the
+   * answer's `sealed` is then a view of. `plain` may lie inside `into` itself, starting at least a
+   * tag per segment after `into` starts: segment i is read before it is written over, and what is
+   * written ends below segment i + 1, so a chunk is sealed in place with no second buffer.
+   */
+  seal(plain: Uint8Array, into?: Uint8Array): { sealed: Uint8Array; chunk: FileChunk } {
     const key = createHmac('sha256', this.#idKey).update(plain).digest('hex');
     const { aesKey, prefix } = this.#derive(key);
     const count = segmentCount(plain.length);
-    const sealed = Buffer.allocUnsafe(plain.length + TAG_BYTES * count);
+    const size = sealedSize(plain.length);
+    if (into && into.length < size) throw new RangeError(`${into.length} bytes cannot hold a sealed chunk of ${size}`);
+    if (into && plain.buffer === into.buffer && overlapsBelow(plain, into, TAG_BYTES * (count - 1))) {
+      throw new RangeError('a chunk sealed in place must start at least a tag per segment into the buffer');
+    }
+    const sealed = into ? Buffer.from(into.buffer, into.byteOffset, size) : Buffer.allocUnsafe(size);
     for (let i = 0; i < count; i++) {
       const cipher = createCipheriv('aes-256-gcm', aesKey, nonce(prefix, i, i === count - 1));
       const at = i * STORED_SEGMENT_BYTES;
@@ -66,6 +77,8 @@ export class ChunkCipher {
   /**
    * Opens the stored bytes of `span` (from span()): the plaintext of the segments they cover,
    * every tag verified. Bytes that a node damaged, forged or cut short are CHUNK_CORRUPT.
+   * Decrypts in place: `stored` is used up, and what comes back is a view of its first bytes, each
+   * segment's plaintext moved down over the tags before it, so a read allocates no second chunk.
    */
   open(chunk: FileChunk, span: StoredSpan, stored: Uint8Array): Uint8Array {
     if (chunk.key === undefined) throw new ShoalError('INTERNAL', `chunk ${chunk.hash.slice(0, 12)} is not sealed`);
@@ -73,7 +86,9 @@ export class ChunkCipher {
     const { aesKey, prefix } = this.#derive(chunk.key);
     const count = segmentCount(chunk.size);
     const first = span.offset / STORED_SEGMENT_BYTES;
-    const plain = Buffer.allocUnsafe(stored.length - TAG_BYTES * Math.ceil(stored.length / STORED_SEGMENT_BYTES));
+    // Segment i's plaintext lands below where its own bytes start, and only once they are read
+    // (its tag is copied by setAuthTag), so no segment is overwritten before it is opened.
+    const plain = Buffer.from(stored.buffer, stored.byteOffset, stored.length - TAG_BYTES * Math.ceil(stored.length / STORED_SEGMENT_BYTES));
     for (let at = 0, i = first, out = 0; at < stored.length; at += STORED_SEGMENT_BYTES, i++) {
       const segment = stored.subarray(at, Math.min(stored.length, at + STORED_SEGMENT_BYTES));
       // Only an empty chunk has a segment of its tag alone; a short one fails its tag.
@@ -94,6 +109,13 @@ export class ChunkCipher {
     const okm = Buffer.from(hkdfSync('sha256', this.#keyMaterial, Buffer.from(key, 'hex'), 'shoal segment key v1', 39));
     return { aesKey: okm.subarray(0, 32), prefix: okm.subarray(32) };
   }
+}
+
+/** Whether `plain` starts fewer than `gap` bytes after `into` does, while overlapping it. */
+function overlapsBelow(plain: Uint8Array, into: Uint8Array, gap: number): boolean {
+  const intoEnd = into.byteOffset + into.length;
+  const overlaps = plain.byteOffset < intoEnd && into.byteOffset < plain.byteOffset + plain.length;
+  return overlaps && plain.byteOffset - into.byteOffset < gap;
 }
 
 function nonce(prefix: Buffer, index: number, last: boolean): Buffer {

@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import { SqliteMetadataStore } from '../metadata/sqlite-metadata-store.ts';
 import { startGateway } from '../start-gateway.ts';
 import { DATA_KEY_FILE } from './chunk-cipher.ts';
+import { CLUSTER_RECORD_KEY } from '../cluster/cluster-record.ts';
 
 const HASH = 'ab'.repeat(32);
 
@@ -42,6 +43,10 @@ test('a data directory of plaintext files only (before encryption) gets its firs
   const dataDir = await dataDirWithFile(false);
   try {
     await rm(join(dataDir, DATA_KEY_FILE));
+    // As that release left it: its metadata recorded no check of a data key (cluster/cluster-binding.ts).
+    const store = SqliteMetadataStore.open(join(dataDir, 'metadata.db'));
+    store.database.prepare('DELETE FROM gateway_state WHERE key = ?').run(CLUSTER_RECORD_KEY);
+    await store.close();
     await (await startGateway({ port: 0, dataDir })).close();
     assert.match(await readFile(join(dataDir, DATA_KEY_FILE), 'utf8'), /^data_/);
   } finally {

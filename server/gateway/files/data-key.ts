@@ -1,5 +1,6 @@
 import { ShoalError } from '../../../shared/errors.ts';
-import type { MetadataStore } from '../metadata/metadata-store.ts';
+import { allFiles } from '../metadata/all-files.ts';
+import type { FileRecord, MetadataStore } from '../metadata/metadata-store.ts';
 import { loadSecret, readSecret } from '../secret-file.ts';
 import { DATA_KEY_FILE, DATA_KEY_PREFIX } from './chunk-cipher.ts';
 
@@ -13,7 +14,7 @@ export async function loadDataKey(dataDir: string, metadata: MetadataStore): Pro
   const existing = readSecret(dataDir, DATA_KEY_FILE, DATA_KEY_PREFIX);
   if (existing !== null) return existing;
   // Checked only when the key is missing: once per cluster (its first start, or its upgrade from plaintext).
-  const sealed = (await metadata.listFiles()).find((file) => file.chunks.some((chunk) => chunk.key !== undefined));
+  const sealed = await firstSealed(metadata);
   if (sealed) {
     throw new ShoalError(
       'CONFLICT',
@@ -22,4 +23,9 @@ export async function loadDataKey(dataDir: string, metadata: MetadataStore): Pro
     );
   }
   return loadSecret(dataDir, DATA_KEY_FILE, DATA_KEY_PREFIX);
+}
+
+async function firstSealed(metadata: MetadataStore): Promise<FileRecord | undefined> {
+  for await (const file of allFiles(metadata)) if (file.chunks.some((chunk) => chunk.key !== undefined)) return file;
+  return undefined;
 }

@@ -41,10 +41,11 @@ export class FileReader {
    * Streams a file's bytes in order, fetching a few chunks ahead. Before this resolves, every chunk
    * of the range is checked to have a recorded copy on a node that can be read, and the first one
    * is fetched, so a file that cannot be read whole fails with a clean 503 rather than a 200 that
-   * breaks off.
+   * breaks off. A range within one chunk, a small file's whole, is that first chunk: it comes back
+   * as its bytes, which an answer sends without a stream.
    */
-  async open(file: FileRecord, range: ByteRange): Promise<ReadableStream<Uint8Array>> {
-    if (file.size === 0) return new ReadableStream({ start: (c) => c.close() });
+  async open(file: FileRecord, range: ByteRange): Promise<ReadableStream<Uint8Array> | Uint8Array> {
+    if (file.size === 0) return new Uint8Array(0);
     const offsets = chunkOffsets(file.chunks);
     const first = chunkAt(offsets, range.start);
     const last = chunkAt(offsets, range.end);
@@ -58,6 +59,12 @@ export class FileReader {
       const unreadable = hashes.findIndex((hash) => readableCopies(this.#registry, chunks.get(hash)) === 0);
       if (unreadable >= 0) {
         throw new ShoalError('CHUNK_UNAVAILABLE', `no copy of chunk ${first + unreadable} of ${file.name} is on a node online now: try again once its nodes are back`);
+      }
+      if (first === last) {
+        const chunk = file.chunks[first]!;
+        const bytes = await this.#fetch(chunk, range.start - offsets[first]!, range.end - offsets[first]!, chunks.get(chunk.hash)!.nodeIds);
+        hold.releaseAll();
+        return bytes;
       }
       return await this.#stream(file, range, offsets, first, last, chunks, hold);
     } catch (err) {

@@ -1,11 +1,14 @@
-import { chunkStream } from '../../../shared/chunker.ts';
+import { chunkStream, type ByteSource } from '../../../shared/chunker.ts';
+import type { PooledBuffer } from '../../lib/buffer-pool.ts';
 import { fromClient } from './client-body.ts';
 import { ShoalError } from '../../../shared/errors.ts';
 import { KeyedLock } from '../../../shared/keyed-lock.ts';
 import { createSha256, sha256Hex } from '../../sha256.ts';
 import type { EventBus } from '../events/event-bus.ts';
 import { maxChunksPerFile, type Manifest, type ManifestSeal } from '../metadata/manifest.ts';
+import { sealedSize } from '../metadata/sealed-size.ts';
 import type { ChunkRecord, FileChunk, FileRecord, ManifestRecord, MetadataStore } from '../metadata/metadata-store.ts';
+import { StaleVersionError } from '../metadata/name-version.ts';
 import type { NodeRegistry } from '../nodes/node-registry.ts';
 import type { ReplicaStore } from '../replicas/replica-store.ts';
 import type { UploadCopies, UploadsInFlight } from '../replicas/uploads-in-flight.ts';
@@ -18,6 +21,9 @@ export interface FileWriterOptions {
   /** Chunks of one upload being replicated at once; more waits, which pauses reading the request body. */
   uploadWindow: number;
 }
+
+/** Commits of one name refused because other gateways committed it meanwhile, before giving up. */
+const VERSION_ATTEMPTS = 5;
 
 export interface SealingOptions {
   seal: ManifestSeal;
@@ -99,7 +105,7 @@ export class FileWriter {
     const maxFileBytes = this.#maxFileBytes;
     const online = this.#registry.writableLinks().length;
     if (online < replicas) {
-      throw new ShoalError('INSUFFICIENT_NODES', `${online} node(s) online, ${replicas} needed for ${replicas} replicas`);
+      throw new ShoalError('INSUFFICIENT_NODES', `${online} node(s) online and linked to this gateway, ${replicas} needed for ${replicas} replicas`);
     }
     if (declaredBytes !== null && declaredBytes > maxFileBytes) {
       throw new ShoalError('FILE_TOO_LARGE', `file of ${declaredBytes} bytes exceeds the maximum of ${maxFileBytes}`);
@@ -110,7 +116,7 @@ export class FileWriter {
    * Streams a body into replicated chunks and commits the file once every chunk is durable on its
    * replicas. Any failure before the commit leaves no file behind.
    */
-  async store(name: string, body: ReadableStream<Uint8Array> | null): Promise<FileRecord> {
+  async store(name: string, body: ByteSource | null): Promise<FileRecord> {
     return this.#upload(async (copies, hashes) => {
       const { chunks, sha256 } = await this.#writeChunks(body, copies, hashes);
       return this.#commit(this.#fileOf(name, chunks, sha256), copies, []);
@@ -123,7 +129,7 @@ export class FileWriter {
    * period unless a file references them) and later commits the parts with commitChunks. The
    * chunks come back pinned: the caller unpins them once it holds them itself.
    */
-  async storeChunks(body: ReadableStream<Uint8Array> | null): Promise<PinnedChunks> {
+  async storeChunks(body: ByteSource | null): Promise<PinnedChunks> {
     return this.#upload(async (copies, hashes) => {
       const written = await this.#writeChunks(body, copies, hashes);
       const { records } = copies.surviving(this.#registry);
@@ -220,7 +226,7 @@ export class FileWriter {
    * window is full the body is not read, so TCP backpressure reaches the client and memory stays
    * at a few chunks.
    */
-  async #writeChunks(body: ReadableStream<Uint8Array> | null, copies: UploadCopies, hashes: string[]): Promise<Omit<StoredChunks, 'records'>> {
+  async #writeChunks(body: ByteSource | null, copies: UploadCopies, hashes: string[]): Promise<Omit<StoredChunks, 'records'>> {
     const { replicas, chunkSize, uploadWindow } = this.#options;
     const maxFileBytes = this.#maxFileBytes;
     const fileHash = createSha256();
@@ -234,39 +240,40 @@ export class FileWriter {
     };
 
     const chunks = chunkStream(fromClient(body ?? []), chunkSize);
-    // One chunk's work, in a frame of its own: an async function keeps its locals across every
-    // await, so a chunk held in one here would outlive its buffer and escape the budget.
-    const start = (plain: Uint8Array, buffer: () => void): Promise<void> => {
+    // A put settles only once its node link holds no reference to the bytes (NodeLink.put), so
+    // the buffer goes back for the next chunk once every copy settled, whether written or not.
+    const start = (plain: Uint8Array, buffer: PooledBuffer): Promise<void> => {
       size += plain.length;
       fileHash.update(plain);
-      const { sealed, chunk } = this.#cipher.seal(plain);
+      const { sealed, chunk } = this.#cipher.seal(plain, buffer.bytes);
       written.push(chunk);
       hashes.push(chunk.hash);
       return replicate(chunk.hash, sealed)
         .catch((err: unknown) => {
           failure ??= err;
         })
-        .finally(buffer);
+        .finally(buffer.release);
     };
     try {
       for (;;) {
         // Shared by every upload (UploadsInFlight.chunkBuffers): a buffer is taken before a chunk
-        // is read into memory and given back once its copies are written.
-        const buffer = await this.#uploads.chunkBuffers.acquire();
-        let next: IteratorResult<Uint8Array, void> | null;
+        // is read into it and given back once its copies are written. The chunk is read into the
+        // buffer's end and sealed over itself from the start (ChunkCipher.seal), so one buffer of
+        // the sealed size holds both.
+        const buffer = await this.#uploads.chunkBuffers.acquire(sealedSize(chunkSize));
+        let plain: Uint8Array | null;
         try {
-          next = await chunks.next();
-          if (!next.done && size + next.value.length > maxFileBytes) throw new ShoalError('FILE_TOO_LARGE', `upload exceeds the maximum of ${maxFileBytes} bytes`);
+          plain = await chunks.nextInto(buffer.bytes.subarray(sealedSize(chunkSize) - chunkSize));
+          if (plain !== null && size + plain.length > maxFileBytes) throw new ShoalError('FILE_TOO_LARGE', `upload exceeds the maximum of ${maxFileBytes} bytes`);
         } catch (err) {
-          buffer();
+          buffer.release();
           throw err;
         }
-        if (next.done) {
-          buffer();
+        if (plain === null) {
+          buffer.release();
           break;
         }
-        const task = start(next.value, buffer);
-        next = null;
+        const task = start(plain, buffer);
         inFlight.add(task);
         void task.finally(() => inFlight.delete(task));
         while (inFlight.size >= uploadWindow) await Promise.race(inFlight);
@@ -329,23 +336,29 @@ export class FileWriter {
     earlier: ChunkRecord[] = [],
   ): Promise<{ committed: T; lost: Array<{ hash: string; nodeId: string }> } | null> {
     return this.#names.run([name], async () => {
-      this.#lastVersion = Math.max(Date.now() * 1000, this.#lastVersion + 1);
-      const version = this.#lastVersion;
-      const manifest = await manifestFor(version);
-      if (!manifest) return null;
-      const bytes = this.#seal.encode(manifest);
-      const hash = sha256Hex(bytes);
-      try {
-        copies.add(hash, bytes.length, await this.#replicas.storeForUpload(hash, bytes, this.#options.replicas, 'manifest'));
-        const { records, lost } = copies.surviving(this.#registry);
-        await this.#assertEveryChunkHeld([...earlier, ...records]);
-        const chunk = records.find((record) => record.hash === hash)!;
-        return { committed: await commit(records.filter((record) => record !== chunk), { version, chunk }), lost };
-      } catch (err) {
-        this.#replicas.releaseFailedUpload([hash]);
-        throw err;
-      } finally {
-        this.#replicas.unpin(hash);
+      for (let attempt = 1; ; attempt++) {
+        // Above the name's stored version too: another gateway, whose clock may run ahead of this
+        // one's, may have committed it last. One committing meanwhile makes the commit refuse
+        // (StaleVersionError), and the manifest is sealed again above it.
+        this.#lastVersion = Math.max(Date.now() * 1000, this.#lastVersion + 1, (await this.#metadata.nameVersion(name)) + 1);
+        const version = this.#lastVersion;
+        const manifest = await manifestFor(version);
+        if (!manifest) return null;
+        const bytes = this.#seal.encode(manifest);
+        const hash = sha256Hex(bytes);
+        try {
+          copies.add(hash, bytes.length, await this.#replicas.storeForUpload(hash, bytes, this.#options.replicas, 'manifest'));
+          const { records, lost } = copies.surviving(this.#registry);
+          await this.#assertEveryChunkHeld([...earlier, ...records]);
+          const chunk = records.find((record) => record.hash === hash)!;
+          return { committed: await commit(records.filter((record) => record !== chunk), { version, chunk }), lost };
+        } catch (err) {
+          this.#replicas.releaseFailedUpload([hash]);
+          copies.drop(hash);
+          if (!(err instanceof StaleVersionError) || attempt >= VERSION_ATTEMPTS) throw err;
+        } finally {
+          this.#replicas.unpin(hash);
+        }
       }
     });
   }
@@ -385,7 +398,8 @@ export class FileWriter {
         async (_records, manifest) => (await this.#metadata.deleteFile(name, { ...manifest, deletedAt }))!,
       ))!;
       this.#events.publish({ type: 'file.removed', name });
-      await this.#replicas.releaseUnreferenced(removed.unreferenced);
+      // The delete is committed: a clean-up that fails must not answer it with an error.
+      await this.#replicas.releaseUnreferenced(removed.unreferenced).catch(() => this.#replicas.releaseFailedUpload(removed.unreferenced));
     } finally {
       copies.end();
     }

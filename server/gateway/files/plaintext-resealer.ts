@@ -1,4 +1,5 @@
 import { TokenBucket } from '../../lib/token-bucket.ts';
+import { allFiles } from '../metadata/all-files.ts';
 import type { FileChunk, FileRecord, MetadataStore } from '../metadata/metadata-store.ts';
 import type { ReplicaStore } from '../replicas/replica-store.ts';
 import type { UploadsInFlight } from '../replicas/uploads-in-flight.ts';
@@ -48,7 +49,7 @@ export class PlaintextResealer {
   async #pass(): Promise<number> {
     let resealed = 0;
     let left = false;
-    for (const file of await this.#metadata.listFiles()) {
+    for await (const file of allFiles(this.#metadata)) {
       if (file.chunks.every((chunk) => chunk.key !== undefined)) continue;
       if (await this.#reseal(file)) resealed++;
       else left = true;

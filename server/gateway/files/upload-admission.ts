@@ -86,42 +86,41 @@ export class AdmittedUpload {
   /**
    * The request body, pulled only as fast as the upload consumes it. A wait for the client longer
    * than the idle timeout fails the read with UPLOAD_IDLE; time the gateway spends storing what
-   * came, with the client waiting on it, never counts: only a pull waits on the timer.
+   * came, with the client waiting on it, never counts: only a pull waits on the timer. Ending this
+   * early leaves `source` to the HTTP server rather than ending it: ending it would destroy the
+   * socket before the error answer goes out; the server reads off what is left after the answer,
+   * or closes the connection.
    */
-  body(source: AsyncIterable<Uint8Array> | null): ReadableStream<Uint8Array> {
+  async *body(source: AsyncIterable<Uint8Array> | null): AsyncGenerator<Uint8Array> {
     const pieces = source?.[Symbol.asyncIterator]();
-    return new ReadableStream<Uint8Array>(
-      {
-        pull: async (controller) => {
-          if (!pieces) return controller.close();
-          let timer: ReturnType<typeof setTimeout> | undefined;
-          const idle = new Promise<never>((_, reject) => {
-            timer = setTimeout(
-              () =>
-                reject(
-                  new ShoalError('UPLOAD_IDLE', `the upload sent nothing for ${this.#idleTimeoutMs / 1000} s and was ended`, {
-                    // The rest of the body will not be read: the connection cannot carry another request.
-                    headers: { Connection: 'close' },
-                  }),
-                ),
-              this.#idleTimeoutMs,
-            );
-          });
-          try {
-            const { done, value } = await Promise.race([pieces.next(), idle]);
-            if (done) return controller.close();
-            this.#read += value.length;
-            controller.enqueue(value);
-          } finally {
-            clearTimeout(timer);
-          }
-        },
-        // The request body is left to the HTTP server rather than ended here: ending it would
-        // destroy the socket before the error answer goes out; the server reads off what is left
-        // after the answer, or closes the connection.
-      },
-      { highWaterMark: 0 },
-    );
+    if (!pieces) return;
+    for (;;) {
+      const { done, value } = await this.#pull(pieces);
+      if (done) return;
+      this.#read += value.length;
+      yield value;
+    }
+  }
+
+  async #pull(pieces: AsyncIterator<Uint8Array>): Promise<IteratorResult<Uint8Array>> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const idle = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new ShoalError('UPLOAD_IDLE', `the upload sent nothing for ${this.#idleTimeoutMs / 1000} s and was ended`, {
+              // The rest of the body will not be read: the connection cannot carry another request.
+              headers: { Connection: 'close' },
+            }),
+          ),
+        this.#idleTimeoutMs,
+      );
+    });
+    try {
+      return await Promise.race([pieces.next(), idle]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   end(): void {

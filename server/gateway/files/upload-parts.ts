@@ -65,6 +65,12 @@ export class UploadParts {
   readonly #store: PartStore;
   /** A session changes one step at a time: a part replaced while the upload completes is either in the file or released. */
   readonly #sessions = new KeyedLock();
+  /**
+   * The parts this gateway pinned, by session. Another gateway over the same database may complete
+   * or abort the session, and only this one can end its own pins: `#forgetEnded` looks for such.
+   */
+  readonly #pinned = new Map<string, Set<PartRecord>>();
+  #sweep: ReturnType<typeof setInterval> | null = null;
 
   constructor(writer: FileWriter, replicas: ReplicaStore, store: PartStore) {
     this.#writer = writer;
@@ -72,11 +78,41 @@ export class UploadParts {
     this.#store = store;
   }
 
-  /** Pins the chunks of every session a previous run left, before anything could collect them. */
-  async start(): Promise<void> {
-    for (const { id } of await this.#store.listSessions()) {
-      for (const part of await this.#store.listParts(id)) this.#pin(part);
+  /**
+   * Pins the chunks of every session a previous run left, before anything could collect them, then
+   * every `sweepMs` ends the pins of sessions another gateway ended.
+   */
+  async start(sweepMs = ENDED_SWEEP_MS): Promise<void> {
+    for (const { id } of await this.#store.listSessions()) for (const part of await this.#store.listParts(id)) this.#pin(id, part);
+    this.#sweep = setInterval(() => void this.#forgetEnded().catch(() => {}), sweepMs);
+    this.#sweep.unref();
+  }
+
+  stop(): void {
+    if (this.#sweep) clearInterval(this.#sweep);
+    this.#sweep = null;
+  }
+
+  async #forgetEnded(): Promise<void> {
+    for (const sessionId of [...this.#pinned.keys()]) {
+      await this.#sessions.run([sessionId], async () => {
+        if (!(await this.exists(sessionId))) this.#unpin(sessionId, [...(this.#pinned.get(sessionId) ?? [])]);
+      });
     }
+  }
+
+  /**
+   * The chunks of every session open now, this gateway's or another's over the same database:
+   * what collection leaves be, since pins here know only of this gateway's sessions.
+   */
+  async chunksInUse(): Promise<Set<string>> {
+    return new Set((await this.#openParts()).flatMap((part) => part.chunks.map((chunk) => chunk.hash)));
+  }
+
+  async #openParts(): Promise<PartRecord[]> {
+    const parts: PartRecord[] = [];
+    for (const { id } of await this.#store.listSessions()) parts.push(...(await this.#store.listParts(id)));
+    return parts;
   }
 
   /** Opens a session; a resumable one says what file it becomes and when it expires. */
@@ -132,16 +168,16 @@ export class UploadParts {
    */
   async record(sessionId: string, number: number, stored: PinnedChunks, digest = ''): Promise<PartInfo> {
     const part: PartRecord = { number, size: stored.size, digest, chunks: stored.chunks, records: stored.records, createdAt: new Date().toISOString() };
-    this.#pin(part);
+    this.#pin(sessionId, part);
     stored.unpin();
     try {
       const replaced = await this.#sessions.run([sessionId], async () => {
         await this.#assertSession(sessionId);
         return this.#store.putPart(sessionId, part);
       });
-      if (replaced) this.#release([replaced]);
+      if (replaced) this.#release(sessionId, [replaced]);
     } catch (err) {
-      this.#release([part]);
+      this.#release(sessionId, [part]);
       throw err;
     }
     return info(part);
@@ -172,8 +208,8 @@ export class UploadParts {
       );
       const all = await this.#store.deleteSession(sessionId);
       const used = new Set(numbers);
-      this.#unpin(parts);
-      this.#release(all.filter((part) => !used.has(part.number)));
+      this.#unpin(sessionId, parts);
+      this.#release(sessionId, all.filter((part) => !used.has(part.number)));
       return file;
     });
   }
@@ -182,7 +218,7 @@ export class UploadParts {
   async abort(sessionId: string): Promise<void> {
     await this.#sessions.run([sessionId], async () => {
       await this.#assertSession(sessionId);
-      this.#release(await this.#store.deleteSession(sessionId));
+      this.#release(sessionId, await this.#store.deleteSession(sessionId));
     });
   }
 
@@ -197,19 +233,37 @@ export class UploadParts {
     if (!(await this.exists(sessionId))) throw notFound(sessionId);
   }
 
-  #pin(part: PartRecord): void {
+  #pin(sessionId: string, part: PartRecord): void {
     this.#replicas.pinForReading(part.chunks.map((c) => c.hash));
+    const pinned = this.#pinned.get(sessionId) ?? new Set();
+    this.#pinned.set(sessionId, pinned.add(part));
   }
 
-  #unpin(parts: PartRecord[]): void {
-    for (const part of parts) for (const chunk of part.chunks) this.#replicas.unpin(chunk.hash);
+  /**
+   * Ends this gateway's pins of the session's parts among `parts`, matched by part number: a part
+   * read back from the store is another object than the one pinned, and a part pinned elsewhere is
+   * not this gateway's to unpin.
+   */
+  #unpin(sessionId: string, parts: PartRecord[]): void {
+    const pinned = this.#pinned.get(sessionId);
+    if (!pinned) return;
+    for (const part of parts) {
+      const mine = [...pinned].find((held) => held.number === part.number && held.createdAt === part.createdAt);
+      if (!mine) continue;
+      pinned.delete(mine);
+      for (const chunk of mine.chunks) this.#replicas.unpin(chunk.hash);
+    }
+    if (pinned.size === 0) this.#pinned.delete(sessionId);
   }
 
-  #release(parts: PartRecord[]): void {
-    this.#unpin(parts);
+  #release(sessionId: string, parts: PartRecord[]): void {
+    this.#unpin(sessionId, parts);
     this.#replicas.releaseFailedUpload([...new Set(parts.flatMap((part) => part.chunks.map((c) => c.hash)))]);
   }
 }
+
+/** How soon a gateway notices that another ended a session whose parts it pinned. */
+const ENDED_SWEEP_MS = 5000;
 
 function notFound(sessionId: string): ShoalError {
   return new ShoalError('NOT_FOUND', `no upload ${JSON.stringify(sessionId)}: it was completed, ended, expired or never begun`);

@@ -14,6 +14,8 @@ export interface CollectorOptions {
   maxShare: number;
   /** How long a deletion's manifest is kept before it is collected too. */
   keepDeletionsMs: number;
+  /** The chunks of uploads in parts open on any gateway (UploadParts.chunksInUse), which wait. */
+  inUse?: () => Promise<Set<string>>;
 }
 
 /**
@@ -135,8 +137,13 @@ export class ChunkCollector {
       if (left <= 0) return this.#pause(nodeId, allowance, due.length - i);
       const page = due.slice(i, i + Math.min(INVENTORY_PAGE_SIZE, left));
       i += page.length;
-      const { deleted, waiting } = await this.#replicas.collect(nodeId, page, this.#options.replicas);
-      const kept = new Set(waiting);
+      const inUse = (await this.#options.inUse?.()) ?? new Set<string>();
+      const { deleted, waiting } = await this.#replicas.collect(
+        nodeId,
+        page.filter((hash) => !inUse.has(hash)),
+        this.#options.replicas,
+      );
+      const kept = new Set([...waiting, ...inUse]);
       this.#unreferenced.settle(nodeId, page.filter((hash) => !kept.has(hash)));
       if (deleted.length === 0) continue;
       allowance.deleted += deleted.length;

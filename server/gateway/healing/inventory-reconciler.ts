@@ -33,6 +33,15 @@ export class InventoryReconciler implements NodeReports {
     this.#unreferenced = unreferenced;
   }
 
+  /**
+   * Reads the copies recorded on the node before it is welcomed, and so before it lists its store:
+   * read later, they could name a copy another gateway stored and recorded in between, which the
+   * inventory cannot name, and its record would go.
+   */
+  async expectInventory(link: NodeLink): Promise<void> {
+    await this.#begin(link).unlisted;
+  }
+
   async inventory(link: NodeLink, hashes: string[], done: boolean): Promise<void> {
     const pass = this.#passes.get(link) ?? this.#begin(link);
     pass.work = pass.work.then(async () => {

@@ -62,9 +62,7 @@ export class NodeAdmin {
 
   /** A draining node serves reads but takes no new replicas; repair moves its chunks off it. */
   async setDraining(id: string, draining: boolean): Promise<void> {
-    const record = await this.#metadata.getNode(id);
-    if (!record) throw new ShoalError('NODE_NOT_FOUND', `no node ${JSON.stringify(id)}`);
-    await this.#metadata.upsertNode({ ...record, draining });
+    if (!(await this.#metadata.setDraining(id, draining))) throw new ShoalError('NODE_NOT_FOUND', `no node ${JSON.stringify(id)}`);
     this.#registry.link(id)?.setDraining(draining);
     await this.#registry.publish('node.stats', id);
     this.#repair.sweepSoon(0);

@@ -7,6 +7,7 @@ import type { NodeRegistry } from '../nodes/node-registry.ts';
 import { rankTargets } from '../replicas/placement.ts';
 import { replicationSummary } from '../replicas/replica-counts.ts';
 import type { ReplicaStore } from '../replicas/replica-store.ts';
+import { sweepPages, type SweepPage } from './chunk-sweep.ts';
 
 export interface RepairOptions {
   replicas: number;
@@ -21,6 +22,16 @@ export interface RepairOptions {
 
 const MAX_STALLED_SWEEPS = 5;
 
+/** Jobs queued at most: a sweep pauses its pass there, and goes on once workers have taken half. */
+const MAX_QUEUED = 10_000;
+
+/** A sweep's walk over the chunks that may need work (chunk-sweep.ts), paused while the queue is full. */
+interface SweepPass {
+  pages: AsyncGenerator<SweepPage>;
+  /** Misplaced chunks met so far. */
+  misplaced: number;
+}
+
 interface Job {
   hash: string;
   /** Lower runs first: the number of good replicas left, so chunks with one copy go first. */
@@ -30,8 +41,9 @@ interface Job {
 /**
  * Keeps every chunk at R good replicas: online nodes that are not draining. A sweep compares the
  * metadata with who is online and queues the chunks that need work; workers then copy from a
- * surviving replica to the next nodes in rendezvous rank, and remove replicas that are surplus or
- * sit on draining nodes, but only while R good ones remain and have just been read back intact.
+ * surviving replica to the next nodes its partition lists (placement.ts), and remove replicas
+ * that are surplus or sit on draining nodes, but only while R good ones remain and have just been
+ * read back intact.
  * Events (a node left, joined or was removed, a copy was lost) only make a sweep come sooner.
  */
 export class RepairService {
@@ -55,6 +67,8 @@ export class RepairService {
   #sweepTimer: ReturnType<typeof setTimeout> | null = null;
   #interval: ReturnType<typeof setInterval> | null = null;
   #sweeping: Promise<void> | null = null;
+  #pass: SweepPass | null = null;
+  #freshPass = false;
   #resweep = false;
   #lastPublished = '';
   #publishTimer: ReturnType<typeof setTimeout> | null = null;
@@ -74,7 +88,7 @@ export class RepairService {
 
   start(): void {
     this.#stopped = false;
-    this.#interval = setInterval(() => this.sweepSoon(0), this.#options.sweepIntervalMs);
+    this.#interval = setInterval(() => this.#schedule(0), this.#options.sweepIntervalMs);
     this.#interval.unref();
     this.#unsubscribe = this.#events.subscribe((event) => {
       if (event.type === 'replica.lost' || event.type === 'node.joined') this.sweepSoon();
@@ -95,6 +109,7 @@ export class RepairService {
     this.#sweepTimer = null;
     this.#publishTimer = null;
     this.#queue.clear();
+    this.#pass = null;
   }
 
   /** A departed node's copies count as waiting until --repair-after has passed; sweep just after that. */
@@ -123,8 +138,17 @@ export class RepairService {
     this.#lastFailure = { reason, at: new Date().toISOString() };
   }
 
-  /** Debounced, so a burst of events (a node with many chunks going away) is one sweep. */
+  /**
+   * Debounced, so a burst of events (a node with many chunks going away) is one sweep. Something
+   * changed: a pass under way is dropped for a new one, which reads what needs repair first.
+   */
   sweepSoon(delayMs = 200): void {
+    this.#freshPass = true;
+    this.#schedule(delayMs);
+  }
+
+  /** A sweep that goes on with the pass under way, if any: the interval's, and the workers' once they have room. */
+  #schedule(delayMs: number): void {
     if (this.#sweepTimer || this.#stopped) return;
     this.#sweepTimer = setTimeout(() => {
       this.#sweepTimer = null;
@@ -133,7 +157,7 @@ export class RepairService {
     }, delayMs);
   }
 
-  /** Moves chunks toward their rendezvous placement too, at the repair rate, until none is left. */
+  /** Moves chunks toward the nodes their partition lists too, at the repair rate, until none is left. */
   rebalance(): void {
     this.#rebalance = true;
     this.#misplaced = Infinity;
@@ -151,21 +175,48 @@ export class RepairService {
       this.#sweeping = null;
       if (this.#resweep) {
         this.#resweep = false;
-        this.sweepSoon(0);
+        this.#schedule(0);
       }
     });
     return this.#sweeping;
   }
 
   async #sweepOnce(): Promise<void> {
-    const chunks = await this.#metadata.listChunks();
+    if (this.#freshPass) this.#pass = null;
+    this.#freshPass = false;
     const offlineSince = await this.#offlineSince();
-    let misplaced = 0;
-    for (const chunk of chunks) {
-      const plan = this.#plan(chunk, offlineSince);
-      if (plan.misplaced) misplaced++;
-      if (plan.needsWork) this.#enqueue({ hash: chunk.hash, priority: plan.good });
+    const pass = (this.#pass ??= await this.#newPass(offlineSince));
+    while (!this.#stopped && this.#queue.size < MAX_QUEUED) {
+      const page = await pass.pages.next();
+      if (page.done) {
+        if (this.#pass === pass) this.#pass = null;
+        this.#passEnded(pass.misplaced);
+        break;
+      }
+      for (const chunk of page.value.chunks) {
+        const plan = this.#plan(chunk, offlineSince);
+        // Counted once each, in the walk over every chunk.
+        if (plan.misplaced && 'all' in page.value.select) pass.misplaced++;
+        if (plan.needsWork) this.#enqueue({ hash: chunk.hash, priority: plan.good });
+      }
     }
+    this.#publish();
+    this.#pump();
+  }
+
+  /**
+   * The copies of a node whose repair waits need no look: a chunk of them needs work only if it is
+   * short or over R (read by copies anyway) or also on a node not waiting. Nor do any while no
+   * node can be read: there is nothing to copy from.
+   */
+  async #newPass(offlineSince: Map<string, number>): Promise<SweepPass> {
+    const all = this.#rebalance;
+    const readable = this.#registry.readableLinks().length > 0;
+    const unwritable = readable ? (await this.#metadata.holders()).filter((id) => !this.#registry.writable(id) && !this.#waiting(id, offlineSince)) : [];
+    return { pages: sweepPages(this.#metadata, { replicas: this.#options.replicas, unwritable, all }), misplaced: 0 };
+  }
+
+  #passEnded(misplaced: number): void {
     if (this.#rebalance) {
       this.#stalledSweeps = misplaced < this.#misplaced ? 0 : this.#stalledSweeps + 1;
       this.#misplaced = misplaced;
@@ -173,8 +224,6 @@ export class RepairService {
       // Chunks that cannot reach their ideal nodes (full, failing) must not keep a rebalance alive forever.
       if (settled || this.#stalledSweeps >= MAX_STALLED_SWEEPS) this.#rebalance = false;
     }
-    this.#publish();
-    this.#pump();
   }
 
   /** When each known node was last seen, counting from the gateway's own start so a restart does not look like a long outage. */
@@ -196,16 +245,23 @@ export class RepairService {
       const link = registry.link(id);
       if (link?.writable) good++;
       else if (link?.state === 'draining') draining++;
-      else if (!link && Date.now() - (offlineSince.get(id) ?? 0) < this.#options.repairAfterMs) waiting++;
+      else if (this.#waiting(id, offlineSince)) waiting++;
     }
     const misplaced = this.#rebalance && this.#ideal(chunk).some((link) => !chunk.nodeIds.includes(link.id));
     const needsWork = good + waiting < this.#options.replicas || good > this.#options.replicas || (draining > 0 && good >= this.#options.replicas) || misplaced;
     return { good, needsWork, misplaced };
   }
 
+  /** Whether a node's copies still count, though it cannot be written here: another gateway hears it, or it left too recently to repair. */
+  #waiting(id: string, offlineSince: Map<string, number>): boolean {
+    if (this.#registry.link(id)) return false;
+    // A node another gateway hears still holds its copies: this gateway just cannot reach it.
+    return this.#registry.heardElsewhere(id) || Date.now() - (offlineSince.get(id) ?? 0) < this.#options.repairAfterMs;
+  }
+
   /** The nodes the placement rule picks for this chunk among those that could take it now. */
   #ideal(chunk: ChunkRecord): NodeLink[] {
-    return rankTargets(chunk.hash, chunk.size, this.#registry.writableLinks(), chunk.nodeIds).slice(0, this.#options.replicas);
+    return rankTargets(chunk.hash, chunk.size, this.#registry.writableLinks(), this.#options.replicas, { holding: chunk.nodeIds }).slice(0, this.#options.replicas);
   }
 
   #enqueue(job: Job): void {
@@ -226,6 +282,7 @@ export class RepairService {
           this.#active.delete(next!.hash);
           this.#publish();
           this.#pump();
+          if (this.#pass && this.#queue.size < MAX_QUEUED / 2) this.#schedule(0);
         });
     }
   }
@@ -240,8 +297,10 @@ export class RepairService {
     const chunk = await this.#replicas.current(hash);
     if (!chunk) return;
     const good = chunk.nodeIds.filter((id) => this.#registry.writable(id)).length;
-    if (good < replicas || this.#misplacedOn(chunk).length > 0) {
-      await this.#bucket.take(chunk.size);
+    const misplaced = this.#misplacedOn(chunk).length;
+    if (good < replicas || misplaced > 0) {
+      // Paid for every copy it writes: a rebalance toward a new placement writes R of most chunks.
+      await this.#bucket.take(chunk.size * Math.max(1, replicas - good, misplaced));
       const data = await this.#replicas.read(hash, chunk.nodeIds);
       const now = await this.#replicas.current(hash);
       for (const link of now ? this.#misplacedOn(now) : []) {

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import type { ContractCase } from '../../../shared/chunk-store.contract.ts';
 import type { ChunkKind } from '../../../shared/chunk-store.ts';
-import type { DeletionRecord, FileChunk, FileRecord, InviteRecord, ManifestRecord, MetadataStore, NodeRecord, RecordedChunk } from './metadata-store.ts';
+import type { ChunkCursor, ChunkSelection, DeletionRecord, FileChunk, FileRecord, InviteRecord, ManifestRecord, MetadataStore, NodeRecord, RecordedChunk } from './metadata-store.ts';
+import { StaleVersionError } from './name-version.ts';
 
 /**
  * The behaviour every MetadataStore must show, as plain async cases so that any test runner (and a
@@ -274,6 +275,23 @@ export function metadataStoreContract(factory: MetadataStoreFactory): ContractCa
       assert.deepEqual(await store.referenced([M4]), new Set());
     }),
 
+    withStore('a name\'s versions only grow: a commit or deletion not above its stored version is refused and changes nothing', async ({ store }) => {
+      assert.equal(await store.nameVersion('x'), 0);
+      await store.commitFile(file('x', [A]), on(['n1'], A), manifest(M1, 20));
+      assert.equal(await store.nameVersion('x'), 20);
+      // A gateway whose clock runs behind commits after one whose clock runs ahead.
+      await assert.rejects(store.commitFile(file('x', [B]), on(['n1'], B), manifest(M2, 15)), (err) => err instanceof StaleVersionError && err.stored === 20);
+      await assert.rejects(store.commitFile(file('x', [B]), on(['n1'], B), manifest(M2, 20)), StaleVersionError, 'the same version is no newer');
+      await assert.rejects(store.deleteFile('x', deletion(M2, 19, '2025-01-02T00:00:00.000Z')), StaleVersionError);
+      assert.deepEqual(await store.getFile('x'), file('x', [A]));
+      assert.deepEqual((await store.listChunks()).map((c) => c.hash).sort(), [M1, A].sort(), 'nothing of the refused commits is recorded');
+      await store.deleteFile('x', deletion(M2, 21, '2025-01-02T00:00:00.000Z'));
+      assert.equal(await store.nameVersion('x'), 21, 'a deletion keeps the name\'s version');
+      await assert.rejects(store.commitFile(file('x', [B]), on(['n1'], B), manifest(M3, 21)), StaleVersionError);
+      await store.commitFile(file('x', [B]), on(['n1'], B), manifest(M3, 22));
+      assert.equal(await store.nameVersion('y'), 0, 'versions are per name');
+    }),
+
     withStore('a deletion is recorded for a name without a file too, and files without a manifest are version 0', async ({ store }) => {
       assert.equal(await store.deleteFile('gone', deletion(M1, 20, '2025-01-02T00:00:00.000Z')), undefined);
       assert.deepEqual([...(await store.versions())], [['gone', 20]]);
@@ -300,6 +318,20 @@ export function metadataStoreContract(factory: MetadataStoreFactory): ContractCa
       } finally {
         if (current !== store) await current.close();
       }
+    }),
+
+    withStore('drain and quarantine are set one column at a time, so concurrent admins never undo each other', async ({ store }) => {
+      await store.upsertNode(node('n1', { tokenHash: '1'.repeat(64) }));
+      // As two gateways would: both read the node, then each sets its own flag.
+      await Promise.all([store.setDraining('n1', true), store.setQuarantine('n1', 'lied')]);
+      assert.deepEqual(await store.getNode('n1'), node('n1', { draining: true, quarantine: 'lied', tokenHash: '1'.repeat(64) }));
+      await store.setQuarantine('n1', null);
+      assert.deepEqual(await store.getNode('n1'), node('n1', { draining: true, quarantine: null, tokenHash: '1'.repeat(64) }));
+      await store.setDraining('n1', false);
+      assert.equal((await store.getNode('n1'))?.draining, false);
+      assert.equal(await store.setDraining('gone', true), false, 'no such node');
+      assert.equal(await store.setQuarantine('gone', 'x'), false);
+      assert.equal(await store.getNode('gone'), undefined, 'and none is made');
     }),
 
     withStore('a session updates what the node reports, never its identity, drain or quarantine, and never brings a removed node back', async ({ store }) => {
@@ -397,6 +429,86 @@ export function metadataStoreContract(factory: MetadataStoreFactory): ContractCa
         n2: { recordedChunks: 2, atRiskChunks: 2 },
         n3: { recordedChunks: 1, atRiskChunks: 0 },
       }, 'copies on nodes that are not writable do not count as the ones left');
+    }),
+
+    withStore('health and node figures agree with the copies counted one by one, through every kind of change', async ({ store }) => {
+      const ids = ['n1', 'n2', 'n3', 'n4'];
+      const check = async (step: string) => {
+        const [files, live] = [(await store.listFiles()).length, await store.listChunks()];
+        for (let mask = 0; mask < 1 << ids.length; mask++) {
+          const open = ids.filter((_, i) => mask & (1 << i));
+          for (const r of [1, 2, 3]) {
+            const readable = live.map((c) => c.nodeIds.filter((id) => open.includes(id)).length);
+            const expected = { files, chunks: live.length, underReplicated: readable.filter((n) => n < r).length, unavailable: readable.filter((n) => n === 0).length };
+            assert.deepEqual(await store.replicationSummary(open, r), expected, `${step}: summary, readable ${open}, R ${r}`);
+            const perNode = new Map<string, { recordedChunks: number; atRiskChunks: number }>();
+            for (const c of live) {
+              for (const id of c.nodeIds) {
+                const entry = perNode.get(id) ?? { recordedChunks: 0, atRiskChunks: 0 };
+                entry.recordedChunks++;
+                if (c.nodeIds.filter((other) => other !== id && open.includes(other)).length < r) entry.atRiskChunks++;
+                perNode.set(id, entry);
+              }
+            }
+            assert.deepEqual(Object.fromEntries(await store.copiesPerNode(open, r)), Object.fromEntries(perNode), `${step}: per node, writable ${open}, R ${r}`);
+          }
+        }
+        assert.deepEqual((await store.holders()).sort(), [...new Set(live.flatMap((c) => c.nodeIds))].sort(), `${step}: holders`);
+      };
+      await check('empty');
+      await store.commitFile(file('x', [A, B]), [chunk(A, ['n1', 'n2']), chunk(B, ['n2', 'n3', 'n4'])], manifest(M1, 1));
+      await check('first file');
+      await store.commitFile(file('y', [A, C]), [chunk(A, ['n3', 'n4']), chunk(C, ['n1'])]);
+      await check('a live chunk gains two copies in one commit');
+      await store.addReplicas([{ hash: C, nodeId: 'n2' }, { hash: C, nodeId: 'n3' }, { hash: C, nodeId: 'n2' }, { hash: D, nodeId: 'n1' }]);
+      await check('copies added in a batch');
+      await store.removeReplica(A, 'n1');
+      await store.reconcileNode('n3', [A, B, C]);
+      await check('copies removed');
+      await store.deleteFile('y');
+      await check('a file deleted: C no longer referenced');
+      await store.addReplica(C, 'n4');
+      await store.commitFile(file('z', [C]), []);
+      await check('C referenced again, with the copy added while it was not');
+      await store.deleteFile('x', deletion(M2, 2, '2025-01-02T00:00:00.000Z'));
+      await check('a deletion recorded');
+      await store.forgetUnreferenced([A, B, M1]);
+      await check('unreferenced chunks forgotten');
+      await store.commitFiles([{ file: file('w', [A, D]), chunks: [chunk(A, ['n2', 'n4']), chunk(D, ['n1', 'n2', 'n3'])] }]);
+      await check('chunks forgotten come back');
+      await store.removeNode('n2');
+      await check('a node removed');
+      await store.forgetDeletions('2025-02-01T00:00:00.000Z');
+      await check('deletions forgotten');
+    }),
+
+    withStore('listChunkPage pages the live chunks by copies, by node or all, each once, in order', async ({ store }) => {
+      const hashes = ['01', '02', '03', '04', '05', '06', '07'].map((h) => h.repeat(32));
+      const holders = [['n1'], ['n1', 'n2'], [], ['n1', 'n2', 'n3'], ['n2'], ['n2', 'n3'], ['n1', 'n2', 'n3', 'n4']];
+      await store.commitFile(file('x', hashes), hashes.map((h, i) => chunk(h, holders[i]!)));
+      await store.commitFile(file('gone', [A]), [chunk(A, ['n1', 'n2', 'n3'])]);
+      await store.deleteFile('gone');
+      const read = async (select: ChunkSelection) => {
+        const seen: string[] = [];
+        let after: ChunkCursor | undefined;
+        do {
+          const page = await store.listChunkPage({ select, after, limit: 2 });
+          assert.ok(page.chunks.length <= 2);
+          seen.push(...page.chunks.map((c) => c.hash));
+          after = page.next;
+        } while (after);
+        return seen;
+      };
+      const live = (await store.listChunks()).map(sorted);
+      const byCopies = (keep: (c: RecordedChunk) => boolean) =>
+        live.filter(keep).sort((a, b) => a.nodeIds.length - b.nodeIds.length || (a.hash < b.hash ? -1 : 1)).map((c) => c.hash);
+      assert.deepEqual(await read({ copiesBelow: 2 }), byCopies((c) => c.nodeIds.length < 2));
+      assert.deepEqual(await read({ copiesAbove: 2 }), byCopies((c) => c.nodeIds.length > 2));
+      assert.deepEqual(await read({ node: 'n3' }), live.filter((c) => c.nodeIds.includes('n3')).map((c) => c.hash).sort());
+      assert.deepEqual(await read({ all: true }), live.map((c) => c.hash).sort());
+      assert.ok(!(await read({ all: true })).includes(A), 'a chunk no file references is not read');
+      const [first] = (await store.listChunkPage({ select: { node: 'n4' }, limit: 5 })).chunks;
+      assert.deepEqual(sorted(first!), chunk(hashes[6]!, ['n1', 'n2', 'n3', 'n4']));
     }),
   ];
 }

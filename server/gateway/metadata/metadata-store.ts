@@ -117,6 +117,30 @@ export interface ReplicationSummary {
 /** What a node holds of the chunks files and deletions reference, and how many would fall below R without it. */
 export type NodeCopies = NodeSafety;
 
+/** Which live chunks (those some file or deletion references) listChunkPage reads. */
+export type ChunkSelection = { copiesBelow: number } | { copiesAbove: number } | { node: string } | { all: true };
+
+/**
+ * Where a page of chunks ended, passed back as `after`: pages of a selection by copies run in
+ * (copies, hash) order, the others in hash order (copies is then 0).
+ */
+export interface ChunkCursor {
+  copies: number;
+  hash: string;
+}
+
+export interface ChunkPageQuery {
+  select: ChunkSelection;
+  after?: ChunkCursor;
+  limit: number;
+}
+
+export interface ChunkPage {
+  chunks: RecordedChunk[];
+  /** Absent once the selection is read to its end. */
+  next?: ChunkCursor;
+}
+
 export interface MetadataStore {
   /**
    * Records a file, its manifest and where each of its chunks lives, in one transaction, replacing
@@ -124,6 +148,7 @@ export interface MetadataStore {
    * more (from what was replaced). A file without a manifest, as those stored before manifests
    * existed, has version 0 and cannot be rebuilt from the nodes.
    */
+  /** Throws StaleVersionError (name-version.ts) when `manifest`'s version is not above the name's stored one. */
   commitFile(file: FileRecord, chunks: ChunkRecord[], manifest?: ManifestRecord): Promise<{ unreferenced: string[] }>;
   /** commitFile for many files, in one transaction: a recovery records thousands at once. */
   commitFiles(files: Array<{ file: FileRecord; chunks: ChunkRecord[]; manifest?: ManifestRecord }>): Promise<{ unreferenced: string[] }>;
@@ -144,6 +169,8 @@ export interface MetadataStore {
   deleteFile(name: string, deletion?: DeletionRecord): Promise<{ file: FileRecord; unreferenced: string[] } | undefined>;
   /** The version of every name with a file or a deletion recorded: what recovery compares manifests with. */
   versions(): Promise<Map<string, number>>;
+  /** The version of `name`'s file or deletion, 0 when there is none: a new version of it goes above. */
+  nameVersion(name: string): Promise<number>;
   /** The largest version of any file or deletion recorded, 0 when there is none. */
   largestVersion(): Promise<number>;
   /** Files stored before manifests existed, which have none yet. */
@@ -157,11 +184,20 @@ export interface MetadataStore {
   referenced(hashes: string[]): Promise<Set<string>>;
   /** Every chunk some file or deletion references, with its replicas. */
   listChunks(): Promise<RecordedChunk[]>;
-  /** Counted in the database, not by reading every chunk: `readable` are the nodes whose copies can be read now. */
+  /** A page of the live chunks `select` names, each read a range of an index: what a sweep reads instead of every chunk. */
+  listChunkPage(query: ChunkPageQuery): Promise<ChunkPage>;
+  /** The nodes recorded as holding copies of chunks some file or deletion references, from per-node counts. */
+  holders(): Promise<string[]>;
+  /**
+   * Counted in the database, not by reading every chunk: `readable` are the nodes whose copies can
+   * be read now. From per-node counts when at most one holder is unreadable or at most one readable;
+   * otherwise the unreadable holders' copies are read.
+   */
   replicationSummary(readable: string[], replicas: number): Promise<ReplicationSummary>;
   /**
    * For every node holding copies of referenced chunks: how many, and how many of those chunks
-   * would have fewer than `replicas` copies on `writable` nodes other than it.
+   * would have fewer than `replicas` copies on `writable` nodes other than it. From per-node counts,
+   * and, when some holder is not writable, the chunks with more than `replicas` copies.
    */
   copiesPerNode(writable: string[], replicas: number): Promise<Map<string, NodeCopies>>;
   /** Hashes recorded as held by a node. */
@@ -182,6 +218,12 @@ export interface MetadataStore {
   reconcileNode(nodeId: string, missing: string[]): Promise<void>;
 
   upsertNode(node: NodeRecord): Promise<void>;
+  /**
+   * Sets one admin flag of an enrolled node and no other column: another gateway may be setting
+   * the other flag at the same moment, and a whole-record write would undo it. False when no such node.
+   */
+  setDraining(id: string, draining: boolean): Promise<boolean>;
+  setQuarantine(id: string, reason: string | null): Promise<boolean>;
   /**
    * Updates what a node's session reports of itself, only if the node is still enrolled: a late
    * session must not bring back a removed node or undo an admin's drain or quarantine.

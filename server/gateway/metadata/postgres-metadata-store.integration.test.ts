@@ -5,6 +5,8 @@ import { postgresUnavailable, startPostgres, type PostgresServer } from '../../t
 import { PostgresTokenStore } from '../auth/postgres-token-store.ts';
 import { tokenStoreContract } from '../auth/token-store.contract.ts';
 import { PostgresPartStore } from '../files/postgres-part-store.ts';
+import { nodePresenceContract } from '../nodes/node-presence.contract.ts';
+import { PostgresNodePresence } from '../nodes/postgres-node-presence.ts';
 import { PostgresS3Store } from '../s3/postgres-s3-store.ts';
 import { S3_STORE_CONTRACT } from '../s3/s3-stores.contract.ts';
 import { metadataStoreContract } from './metadata-store.contract.ts';
@@ -41,6 +43,13 @@ if (unavailable) {
     return { store: new PostgresTokenStore(store), cleanup: () => store.close() };
   })) {
     test(`PostgresTokenStore: ${c.name}`, c.run);
+  }
+
+  for (const c of nodePresenceContract(async () => {
+    const { store } = await PostgresMetadataStore.open(await server.createDatabase());
+    return { presence: new PostgresNodePresence(store), cleanup: () => store.close() };
+  })) {
+    test(`PostgresNodePresence: ${c.name}`, c.run);
   }
 
   for (const c of S3_STORE_CONTRACT) {

@@ -1,8 +1,13 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { ShoalError } from '../../../shared/errors.ts';
 import { pageFiles, type NameRange } from './file-page.ts';
+import { readChunkPage, type ChunkReads, type PagedChunk } from './chunk-page.ts';
+import { countPerNode, countReplication, CopyCounts, type CountQueries, type LiveCounts, type NodeCopiesRow } from './copy-counts.ts';
 import { copiesElsewhere, IS_MANIFEST, toFileChunks, toInvite, toNode, type InviteRow, type NodeRow } from './metadata-rows.ts';
 import type {
+  ChunkPage,
+  ChunkPageQuery,
   ChunkRecord,
   DeletionRecord,
   FilePage,
@@ -18,6 +23,7 @@ import type {
   ReplicationSummary,
 } from './metadata-store.ts';
 import { POSTGRES_MIGRATIONS } from './postgres-schema.ts';
+import { assertAboveStored } from './name-version.ts';
 
 /** The schema version this code writes; a newer database is refused rather than misread. */
 export const POSTGRES_SCHEMA_VERSION = POSTGRES_MIGRATIONS.length;
@@ -30,6 +36,8 @@ const RECOVERY_NEEDED = 'recovery_needed';
 /** SQLSTATEs after which a transaction is run again: serialization failure, deadlock. */
 const RETRY_CODES = new Set(['40001', '40P01']);
 const MAX_ATTEMPTS = 20;
+/** The longest pause before a transaction that lost a race runs again. */
+const RETRY_CAP_MS = 200;
 
 /** int8 (sizes, versions, counts) as numbers: every one Shoal keeps is far below 2^53. */
 const TYPES: pg.CustomTypesConfig = {
@@ -47,11 +55,14 @@ FROM files`;
 const REFERENCED = (h: string) => `(EXISTS (SELECT 1 FROM file_chunks WHERE hash = ${h})
   OR EXISTS (SELECT 1 FROM files WHERE manifest = ${h}) OR EXISTS (SELECT 1 FROM tombstones WHERE manifest = ${h}))`;
 
-const SELECT_CHUNK = `
-SELECT hash, size,
+const CHUNK_COLUMNS = `chunks.hash, chunks.size, chunks.copies,
   (SELECT coalesce(array_agg(node_id ORDER BY node_id), '{}') FROM replicas WHERE replicas.hash = chunks.hash) AS node_ids,
-  CASE WHEN ${IS_MANIFEST} THEN 'manifest' ELSE 'chunk' END AS kind
-FROM chunks`;
+  CASE WHEN ${IS_MANIFEST} THEN 'manifest' ELSE 'chunk' END AS kind`;
+
+const SELECT_CHUNK = `SELECT ${CHUNK_COLUMNS} FROM chunks`;
+
+/** The per-node counts, their slots added up. */
+const NODE_COPIES = 'SELECT node_id, copies, sum(chunks)::int8 AS chunks FROM node_copies GROUP BY node_id, copies HAVING sum(chunks) <> 0';
 
 const NAME_REFERENCES = `
 SELECT hash FROM file_chunks WHERE file_name = $1
@@ -76,6 +87,7 @@ interface FileRow {
 interface ChunkRow {
   hash: string;
   size: number;
+  copies: number;
   node_ids: string[];
   kind: RecordedChunk['kind'];
 }
@@ -117,9 +129,16 @@ export class PostgresMetadataStore implements MetadataStore {
     return this.#pool;
   }
 
+  /**
+   * Checked first in every write transaction, when several gateways share the database: this
+   * gateway writes only while its chunk claims stand (lease/postgres-chunk-claims.ts).
+   */
+  fence: ((db: Queryable) => Promise<void>) | null = null;
+
   /** Runs `work` in one SERIALIZABLE transaction, again from the start when it lost a race. */
   async transaction<T>(work: (db: Queryable) => Promise<T>): Promise<T> {
-    return serializable(this.#pool, work);
+    const fence = this.fence;
+    return serializable(this.#pool, fence ? async (db) => (await fence(db), work(db)) : work);
   }
 
   /** One statement as its own transaction, retried like any; the number of rows it changed. */
@@ -172,6 +191,7 @@ export class PostgresMetadataStore implements MetadataStore {
 
   async deleteFile(name: string, deletion?: DeletionRecord): Promise<{ file: FileRecord; unreferenced: string[] } | undefined> {
     return this.transaction(async (db) => {
+      assertAboveStored(name, deletion?.version, await nameVersion(db, name));
       const row = (await db.query<FileRow>(`${SELECT_FILE} WHERE name = $1`, [name])).rows[0];
       const previous = await nameReferences(db, name);
       await db.query('DELETE FROM files WHERE name = $1', [name]);
@@ -192,6 +212,10 @@ export class PostgresMetadataStore implements MetadataStore {
   async versions(): Promise<Map<string, number>> {
     const { rows } = await this.#pool.query<{ name: string; version: number }>('SELECT name, version FROM files UNION ALL SELECT name, version FROM tombstones');
     return new Map(rows.map((row) => [row.name, row.version]));
+  }
+
+  async nameVersion(name: string): Promise<number> {
+    return nameVersion(this.#pool, name);
   }
 
   async largestVersion(): Promise<number> {
@@ -231,31 +255,78 @@ export class PostgresMetadataStore implements MetadataStore {
   }
 
   async replicationSummary(readable: string[], replicas: number): Promise<ReplicationSummary> {
-    const { rows } = await this.#pool.query<ReplicationSummary>(
-      `WITH RECURSIVE ${copiesElsewhere('id <> ALL($1)')}
-       SELECT (SELECT count(*) FROM files) AS files, live.n AS chunks,
-         short.n + e.short AS "underReplicated", missing.n + e.missing AS unavailable
-       FROM (SELECT count(*) AS n FROM chunks WHERE refs > 0) AS live,
-         (SELECT count(*) AS n FROM chunks WHERE refs > 0 AND copies < $2) AS short,
-         (SELECT count(*) AS n FROM chunks WHERE refs > 0 AND copies = 0) AS missing,
-         (SELECT count(*) FILTER (WHERE c.copies >= $2 AND c.copies - e.n < $2) AS short, count(*) FILTER (WHERE c.copies > 0 AND c.copies = e.n) AS missing
-          FROM elsewhere e JOIN chunks c USING (hash) WHERE c.refs > 0) AS e`,
-      [readable, replicas],
-    );
-    return rows[0]!;
+    return countReplication(this.#counts, readable, replicas);
   }
 
   async copiesPerNode(writable: string[], replicas: number): Promise<Map<string, NodeCopies>> {
-    const { rows } = await this.#pool.query<{ node_id: string; recorded: number; at_risk: number }>(
-      `WITH RECURSIVE ${copiesElsewhere('id <> ALL($1)')}
-       SELECT r.node_id, count(*) AS recorded,
-         count(*) FILTER (WHERE c.copies - coalesce(e.n, 0) - CASE WHEN r.node_id = ANY($1) THEN 1 ELSE 0 END < $2) AS at_risk
-       FROM replicas r JOIN chunks c ON c.hash = r.hash LEFT JOIN elsewhere e ON e.hash = r.hash
-       WHERE c.refs > 0 GROUP BY r.node_id`,
-      [writable, replicas],
-    );
-    return new Map(rows.map((row) => [row.node_id, { recordedChunks: row.recorded, atRiskChunks: row.at_risk }]));
+    return countPerNode(this.#counts, writable, replicas);
   }
+
+  async holders(): Promise<string[]> {
+    return new CopyCounts(await this.#counts.nodes()).holders;
+  }
+
+  async listChunkPage(query: ChunkPageQuery): Promise<ChunkPage> {
+    return readChunkPage(this.#chunkReads, query);
+  }
+
+  readonly #chunkReads: ChunkReads = {
+    sameCopies: (copies, hash, limit) => this.#paged(`${SELECT_CHUNK} WHERE refs > 0 AND copies = $1 AND hash > $2 ORDER BY hash LIMIT $3`, [copies, hash, limit]),
+    moreCopies: (copies, lo, hi, limit) =>
+      this.#paged(`${SELECT_CHUNK} WHERE refs > 0 AND copies > $1 AND copies BETWEEN $2 AND $3 ORDER BY copies, hash LIMIT $4`, [copies, lo, hi, limit]),
+    onNode: (node, hash, limit) =>
+      this.#paged(
+        `SELECT ${CHUNK_COLUMNS} FROM replicas r JOIN chunks ON chunks.hash = r.hash
+         WHERE r.node_id = $1 AND r.hash > $2 AND chunks.hash > $2 AND chunks.refs > 0 ORDER BY r.hash LIMIT $3`,
+        [node, hash, limit],
+      ),
+    all: (hash, limit) => this.#paged(`${SELECT_CHUNK} WHERE refs > 0 AND hash > $1 ORDER BY hash LIMIT $2`, [hash, limit]),
+  };
+
+  async #paged(sql: string, params: unknown[]): Promise<PagedChunk[]> {
+    const { rows } = await this.#pool.query<ChunkRow>(sql, params);
+    return rows.map((row) => ({ chunk: toChunk(row), copies: row.copies }));
+  }
+
+  readonly #counts: CountQueries = {
+    nodes: async () => (await this.#pool.query<NodeCopiesRow>(NODE_COPIES)).rows,
+    // One statement, one snapshot: the counts agree with each other.
+    counts: async (replicas) => {
+      const { rows } = await this.#pool.query<LiveCounts & { nodes: NodeCopiesRow[] | null }>(
+        `SELECT (SELECT coalesce(sum(files), 0)::int8 FROM file_count) AS files,
+           (SELECT count(*) FROM chunks WHERE refs > 0 AND copies < $1) AS short,
+           (SELECT count(*) FROM chunks WHERE refs > 0 AND copies = 0) AS missing,
+           (SELECT json_agg(n) FROM (${NODE_COPIES}) AS n) AS nodes`,
+        [replicas],
+      );
+      const { nodes, ...live } = rows[0]!;
+      return { ...live, nodes: nodes ?? [] };
+    },
+    scan: async (readable, replicas) => {
+      const { rows } = await this.#pool.query<ReplicationSummary>(
+        `WITH RECURSIVE ${copiesElsewhere('id <> ALL($1)')}
+         SELECT (SELECT count(*) FROM files) AS files, live.n AS chunks,
+           short.n + e.short AS "underReplicated", missing.n + e.missing AS unavailable
+         FROM (SELECT count(*) AS n FROM chunks WHERE refs > 0) AS live,
+           (SELECT count(*) AS n FROM chunks WHERE refs > 0 AND copies < $2) AS short,
+           (SELECT count(*) AS n FROM chunks WHERE refs > 0 AND copies = 0) AS missing,
+           (SELECT count(*) FILTER (WHERE c.copies >= $2 AND c.copies - e.n < $2) AS short, count(*) FILTER (WHERE c.copies > 0 AND c.copies = e.n) AS missing
+            FROM elsewhere e JOIN chunks c USING (hash) WHERE c.refs > 0) AS e`,
+        [readable, replicas],
+      );
+      return rows[0]!;
+    },
+    surplusAtRisk: async (writable, replicas) => {
+      const { rows } = await this.#pool.query<{ node_id: string; chunks: number }>(
+        `SELECT r.node_id, count(*) AS chunks FROM chunks c JOIN replicas r ON r.hash = c.hash
+         WHERE c.refs > 0 AND c.copies > $2
+           AND (SELECT count(*) FROM replicas o WHERE o.hash = c.hash AND o.node_id <> r.node_id AND o.node_id = ANY($1)) < $2
+         GROUP BY r.node_id`,
+        [writable, replicas],
+      );
+      return rows;
+    },
+  };
 
   async chunksOnNode(nodeId: string): Promise<string[]> {
     const { rows } = await this.#pool.query<{ hash: string }>('SELECT hash FROM replicas WHERE node_id = $1 ORDER BY hash', [nodeId]);
@@ -309,6 +380,16 @@ export class PostgresMetadataStore implements MetadataStore {
     );
   }
 
+  async setDraining(id: string, draining: boolean): Promise<boolean> {
+    const { rowCount } = await this.transaction((db) => db.query('UPDATE nodes SET draining = $2 WHERE id = $1', [id, draining]));
+    return (rowCount ?? 0) > 0;
+  }
+
+  async setQuarantine(id: string, reason: string | null): Promise<boolean> {
+    const { rowCount } = await this.transaction((db) => db.query('UPDATE nodes SET quarantine = $2 WHERE id = $1', [id, reason]));
+    return (rowCount ?? 0) > 0;
+  }
+
   async recordSession(id: string, session: NodeSession): Promise<boolean> {
     const { rowCount } = await this.transaction((db) =>
       db.query(
@@ -350,6 +431,8 @@ export class PostgresMetadataStore implements MetadataStore {
   async removeNode(id: string): Promise<void> {
     await this.transaction(async (db) => {
       await db.query('DELETE FROM replicas WHERE node_id = $1', [id]);
+      // Its counts are all 0 once its copies are gone.
+      await db.query('DELETE FROM node_copies WHERE node_id = $1', [id]);
       await db.query('DELETE FROM nodes WHERE id = $1', [id]);
     });
   }
@@ -403,10 +486,19 @@ export async function serializable<T>(pool: pg.Pool, work: (db: Queryable) => Pr
       return result;
     } catch (err) {
       await client.query('ROLLBACK').catch(() => {});
-      if (attempt >= MAX_ATTEMPTS || !RETRY_CODES.has((err as { code?: string }).code ?? '')) throw err;
+      if (!RETRY_CODES.has((err as { code?: string }).code ?? '')) throw err;
+      if (attempt >= MAX_ATTEMPTS) {
+        // Nothing was committed: the caller may say so plainly, and the client try again.
+        throw new ShoalError('METADATA_BUSY', `the metadata database refused this change ${MAX_ATTEMPTS} times for concurrent ones: nothing was changed, try again`, {
+          cause: err,
+          headers: { 'Retry-After': '1' },
+        });
+      }
     } finally {
       client.release();
     }
+    // Random and growing: writers that collided at once would otherwise collide again at once.
+    await sleep(Math.random() * Math.min(RETRY_CAP_MS, 2 ** attempt));
   }
 }
 
@@ -437,6 +529,7 @@ async function migrate(pool: pg.Pool): Promise<boolean> {
 
 /** Records the file in place of whatever its name held; returns what the name referenced before. */
 async function commit(db: Queryable, file: FileRecord, chunks: ChunkRecord[], manifest: ManifestRecord | undefined): Promise<string[]> {
+  assertAboveStored(file.name, manifest?.version, await nameVersion(db, file.name));
   const previous = await nameReferences(db, file.name);
   await insertChunks(db, manifest ? [...chunks, manifest.chunk] : chunks);
   await db.query('DELETE FROM files WHERE name = $1', [file.name]);
@@ -508,4 +601,13 @@ function nodeParams(node: NodeRecord): unknown[] {
     node.draining,
     node.quarantine,
   ];
+}
+
+/** The version of `name`'s file or deletion, 0 when there is none. */
+async function nameVersion(db: Queryable, name: string): Promise<number> {
+  const { rows } = await db.query<{ v: number }>(
+    'SELECT coalesce(max(version), 0)::int8 AS v FROM (SELECT version FROM files WHERE name = $1 UNION ALL SELECT version FROM tombstones WHERE name = $1) AS t',
+    [name],
+  );
+  return rows[0]!.v;
 }

@@ -44,6 +44,35 @@ CREATE TRIGGER tombstones_count AFTER INSERT OR DELETE OR UPDATE OF manifest ON 
 CREATE INDEX chunks_live_by_copies ON chunks (copies) WHERE refs > 0;
 `;
 
+/**
+ * The statement-level trigger that counts the copies a statement added to or removed from
+ * replicas: each chunk's copies move by the rows it had in the statement, and while the chunk is
+ * live its holders before (without the rows added, or with those removed) leave their count at
+ * the old number of copies, and its holders now join theirs at the new one.
+ */
+function countCopies(event: 'INSERT' | 'DELETE'): string {
+  const [name, rows, sign] = event === 'INSERT' ? ['added', 'added_rows', '+'] : ['removed', 'removed_rows', '-'];
+  const before =
+    event === 'INSERT'
+      ? 'SELECT r.node_id FROM replicas r WHERE r.hash = u.hash AND NOT EXISTS (SELECT 1 FROM added_rows n WHERE n.hash = r.hash AND n.node_id = r.node_id)'
+      : 'SELECT r.node_id FROM replicas r WHERE r.hash = u.hash UNION ALL SELECT o.node_id FROM removed_rows o WHERE o.hash = u.hash';
+  return `
+CREATE FUNCTION shoal_replicas_${name}() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  WITH changed AS (SELECT hash, count(*) AS k FROM ${rows} GROUP BY hash),
+  counted AS (UPDATE chunks c SET copies = c.copies ${sign} d.k FROM changed d WHERE c.hash = d.hash RETURNING c.hash, c.copies, c.refs, d.k)
+  INSERT INTO node_copies (node_id, copies, slot, chunks)
+    SELECT node_id, copies, pg_backend_pid() % 64, sum(delta) FROM (
+      SELECT h.node_id, u.copies ${sign === '+' ? '-' : '+'} u.k AS copies, -1 AS delta FROM counted u, LATERAL (${before}) AS h WHERE u.refs > 0
+      UNION ALL SELECT r.node_id, u.copies, 1 FROM counted u JOIN replicas r ON r.hash = u.hash WHERE u.refs > 0
+    ) AS d GROUP BY node_id, copies HAVING sum(delta) <> 0
+    ON CONFLICT (node_id, copies, slot) DO UPDATE SET chunks = node_copies.chunks + excluded.chunks;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER replicas_${name} AFTER ${event} ON replicas REFERENCING ${event === 'INSERT' ? 'NEW' : 'OLD'} TABLE AS ${rows}
+  FOR EACH STATEMENT EXECUTE FUNCTION shoal_replicas_${name}();`;
+}
+
 export const POSTGRES_MIGRATIONS = [
   // 1: everything the SQLite store keeps: nodes, files and their chunks, copies, deletions, invites, state.
   `
@@ -179,5 +208,94 @@ CREATE TABLE upload_parts (
   // Resumable (tus) uploads' sessions, as in SQLite: name, length and idle expiry (null for S3's).
   `
 ALTER TABLE upload_sessions ADD COLUMN name TEXT, ADD COLUMN length BIGINT, ADD COLUMN expires_at TEXT;
+`,
+  // The gateways sharing this database (cluster/postgres-gateway-directory.ts). Their times are the
+  // database's clock, not each gateway's, so a gateway's silence is judged the same by every other
+  // whatever their clocks say.
+  `
+CREATE TABLE gateways (
+  id TEXT COLLATE "C" PRIMARY KEY,
+  url TEXT NOT NULL,
+  started_at timestamptz NOT NULL,
+  last_seen_at timestamptz NOT NULL,
+  stopped BOOLEAN NOT NULL DEFAULT false,
+  instance TEXT NOT NULL
+);
+`,
+  // Leases (lease/postgres-lease-store.ts): the repair lease, and each gateway's own, under which
+  // its chunk claims count; and the claims (lease/postgres-chunk-claims.ts): chunks a gateway's
+  // uploads pin, or whose copies it is removing, so that gateways keep out of each other's way.
+  `
+CREATE TABLE leases (
+  name TEXT COLLATE "C" PRIMARY KEY,
+  holder TEXT NOT NULL,
+  epoch BIGINT NOT NULL,
+  expires_at timestamptz NOT NULL
+);
+CREATE TABLE chunk_claims (
+  hash TEXT COLLATE "C" NOT NULL,
+  owner TEXT COLLATE "C" NOT NULL,
+  epoch BIGINT NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('pin', 'remove')),
+  PRIMARY KEY (hash, owner, kind)
+);
+CREATE INDEX chunk_claims_by_owner ON chunk_claims (owner, epoch);
+`,
+  // Per-node counts of the live chunks each node holds, by the chunk's number of copies (as in
+  // SQLite; copy-counts.ts), in slots by backend so that concurrent commits rarely update the same
+  // row: readers add the slots up. Copies are counted per statement from its transition table, as a
+  // row trigger firing after a many-row insert would see every row of it already there. The
+  // repair sweep pages chunks by copies and by node (listChunkPage), hence the wider indexes. And
+  // the number of files, which health shows, counted as they come and go, also in slots.
+  `
+CREATE TABLE node_copies (
+  node_id TEXT COLLATE "C" NOT NULL,
+  copies INTEGER NOT NULL,
+  slot INTEGER NOT NULL,
+  chunks BIGINT NOT NULL,
+  PRIMARY KEY (node_id, copies, slot)
+);
+INSERT INTO node_copies (node_id, copies, slot, chunks)
+  SELECT r.node_id, c.copies, 0, count(*) FROM replicas r JOIN chunks c ON c.hash = r.hash WHERE c.refs > 0 GROUP BY r.node_id, c.copies;
+
+DROP TRIGGER replicas_count ON replicas;
+DROP FUNCTION shoal_count_copies();
+
+${countCopies('INSERT')}
+${countCopies('DELETE')}
+CREATE FUNCTION shoal_chunk_liveness() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO node_copies (node_id, copies, slot, chunks)
+    SELECT node_id, NEW.copies, pg_backend_pid() % 64, CASE WHEN NEW.refs > 0 THEN 1 ELSE -1 END FROM replicas WHERE hash = NEW.hash
+    ON CONFLICT (node_id, copies, slot) DO UPDATE SET chunks = node_copies.chunks + excluded.chunks;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER chunks_liveness AFTER UPDATE OF refs ON chunks
+  FOR EACH ROW WHEN ((OLD.refs > 0) <> (NEW.refs > 0)) EXECUTE FUNCTION shoal_chunk_liveness();
+
+CREATE INDEX replicas_by_node_hash ON replicas (node_id, hash);
+DROP INDEX replicas_by_node;
+CREATE INDEX chunks_live_by_copies_hash ON chunks (copies, hash) WHERE refs > 0;
+DROP INDEX chunks_live_by_copies;
+
+CREATE TABLE file_count (slot INTEGER PRIMARY KEY, files BIGINT NOT NULL);
+INSERT INTO file_count (slot, files) SELECT 0, count(*) FROM files;
+CREATE FUNCTION shoal_count_files() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO file_count (slot, files) VALUES (pg_backend_pid() % 64, CASE WHEN TG_OP = 'INSERT' THEN 1 ELSE -1 END)
+    ON CONFLICT (slot) DO UPDATE SET files = file_count.files + excluded.files;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER files_counted AFTER INSERT OR DELETE ON files FOR EACH ROW EXECUTE FUNCTION shoal_count_files();
+`,
+  // Which gateway hears which node, and when it last did (nodes/node-presence.ts): a node is
+  // offline only when no gateway has heard it lately. Times are the database's clock.
+  `
+CREATE TABLE node_presence (
+  node_id TEXT COLLATE "C" NOT NULL,
+  gateway_id TEXT COLLATE "C" NOT NULL,
+  last_seen_at TIMESTAMPTZ NOT NULL,
+  PRIMARY KEY (node_id, gateway_id)
+);
 `,
 ];

@@ -3,9 +3,14 @@ import { chmodSync, closeSync, existsSync, openSync } from 'node:fs';
 import { ShoalError } from '../../../shared/errors.ts';
 import { GroupCommit, type Outcome } from './group-commit.ts';
 import { WalSync } from './wal-sync.ts';
+import { assertAboveStored } from './name-version.ts';
 import { pageFiles, type NameRange } from './file-page.ts';
+import { readChunkPage, type ChunkReads, type PagedChunk } from './chunk-page.ts';
+import { countPerNode, countReplication, CopyCounts, type CountQueries, type LiveCounts, type NodeCopiesRow } from './copy-counts.ts';
 import { copiesElsewhere, IS_MANIFEST, toFileChunks, toInvite, toNode, type InviteRow, type NodeRow } from './metadata-rows.ts';
 import type {
+  ChunkPage,
+  ChunkPageQuery,
   ChunkRecord,
   DeletionRecord,
   FilePage,
@@ -236,6 +241,84 @@ ALTER TABLE upload_sessions ADD COLUMN name TEXT;
 ALTER TABLE upload_sessions ADD COLUMN length INTEGER;
 ALTER TABLE upload_sessions ADD COLUMN expires_at TEXT;
 `,
+  // The gateways serving this metadata (cluster/sqlite-gateway-directory.ts): only one can use a
+  // SQLite file, but /api/gateways answers alike on both stores.
+  `
+CREATE TABLE gateways (
+  id TEXT PRIMARY KEY,
+  url TEXT NOT NULL,
+  started_at TEXT NOT NULL,
+  last_seen_at TEXT NOT NULL,
+  stopped INTEGER NOT NULL DEFAULT 0,
+  instance TEXT NOT NULL
+);
+`,
+  // Per-node counts of the live chunks each node holds, by the chunk's number of copies, kept by
+  // the triggers that keep chunks.copies and by a chunk's becoming live or dead: health and the
+  // nodes page answer from them with a node offline instead of reading its copies (copy-counts.ts).
+  // And the number of files, which health shows, counted as they come and go rather than each time.
+  `
+CREATE TABLE node_copies (
+  node_id TEXT NOT NULL,
+  copies INTEGER NOT NULL,
+  chunks INTEGER NOT NULL,
+  PRIMARY KEY (node_id, copies)
+) STRICT, WITHOUT ROWID;
+INSERT INTO node_copies (node_id, copies, chunks)
+  SELECT r.node_id, c.copies, count(*) FROM replicas r JOIN chunks c ON c.hash = r.hash WHERE c.refs > 0 GROUP BY r.node_id, c.copies;
+
+DROP TRIGGER replicas_added;
+DROP TRIGGER replicas_removed;
+CREATE TRIGGER replicas_added AFTER INSERT ON replicas BEGIN
+  INSERT INTO node_copies (node_id, copies, chunks)
+    SELECT node_id, copies, sum(delta) FROM (
+      SELECT r.node_id, c.copies, -1 AS delta FROM replicas r, chunks c
+        WHERE r.hash = NEW.hash AND c.hash = NEW.hash AND c.refs > 0 AND r.node_id <> NEW.node_id
+      UNION ALL SELECT r.node_id, c.copies + 1, 1 FROM replicas r, chunks c WHERE r.hash = NEW.hash AND c.hash = NEW.hash AND c.refs > 0
+    ) GROUP BY node_id, copies
+    ON CONFLICT (node_id, copies) DO UPDATE SET chunks = chunks + excluded.chunks;
+  UPDATE chunks SET copies = copies + 1 WHERE hash = NEW.hash;
+END;
+CREATE TRIGGER replicas_removed AFTER DELETE ON replicas BEGIN
+  INSERT INTO node_copies (node_id, copies, chunks)
+    SELECT node_id, copies, sum(delta) FROM (
+      SELECT r.node_id, c.copies, -1 AS delta FROM replicas r, chunks c WHERE r.hash = OLD.hash AND c.hash = OLD.hash AND c.refs > 0
+      UNION ALL SELECT OLD.node_id, c.copies, -1 FROM chunks c WHERE c.hash = OLD.hash AND c.refs > 0
+      UNION ALL SELECT r.node_id, c.copies - 1, 1 FROM replicas r, chunks c WHERE r.hash = OLD.hash AND c.hash = OLD.hash AND c.refs > 0
+    ) GROUP BY node_id, copies
+    ON CONFLICT (node_id, copies) DO UPDATE SET chunks = chunks + excluded.chunks;
+  UPDATE chunks SET copies = copies - 1 WHERE hash = OLD.hash;
+END;
+CREATE TRIGGER chunks_liveness AFTER UPDATE OF refs ON chunks WHEN (OLD.refs > 0) <> (NEW.refs > 0) BEGIN
+  INSERT INTO node_copies (node_id, copies, chunks)
+    SELECT node_id, NEW.copies, iif(NEW.refs > 0, 1, -1) FROM replicas WHERE hash = NEW.hash
+    ON CONFLICT (node_id, copies) DO UPDATE SET chunks = chunks + excluded.chunks;
+END;
+
+CREATE TABLE file_count (id INTEGER PRIMARY KEY CHECK (id = 0), files INTEGER NOT NULL) STRICT;
+INSERT INTO file_count (id, files) SELECT 0, count(*) FROM files;
+CREATE TRIGGER files_counted AFTER INSERT ON files BEGIN UPDATE file_count SET files = files + 1; END;
+CREATE TRIGGER files_uncounted AFTER DELETE ON files BEGIN UPDATE file_count SET files = files - 1; END;
+`,
+  // Leases (lease/sqlite-lease-store.ts): the repair lease, which the one gateway of a SQLite file always holds.
+  `
+CREATE TABLE leases (
+  name TEXT PRIMARY KEY,
+  holder TEXT NOT NULL,
+  epoch INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL
+);
+`,
+  // Which gateway hears which node, and when it last did (nodes/node-presence.ts): a node is
+  // offline only when no gateway has heard it lately.
+  `
+CREATE TABLE node_presence (
+  node_id TEXT NOT NULL,
+  gateway_id TEXT NOT NULL,
+  last_seen_at TEXT NOT NULL,
+  PRIMARY KEY (node_id, gateway_id)
+) STRICT, WITHOUT ROWID;
+`,
 ];
 
 /** The schema version this code writes; a newer data directory is refused rather than misread. */
@@ -256,11 +339,20 @@ SELECT name, size, sha256, chunk_size, replicas, created_at,
   (SELECT json_group_array(json_array(file_chunks.hash, file_chunks.size, file_chunks.key) ORDER BY idx) FROM file_chunks WHERE file_name = files.name) AS chunks
 FROM files`;
 
-const SELECT_CHUNK = `
-SELECT hash, size,
+const CHUNK_COLUMNS = `chunks.hash, chunks.size, chunks.copies,
   (SELECT json_group_array(node_id ORDER BY node_id) FROM replicas WHERE replicas.hash = chunks.hash) AS node_ids,
-  CASE WHEN ${IS_MANIFEST} THEN 'manifest' ELSE 'chunk' END AS kind
-FROM chunks`;
+  CASE WHEN ${IS_MANIFEST} THEN 'manifest' ELSE 'chunk' END AS kind`;
+
+const SELECT_CHUNK = `SELECT ${CHUNK_COLUMNS} FROM chunks`;
+
+/** listChunkPage's reads (chunk-page.ts): each a range of an index, in the order its cursor follows. */
+const CHUNK_PAGES = {
+  sameCopies: `${SELECT_CHUNK} WHERE refs > 0 AND copies = @copies AND hash > @hash ORDER BY hash LIMIT @limit`,
+  moreCopies: `${SELECT_CHUNK} WHERE refs > 0 AND copies > @copies AND copies BETWEEN @lo AND @hi ORDER BY copies, hash LIMIT @limit`,
+  onNode: `SELECT ${CHUNK_COLUMNS} FROM replicas r JOIN chunks ON chunks.hash = r.hash
+    WHERE r.node_id = @node AND r.hash > @hash AND chunks.hash > @hash AND chunks.refs > 0 ORDER BY r.hash LIMIT @limit`,
+  all: `${SELECT_CHUNK} WHERE refs > 0 AND hash > @hash ORDER BY hash LIMIT @limit`,
+};
 
 /** What the name `@name` refers to now: its file's chunks and manifest, or its deletion's manifest. */
 const NAME_REFERENCES = `
@@ -281,6 +373,7 @@ interface FileRow {
 interface ChunkRow {
   hash: string;
   size: number;
+  copies: number;
   node_ids: string;
   kind: RecordedChunk['kind'];
 }
@@ -309,7 +402,7 @@ export class SqliteMetadataStore implements MetadataStore {
       getFile: db.prepare<[string], FileRow>(`${SELECT_FILE} WHERE name = ?`),
       listFiles: db.prepare<[], FileRow>(`${SELECT_FILE} ORDER BY name`),
       filesNamed: db.prepare<[string], FileRow>(`${SELECT_FILE} WHERE name IN (SELECT value FROM json_each(?)) ORDER BY name`),
-      replicationSummary: db.prepare<{ readable: string; replicas: number }, ReplicationSummary>(
+      scanReplication: db.prepare<{ readable: string; replicas: number }, ReplicationSummary>(
         `WITH RECURSIVE ${copiesElsewhere('id NOT IN (SELECT value FROM json_each(@readable))')}
          SELECT (SELECT count(*) FROM files) AS files, live.n AS chunks,
            short.n + e.short AS underReplicated, missing.n + e.missing AS unavailable
@@ -319,13 +412,26 @@ export class SqliteMetadataStore implements MetadataStore {
            (SELECT coalesce(sum(c.copies >= @replicas AND c.copies - e.n < @replicas), 0) AS short, coalesce(sum(c.copies > 0 AND c.copies = e.n), 0) AS missing
             FROM elsewhere e JOIN chunks c USING (hash) WHERE c.refs > 0) AS e`,
       ),
-      copiesPerNode: db.prepare<{ writable: string; replicas: number }, { node_id: string; recorded: number; at_risk: number }>(
-        `WITH RECURSIVE ${copiesElsewhere('id NOT IN (SELECT value FROM json_each(@writable))')}
-         SELECT r.node_id, count(*) AS recorded,
-           sum(c.copies - coalesce(e.n, 0) - (r.node_id IN (SELECT value FROM json_each(@writable))) < @replicas) AS at_risk
-         FROM replicas r JOIN chunks c ON c.hash = r.hash LEFT JOIN elsewhere e ON e.hash = r.hash
-         WHERE c.refs > 0 GROUP BY r.node_id`,
+      nodeCopies: db.prepare<[], NodeCopiesRow>('SELECT node_id, copies, chunks FROM node_copies WHERE chunks <> 0'),
+      liveCounts: db.prepare<{ replicas: number }, LiveCounts>(
+        `SELECT (SELECT files FROM file_count) AS files,
+           (SELECT count(*) FROM chunks WHERE refs > 0 AND copies < @replicas) AS short,
+           (SELECT count(*) FROM chunks WHERE refs > 0 AND copies = 0) AS missing`,
       ),
+      surplusAtRisk: db.prepare<{ writable: string; replicas: number }, { node_id: string; chunks: number }>(
+        // CROSS JOIN keeps SQLite reading the few chunks with surplus copies first, not every copy.
+        `SELECT r.node_id, count(*) AS chunks FROM chunks c CROSS JOIN replicas r
+         WHERE r.hash = c.hash AND c.refs > 0 AND c.copies > @replicas
+           AND (SELECT count(*) FROM replicas o WHERE o.hash = c.hash AND o.node_id <> r.node_id
+                AND o.node_id IN (SELECT value FROM json_each(@writable))) < @replicas
+         GROUP BY r.node_id`,
+      ),
+      chunkPages: {
+        sameCopies: db.prepare<{ copies: number; hash: string; limit: number }, ChunkRow>(CHUNK_PAGES.sameCopies),
+        moreCopies: db.prepare<{ copies: number; lo: number; hi: number; limit: number }, ChunkRow>(CHUNK_PAGES.moreCopies),
+        onNode: db.prepare<{ node: string; hash: string; limit: number }, ChunkRow>(CHUNK_PAGES.onNode),
+        all: db.prepare<{ hash: string; limit: number }, ChunkRow>(CHUNK_PAGES.all),
+      },
       largestChunkSize: db.prepare<[], number>('SELECT coalesce(max(chunk_size), 0) FROM files').pluck(),
       nameReferences: db.prepare<{ name: string }, string>(NAME_REFERENCES).pluck(),
       insertFile: db.prepare<[Omit<FileRecord, 'chunks' | 'sha256'> & { sha256: string; version: number; manifest: string | null }]>(
@@ -343,6 +449,9 @@ export class SqliteMetadataStore implements MetadataStore {
       deleteTombstone: db.prepare<[string]>('DELETE FROM tombstones WHERE name = ?'),
       expireTombstones: db.prepare<[string], string>('DELETE FROM tombstones WHERE deleted_at < ? RETURNING manifest').pluck(),
       versions: db.prepare<[], { name: string; version: number }>('SELECT name, version FROM files UNION ALL SELECT name, version FROM tombstones'),
+      nameVersion: db
+        .prepare<[string, string], number>('SELECT coalesce(max(version), 0) FROM (SELECT version FROM files WHERE name = ? UNION ALL SELECT version FROM tombstones WHERE name = ?)')
+        .pluck(),
       largestVersion: db
         .prepare<[], number>('SELECT max(coalesce((SELECT max(version) FROM files), 0), coalesce((SELECT max(version) FROM tombstones), 0))')
         .pluck(),
@@ -377,6 +486,8 @@ export class SqliteMetadataStore implements MetadataStore {
            created_at = excluded.created_at, last_seen_at = excluded.last_seen_at, draining = excluded.draining,
            quarantine = excluded.quarantine`,
       ),
+      setDraining: db.prepare<[0 | 1, string]>('UPDATE nodes SET draining = ? WHERE id = ?'),
+      setQuarantine: db.prepare<[string | null, string]>('UPDATE nodes SET quarantine = ? WHERE id = ?'),
       enrollNode: db.prepare<[NodeRow]>(`${INSERT_NODE} ON CONFLICT (id) DO NOTHING`),
       recordSession: db.prepare<{ id: string; kind: string; capacity: number; used: number; count: number; cpu: number | null; seen: string }>(
         `UPDATE nodes SET kind = @kind, capacity_bytes = @capacity, used_bytes = @used, chunk_count = @count, cpu = @cpu, last_seen_at = @seen
@@ -397,9 +508,12 @@ export class SqliteMetadataStore implements MetadataStore {
       listNodes: db.prepare<[], NodeRow>('SELECT * FROM nodes ORDER BY id'),
       deleteNode: db.prepare<[string]>('DELETE FROM nodes WHERE id = ?'),
       deleteNodeReplicas: db.prepare<[string]>('DELETE FROM replicas WHERE node_id = ?'),
+      // Its counts are all 0 once its copies are gone.
+      deleteNodeCopies: db.prepare<[string]>('DELETE FROM node_copies WHERE node_id = ?'),
     };
 
-    this.#commitFile = db.transaction((file: FileRecord, chunks: ChunkRecord[], manifest: ManifestRecord | undefined): string[] => {
+    const commitOne = (file: FileRecord, chunks: ChunkRecord[], manifest: ManifestRecord | undefined): string[] => {
+      assertAboveStored(file.name, manifest?.version, this.#sql.nameVersion.get(file.name, file.name)!);
       const previous = this.#sql.nameReferences.all({ name: file.name });
       this.#insertChunks(manifest ? [...chunks, manifest.chunk] : chunks);
       this.#sql.deleteFile.run(file.name);
@@ -408,7 +522,8 @@ export class SqliteMetadataStore implements MetadataStore {
       this.#sql.insertFile.run({ ...row, sha256: file.sha256 ?? UNKNOWN_SHA256, version: manifest?.version ?? 0, manifest: manifest?.chunk.hash ?? null });
       fileChunks.forEach((chunk, idx) => this.#sql.insertFileChunk.run(file.name, idx, chunk.hash, chunk.size, chunk.key ?? null));
       return this.#unreferenced(previous);
-    });
+    };
+    this.#commitFile = db.transaction(commitOne);
 
     // Nested in this one, each commit is a savepoint: the batch is one transaction, one fsync.
     this.#commitFiles = db.transaction((files: Array<{ file: FileRecord; chunks: ChunkRecord[]; manifest?: ManifestRecord }>) =>
@@ -424,6 +539,12 @@ export class SqliteMetadataStore implements MetadataStore {
         }
       }),
     );
+    // A batch is first tried as one plain transaction, and only when one of its commits fails again
+    // with each in a savepoint, to fail alone: a savepoint costs each commit a copy of every page
+    // it changes in the statement journal, about a fifth of a small file's commit.
+    const commitAll = db.transaction((files: Array<{ file: FileRecord; chunks: ChunkRecord[]; manifest?: ManifestRecord }>) =>
+      files.map(({ file, chunks, manifest }): Outcome<string[]> => ({ ok: true, value: commitOne(file, chunks, manifest) })),
+    );
     // Each batch commits without waiting for the disk, then the WAL is fsynced off the event loop
     // before any commit of it resolves: as durable as FULL, one fsync per batch. Every other
     // transaction stays FULL.
@@ -432,7 +553,11 @@ export class SqliteMetadataStore implements MetadataStore {
       (files) => {
         db.pragma('synchronous = NORMAL');
         try {
-          return commitEach(files);
+          try {
+            return commitAll(files);
+          } catch {
+            return commitEach(files);
+          }
         } finally {
           db.pragma('synchronous = FULL');
         }
@@ -445,6 +570,7 @@ export class SqliteMetadataStore implements MetadataStore {
     });
 
     this.#deleteFile = db.transaction((name: string, deletion: DeletionRecord | undefined) => {
+      assertAboveStored(name, deletion?.version, this.#sql.nameVersion.get(name, name)!);
       const row = this.#sql.getFile.get(name);
       const previous = this.#sql.nameReferences.all({ name });
       this.#sql.deleteFile.run(name);
@@ -475,6 +601,7 @@ export class SqliteMetadataStore implements MetadataStore {
 
     this.#removeNode = db.transaction((id: string) => {
       this.#sql.deleteNodeReplicas.run(id);
+      this.#sql.deleteNodeCopies.run(id);
       this.#sql.deleteNode.run(id);
     });
   }
@@ -551,13 +678,24 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async replicationSummary(readable: string[], replicas: number): Promise<ReplicationSummary> {
-    return this.#sql.replicationSummary.get({ readable: JSON.stringify(readable), replicas })!;
+    return countReplication(this.#counts, readable, replicas);
   }
 
   async copiesPerNode(writable: string[], replicas: number): Promise<Map<string, NodeCopies>> {
-    const rows = this.#sql.copiesPerNode.all({ writable: JSON.stringify(writable), replicas });
-    return new Map(rows.map((row) => [row.node_id, { recordedChunks: row.recorded, atRiskChunks: row.at_risk }]));
+    return countPerNode(this.#counts, writable, replicas);
   }
+
+  async holders(): Promise<string[]> {
+    return new CopyCounts(this.#sql.nodeCopies.all()).holders;
+  }
+
+  /** Synchronous statements, so the counts read together are read in one go. */
+  readonly #counts: CountQueries = {
+    nodes: async () => this.#sql.nodeCopies.all(),
+    counts: async (replicas) => ({ ...this.#sql.liveCounts.get({ replicas })!, nodes: this.#sql.nodeCopies.all() }),
+    scan: async (readable, replicas) => this.#sql.scanReplication.get({ readable: JSON.stringify(readable), replicas })!,
+    surplusAtRisk: async (writable, replicas) => this.#sql.surplusAtRisk.all({ writable: JSON.stringify(writable), replicas }),
+  };
 
   async largestChunkSize(): Promise<number> {
     return this.#sql.largestChunkSize.get() ?? 0;
@@ -573,6 +711,10 @@ export class SqliteMetadataStore implements MetadataStore {
 
   async versions(): Promise<Map<string, number>> {
     return new Map(this.#sql.versions.all().map((row) => [row.name, row.version]));
+  }
+
+  async nameVersion(name: string): Promise<number> {
+    return this.#sql.nameVersion.get(name, name)!;
   }
 
   async largestVersion(): Promise<number> {
@@ -609,6 +751,17 @@ export class SqliteMetadataStore implements MetadataStore {
     return this.#sql.listChunks.all().map(toChunk);
   }
 
+  async listChunkPage(query: ChunkPageQuery): Promise<ChunkPage> {
+    return readChunkPage(this.#chunkReads, query);
+  }
+
+  readonly #chunkReads: ChunkReads = {
+    sameCopies: async (copies, hash, limit) => this.#sql.chunkPages.sameCopies.all({ copies, hash, limit }).map(toPaged),
+    moreCopies: async (copies, lo, hi, limit) => this.#sql.chunkPages.moreCopies.all({ copies, lo, hi, limit }).map(toPaged),
+    onNode: async (node, hash, limit) => this.#sql.chunkPages.onNode.all({ node, hash, limit }).map(toPaged),
+    all: async (hash, limit) => this.#sql.chunkPages.all.all({ hash, limit }).map(toPaged),
+  };
+
   async chunksOnNode(nodeId: string): Promise<string[]> {
     return this.#sql.chunksOnNode.all(nodeId);
   }
@@ -632,6 +785,14 @@ export class SqliteMetadataStore implements MetadataStore {
 
   async upsertNode(node: NodeRecord): Promise<void> {
     this.#sql.upsertNode.run(toNodeRow(node));
+  }
+
+  async setDraining(id: string, draining: boolean): Promise<boolean> {
+    return this.#sql.setDraining.run(draining ? 1 : 0, id).changes > 0;
+  }
+
+  async setQuarantine(id: string, reason: string | null): Promise<boolean> {
+    return this.#sql.setQuarantine.run(reason, id).changes > 0;
   }
 
   async recordSession(id: string, session: NodeSession): Promise<boolean> {
@@ -746,6 +907,10 @@ function toFile(row: FileRow): FileRecord {
 
 function toChunk(row: ChunkRow): RecordedChunk {
   return { hash: row.hash, size: row.size, nodeIds: JSON.parse(row.node_ids) as string[], kind: row.kind };
+}
+
+function toPaged(row: ChunkRow): PagedChunk {
+  return { chunk: toChunk(row), copies: row.copies };
 }
 
 function toNodeRow(node: NodeRecord): NodeRow & { draining: 0 | 1 } {

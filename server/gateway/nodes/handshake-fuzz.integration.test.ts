@@ -75,11 +75,12 @@ const hello = fc.record({
   chunkCount: fc.nat(),
   version: fc.constant(PROTOCOL_VERSION),
   join: fc.option(fc.record({ credential: anyString, verifier: fc.constant('e'.repeat(64)) }), { nil: undefined }),
+  gateway: fc.option(fc.record({ host: fc.oneof(fc.constant(''), anyString), nonce: fc.constant('f'.repeat(64)) }), { nil: undefined }),
 });
 
 /** A hello with a field or two replaced by anything, or dropped. */
 const mutatedHello = fc
-  .tuple(hello, fc.array(fc.tuple(fc.constantFrom('type', 'nodeId', 'kind', 'capacityBytes', 'usedBytes', 'chunkCount', 'version', 'join', 'cpu', 'clusterId'), anyValue), { minLength: 1, maxLength: 2 }))
+  .tuple(hello, fc.array(fc.tuple(fc.constantFrom('type', 'nodeId', 'kind', 'capacityBytes', 'usedBytes', 'chunkCount', 'version', 'join', 'cpu', 'clusterId', 'gateway'), anyValue), { minLength: 1, maxLength: 2 }))
   .map(([fields, mutations]) => Object.assign({ ...fields }, Object.fromEntries(mutations)));
 
 /** A hello whose fields that a refusal quotes back are long multi-byte text: a close reason has room for 123 bytes. */

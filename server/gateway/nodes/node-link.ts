@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream';
 import type { RawData, WebSocket } from 'ws';
 import type { ChunkKind } from '../../../shared/chunk-store.ts';
 import { ShoalError, isErrorCode, toShoalError } from '../../../shared/errors.ts';
@@ -99,6 +100,8 @@ export class NodeLink {
   /** As the node last reported it: less than its hello's when its disk has filled. */
   capacityBytes: number;
   readonly cpu: number | null;
+  /** The node links to every gateway of the cluster: it is told where they are. */
+  readonly linksEveryGateway: boolean;
   usedBytes: number;
   chunkCount: number;
   /** Bytes promised to uploads in flight, so placement does not overfill a node between stats reports. */
@@ -119,6 +122,8 @@ export class NodeLink {
   #statsPublishedAt = 0;
   /** A session reports its inventory once: pages after the last are a protocol error. */
   #inventoryDone = false;
+  /** Whether writes wait for the next turn of the event loop (#corkForTurn). */
+  #corked = false;
   /** Until a transfer fails: then this session moves every chunk in frames. */
   #bulk: NodeLinkOptions['bulk'];
 
@@ -133,6 +138,7 @@ export class NodeLink {
     this.kind = hello.kind;
     this.capacityBytes = hello.capacityBytes;
     this.cpu = hello.cpu ?? null;
+    this.linksEveryGateway = hello.gateway !== undefined;
     this.usedBytes = hello.usedBytes;
     this.chunkCount = hello.chunkCount;
     socket.on('pong', () => {
@@ -175,6 +181,7 @@ export class NodeLink {
     if (this.readable) this.#state = draining ? 'draining' : 'online';
   }
 
+  /** Settles only once the link holds no reference to `data`, so the caller may then fill it with other bytes. */
   async put(hash: string, data: Uint8Array, kind: ChunkKind = 'chunk'): Promise<void> {
     this.reservedBytes += data.length;
     try {
@@ -196,10 +203,14 @@ export class NodeLink {
     return data;
   }
 
-  /** In pages, so a delete of a whole large file never exceeds the frame header limit. */
-  async delete(hashes: string[]): Promise<void> {
+  /**
+   * In pages, so a delete of a whole large file never exceeds the frame header limit. `allowed`
+   * runs as each page leaves, after any wait for the window, and stops the delete by throwing:
+   * whether the copies may still go may change while it waits.
+   */
+  async delete(hashes: string[], allowed?: () => void): Promise<void> {
     for (let i = 0; i < hashes.length; i += DELETE_PAGE_SIZE) {
-      await this.#request({ type: 'delete', hashes: hashes.slice(i, i + DELETE_PAGE_SIZE) });
+      await this.#request({ type: 'delete', hashes: hashes.slice(i, i + DELETE_PAGE_SIZE) }, undefined, allowed);
     }
   }
 
@@ -322,14 +333,16 @@ export class NodeLink {
     this.#listener.closed(this);
   }
 
-  async #request(request: RequestBody, data?: Uint8Array): Promise<Uint8Array> {
+  async #request(request: RequestBody, data?: Uint8Array, allowed?: () => void): Promise<Uint8Array> {
     const release = await this.#window.acquire();
     // Kept here: a failure elsewhere may take this session off transfers while this one is open.
     const bulk = this.#bulk;
     const over = bulk && new AbortController();
     let transfer: string | null = null;
+    let sent: Promise<void> | undefined;
     try {
       if (this.#state === 'closed') throw new ShoalError('NODE_OFFLINE', `node ${this.id} is offline`);
+      allowed?.();
       const id = nextRequestId++;
       transfer = bulk && over ? this.#openTransfer(bulk, over.signal, id, request, data) : null;
       const body = transfer === null ? request : { ...request, transfer };
@@ -351,18 +364,38 @@ export class NodeLink {
       });
       this.#options.traffic.framesOut++;
       this.#options.traffic.bytesOut += head.length + (separate ? payload!.length : 0);
+      this.#corkForTurn();
       if (separate) {
         this.#socket.send(head, { binary: true, fin: false });
-        this.#socket.send(payload, { binary: true, fin: true });
+        // Until it is written out, or the socket fails, the socket holds the caller's bytes.
+        sent = new Promise((resolve) => this.#socket.send(payload, { binary: true, fin: true }, () => resolve()));
       } else {
         this.#socket.send(head);
       }
       return await answer;
     } finally {
+      await sent;
       if (transfer !== null) bulk?.transfers.close(transfer);
       over?.abort();
       release();
     }
+  }
+
+  /**
+   * Holds the socket's writes until the event loop's next turn, so requests sent in one turn (the
+   * manifests of several uploads whose chunks one node acknowledged together) leave in one write
+   * rather than a system call each. `ws` writes to the TCP socket it was handed on upgrade.
+   */
+  #corkForTurn(): void {
+    if (this.#corked) return;
+    const tcp = (this.#socket as unknown as { _socket?: Duplex })._socket;
+    if (!tcp) return;
+    this.#corked = true;
+    tcp.cork();
+    setImmediate(() => {
+      this.#corked = false;
+      tcp.uncork();
+    });
   }
 
   /**
@@ -375,7 +408,8 @@ export class NodeLink {
     const ttl = this.#options.requestTimeoutMs;
     const traffic = this.#options.traffic;
     if (request.type === 'put' && data !== undefined && data.length >= SEPARATE_PAYLOAD_BYTES) {
-      return transfers.open(session, { direction: 'to-node', data, traffic, over }, ttl);
+      // A copy: a response still sending it when the request settles must not see the caller's buffer refilled.
+      return transfers.open(session, { direction: 'to-node', data: data.slice(), traffic, over }, ttl);
     }
     if (request.type === 'get' && (request.length === undefined || request.length >= SEPARATE_PAYLOAD_BYTES)) {
       const deliver = (bytes: Uint8Array): void => this.#settle({ type: 'data', id }, bytes, true);

@@ -6,10 +6,14 @@ import { NodeTraffic } from './link-traffic.ts';
 
 /**
  * The nodes connected now, one link each, and the cluster's view of every node it knows: a node's
- * status comes from its link, its history from the metadata.
+ * status comes from its link here or, when it has none here, from the other gateways that hear it
+ * (JointLiveness), its history from the metadata. A node is offline only when no gateway hears it;
+ * but only a node linked here can be read from or written to through this gateway.
  */
 export class NodeRegistry {
   readonly #links = new Map<string, NodeLink>();
+  /** Nodes other gateways heard lately, and when they last did (this gateway's clock). */
+  #elsewhere = new Map<string, string>();
   /** Frames and bytes each node's sessions carried, for /metrics. */
   readonly traffic = new NodeTraffic();
   readonly #metadata: MetadataStore;
@@ -54,6 +58,32 @@ export class NodeRegistry {
   /** Whether a copy on this node counts toward R: the node is online and not draining. */
   writable(id: string): boolean {
     return this.link(id)?.writable === true;
+  }
+
+  /** Whether some gateway of the cluster, this one or another, hears the node: offline means none does. */
+  alive(id: string): boolean {
+    return this.readable(id) || this.#elsewhere.has(id);
+  }
+
+  /** Whether another gateway heard the node lately while this one has no link to it that serves. */
+  heardElsewhere(id: string): boolean {
+    return !this.readable(id) && this.#elsewhere.has(id);
+  }
+
+  /** Every node some gateway hears. */
+  aliveIds(): string[] {
+    return [...new Set([...this.readableLinks().map((link) => link.id), ...this.#elsewhere.keys()])];
+  }
+
+  /**
+   * What the other gateways heard lately. A node this gateway has no link to whose status changed
+   * with it joined or left as far as this gateway's listeners (dashboards, repair) are concerned.
+   */
+  async heardByOthers(heard: Map<string, string>): Promise<void> {
+    const before = this.#elsewhere;
+    this.#elsewhere = heard;
+    const changed = [...new Set([...before.keys(), ...heard.keys()])].filter((id) => before.has(id) !== heard.has(id) && !this.readable(id));
+    await Promise.all(changed.map((id) => this.publish(heard.has(id) ? 'node.joined' : 'node.left', id)));
   }
 
   async views(): Promise<NodeView[]> {
@@ -109,7 +139,8 @@ export class NodeRegistry {
 
   #view(record: NodeRecord): NodeView {
     const link = this.link(record.id);
-    const online = link?.readable === true;
+    const online = this.alive(record.id);
+    const heardAt = link ? new Date(link.lastPongAt).toISOString() : this.#elsewhere.get(record.id);
     return {
       id: record.id,
       kind: record.kind,
@@ -118,10 +149,11 @@ export class NodeRegistry {
       usedBytes: link?.usedBytes ?? record.usedBytes,
       chunkCount: link?.chunkCount ?? record.chunkCount,
       cpu: record.cpu,
-      lastSeenAt: link ? new Date(link.lastPongAt).toISOString() : record.lastSeenAt,
+      lastSeenAt: heardAt ?? record.lastSeenAt,
       writeBps: link?.writeRate.perSecond() ?? 0,
       readBps: link?.readRate.perSecond() ?? 0,
       quarantine: record.quarantine,
+      linked: this.readable(record.id),
     };
   }
 }

@@ -4,19 +4,22 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { toShoalError } from '../../../shared/errors.ts';
 import { isChunkHash } from '../../../shared/hash.ts';
-import { nodeProof } from '../../../shared/node-proof.ts';
+import { gatewayProof, nodeProof } from '../../../shared/node-proof.ts';
 import type { HelloMessage, ProofMessage } from '../../../shared/protocol.ts';
 import { CLOSE, decodeFrame, encodeFrame, isNodeId, MAX_HEADER_BYTES, PROTOCOL_VERSION } from '../../../shared/protocol.ts';
 import type { MetadataStore, NodeRecord } from '../metadata/metadata-store.ts';
 import type { BrowserOrigins } from '../browser-origin.ts';
 import type { Admission } from './admission.ts';
 import type { BulkTransfers } from './bulk-transfers.ts';
+import type { GatewayAnnouncer } from './gateway-announcer.ts';
 import { closeSession, stopReadingAfterError, trackTransport } from './close-session.ts';
 import { isCount, NodeLink, toBytes, type NodeLinkListener } from './node-link.ts';
 import type { NodeRegistry } from './node-registry.ts';
 
 /** What the gateway does with what nodes report about their own storage. */
 export interface NodeReports {
+  /** The node is about to list what it holds: the copies recorded on it are read first. */
+  expectInventory(link: NodeLink): Promise<void>;
   /** A page of a node's inventory, in order: reconciled with the metadata by the last (`done`), before the node serves. */
   inventory(link: NodeLink, hashes: string[], done: boolean): Promise<void>;
   /** A node no longer holds these chunks: its scrub found them damaged, or they went `missing` from its storage. */
@@ -48,6 +51,8 @@ export interface NodeServerOptions {
   maxChunkBytes: number;
   /** Where the HTTP transfers (BULK_PATH) of nodes that offer them are kept; without it, every chunk goes in frames. */
   bulk?: BulkTransfers;
+  /** Which gateways the cluster has, for nodes that link to every one; without it, they are told of none. */
+  gateways?: GatewayAnnouncer;
 }
 
 /**
@@ -79,11 +84,13 @@ export class NodeServer implements NodeLinkListener {
    * Browsers send the page's Origin with a WebSocket: only the gateway's own pages and the origins
    * configured may make a tab a node, so a page elsewhere cannot recruit its visitors' browsers.
    * Until a node is welcomed, what it may send is a few KiB: a stranger cannot make the gateway
-   * buffer a chunk-sized frame.
+   * buffer a chunk-sized frame. A tab whose page another gateway of the cluster served links to
+   * this one too.
    */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const origin = req.headers.origin;
-    if (origin !== undefined && !this.#options.origins.allows(origin, req.headers.host)) {
+    const host = req.headers.host;
+    if (origin !== undefined && !this.#options.origins.allows(origin, host) && !(this.#options.origins.servesHost(host) && this.#options.gateways?.servesPagesOf(origin))) {
       socket.end(`HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\norigin ${origin.slice(0, 100)} may not connect nodes\n`);
       return;
     }
@@ -97,7 +104,7 @@ export class NodeServer implements NodeLinkListener {
         closeSession(ws, CLOSE.BAD_HELLO, `more than ${MAX_HANDSHAKE_BYTES} bytes before the welcome`, { stopReading: true });
       };
       socket.on('data', count);
-      this.#accept(ws, () => socket.off('data', count));
+      this.#accept(ws, host, () => socket.off('data', count));
     });
   }
 
@@ -130,7 +137,8 @@ export class NodeServer implements NodeLinkListener {
     this.#wss.close();
   }
 
-  #accept(socket: WebSocket, handedOver: () => void): void {
+  /** `host`: the Host the node's request named, which a node that links to every gateway binds its proof to. */
+  #accept(socket: WebSocket, host: string | undefined, handedOver: () => void): void {
     // Not BAD_HELLO: a node that was merely slow to start should try again, not give up.
     const timer = setTimeout(() => socket.close(CLOSE.PROTOCOL_ERROR, 'no hello in time'), this.#options.helloTimeoutMs);
     const handshake = new Handshake();
@@ -139,7 +147,7 @@ export class NodeServer implements NodeLinkListener {
         if (!isBinary) throw new HandshakeRefusal(CLOSE.BAD_HELLO, 'text frames are not part of the protocol');
         const step = handshake.next(decodeFrame(toBytes(data), 0).header);
         if (step.type === 'hello') {
-          await this.#challenge(socket, step.hello, handshake);
+          await this.#challenge(socket, step.hello, handshake, host);
         } else {
           await this.#verify(step.hello, step.record, handshake.nonce, step.proof);
           // Read again: the node chose how long to wait before its proof, and meanwhile it may
@@ -151,7 +159,7 @@ export class NodeServer implements NodeLinkListener {
           clearTimeout(timer);
           socket.off('message', onFrame);
           handedOver();
-          this.#admit(socket, step.hello, current);
+          await this.#admit(socket, step.hello, current);
         }
       } catch (err) {
         clearTimeout(timer);
@@ -167,12 +175,21 @@ export class NodeServer implements NodeLinkListener {
     socket.on('error', () => stopReadingAfterError(socket));
   }
 
-  /** Enrols a new node that brought a join credential, then asks any node to prove who it is. */
-  async #challenge(socket: WebSocket, hello: HelloMessage, handshake: Handshake): Promise<void> {
+  /**
+   * Enrols a new node that brought a join credential, then asks any node to prove who it is. A
+   * node that links to every gateway is answered with this gateway's own proof, for the host it
+   * says it dialed, which must be this gateway's: a node that dialed another name may be talking
+   * to someone who relays it here, who must not pass on this gateway's proof as its own.
+   */
+  async #challenge(socket: WebSocket, hello: HelloMessage, handshake: Handshake, host: string | undefined): Promise<void> {
     const { clusterId } = this.#options;
     if (hello.clusterId !== undefined && hello.clusterId !== clusterId) {
       this.#options.onForeignCluster(hello.nodeId, hello.clusterId);
       throw new HandshakeRefusal(CLOSE.WRONG_CLUSTER, `node ${hello.nodeId} belongs to cluster ${hello.clusterId}; this gateway serves cluster ${clusterId}`);
+    }
+    const dialed = hello.gateway?.host;
+    if (dialed !== undefined && !(await this.#dialedHere(dialed, host))) {
+      throw new HandshakeRefusal(CLOSE.MISDIRECTED, `node ${hello.nodeId} dialed ${dialed.slice(0, 100)}, which is not this gateway`);
     }
     let record = await this.#metadata.getNode(hello.nodeId);
     if (!record && hello.join) {
@@ -184,18 +201,31 @@ export class NodeServer implements NodeLinkListener {
       throw new HandshakeRefusal(CLOSE.NOT_ENROLLED, `node ${hello.nodeId} is not enrolled in this cluster: create it with shoal node create, or join with an invite`);
     }
     handshake.challenged(record);
-    if (socket.readyState === socket.OPEN) socket.send(encodeFrame({ type: 'challenge', nonce: handshake.nonce }));
+    const proof = hello.gateway && (await gatewayProof(record.tokenHash, hello.nodeId, handshake.nonce, hello.gateway));
+    if (socket.readyState === socket.OPEN) socket.send(encodeFrame({ type: 'challenge', nonce: handshake.nonce, proof }));
+  }
+
+  /**
+   * A node dials the gateways it was told of by the directory's URL for each, this one's host; the
+   * gateway it was given, by whatever name it was given, which the Host header names too. A
+   * stranger relaying a node here sets that header as it likes, so a Host naming another gateway
+   * of the directory (the stranger's row) is no name of this one.
+   */
+  async #dialedHere(dialed: string, host: string | undefined): Promise<boolean> {
+    const gateways = this.#options.gateways;
+    if (gateways?.ownHost() === dialed) return true;
+    return dialed === host?.toLowerCase() && !(await gateways?.namesAnother(dialed));
   }
 
   async #verify(hello: HelloMessage, record: NodeRecord, nonce: string, proof: string): Promise<void> {
-    const expected = Buffer.from(await nodeProof(record.tokenHash, hello.nodeId, nonce));
+    const expected = Buffer.from(await nodeProof(record.tokenHash, hello.nodeId, nonce, hello.gateway));
     const given = Buffer.from(proof);
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
       throw new HandshakeRefusal(CLOSE.IDENTITY_MISMATCH, `node id ${hello.nodeId} belongs to another node`);
     }
   }
 
-  #admit(socket: WebSocket, hello: HelloMessage, known: NodeRecord): void {
+  async #admit(socket: WebSocket, hello: HelloMessage, known: NodeRecord): Promise<void> {
     if (socket.readyState !== socket.OPEN) return;
     const now = new Date().toISOString();
     const transfers = hello.bulk === true ? this.#options.bulk : undefined;
@@ -212,7 +242,17 @@ export class NodeServer implements NodeLinkListener {
     const previous = this.#registry.link(hello.nodeId);
     this.#registry.add(link);
     previous?.close(CLOSE.REPLACED, 'replaced by a newer session of the same node');
-    link.send({ type: 'welcome', heartbeatMs: this.#options.heartbeatMs, clusterId: this.#options.clusterId, bulk: bulk?.session });
+    // What the node holds is told against the copies recorded before it starts listing them: a
+    // copy another gateway records meanwhile was stored before it, so it is in the inventory.
+    await this.#reports.expectInventory(link).catch(() => {});
+    const gateways = hello.gateway && this.#options.gateways;
+    link.send({
+      type: 'welcome',
+      heartbeatMs: this.#options.heartbeatMs,
+      clusterId: this.#options.clusterId,
+      bulk: bulk?.session,
+      ...(gateways ? { gatewayId: gateways.selfId, gateways: gateways.current() } : {}),
+    });
     // Only what the session itself reports: never the identity, draining or quarantine, and never a row that is gone.
     this.#metadata
       .recordSession(hello.nodeId, {
@@ -290,5 +330,8 @@ function helloProblem(header: HelloMessage): string | null {
   }
   if (header.cpu !== undefined && !(typeof header.cpu === 'number' && Number.isFinite(header.cpu) && header.cpu >= 0)) return 'bad cpu';
   if (header.bulk !== undefined && typeof header.bulk !== 'boolean') return 'bad bulk';
+  if (header.gateway !== undefined && !(typeof header.gateway?.host === 'string' && header.gateway.host.length > 0 && header.gateway.host.length <= 300 && isChunkHash(header.gateway.nonce))) {
+    return 'bad gateway challenge';
+  }
   return null;
 }

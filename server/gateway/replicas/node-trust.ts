@@ -46,7 +46,7 @@ export class NodeTrust {
     try {
       const record = await this.#metadata.getNode(nodeId);
       if (!record || record.quarantine !== null) return;
-      await this.#metadata.upsertNode({ ...record, quarantine: reason });
+      await this.#metadata.setQuarantine(nodeId, reason);
       await this.#registry.publish('node.stats', nodeId);
     } catch {
       // The link is quarantined for this session; its next wrong answer tries to record it again.
@@ -55,10 +55,8 @@ export class NodeTrust {
 
   /** An admin vouches for the node: its quarantine and every suspicion of it are cleared. */
   async trust(nodeId: string): Promise<void> {
-    const record = await this.#metadata.getNode(nodeId);
-    if (!record) throw new ShoalError('NODE_NOT_FOUND', `no node ${JSON.stringify(nodeId)}`);
+    if (!(await this.#metadata.setQuarantine(nodeId, null))) throw new ShoalError('NODE_NOT_FOUND', `no node ${JSON.stringify(nodeId)}`);
     this.forget(nodeId);
-    await this.#metadata.upsertNode({ ...record, quarantine: null });
     const link = this.#registry.link(nodeId);
     if (link) link.quarantine = null;
   }

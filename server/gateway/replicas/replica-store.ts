@@ -15,6 +15,9 @@ import type { UploadCopies } from './uploads-in-flight.ts';
 /** How long a read may go unanswered before the next replica is asked too. */
 const HEDGE_AFTER_MS = 1500;
 
+/** How long a release waits before trying again chunks another gateway pins. */
+const RELEASE_RETRY_MS = 30_000;
+
 export interface ReadOptions {
   /** Only these bytes of the stored chunk, which the node cannot verify: `open` must. */
   span?: { offset: number; length: number };
@@ -28,7 +31,7 @@ export interface ReadOptions {
 
 /**
  * The copies of chunks on nodes: the only code that puts, gets or deletes one, always under the
- * rule of ChunkLocks. Writes go to nodes by weighted rendezvous rank and count once the node
+ * rule of ChunkLocks. Writes go to the nodes its partition lists (placement.ts) and count once the node
  * acknowledged a durable, hash-checked write; reads are verified; a node that cannot produce a
  * recorded copy loses its record, and the loss is published for healing to act on. A copy is
  * recorded only here, when written: what nodes say they hold adds none.
@@ -38,6 +41,12 @@ export class ReplicaStore {
   readonly #metadata: MetadataStore;
   readonly #events: EventBus;
   readonly #locks: ChunkLocks;
+  /**
+   * Checked again as each delete leaves for a node, not only before it waits for the link's
+   * window: a gateway out of touch meanwhile may have had its claims revoked, and another gateway
+   * may have written fresh copies of the chunk, which this delete would then take.
+   */
+  readonly #claimsStand = (): void => this.#locks.assertClaims();
   readonly #unreferenced: UnreferencedCopies;
   /** Chunks whose release waits for their last pin. */
   readonly #heldBack = new Set<string>();
@@ -69,6 +78,7 @@ export class ReplicaStore {
     return this.#locks.locked([hash], async () => {
       const written: NodeLink[] = [];
       try {
+        await this.#locks.share(hash);
         return await this.#ensure(hash, data, (await this.current(hash))?.nodeIds ?? [], replicas, kind, written);
       } catch (err) {
         await this.#undoPartialPlacement(hash, written);
@@ -214,28 +224,38 @@ export class ReplicaStore {
       const kept = chunk.nodeIds.filter((id) => this.#registry.writable(id) && !surplus.some((link) => link.id === id));
       const checks = await Promise.allSettled(kept.map((id) => this.#readFrom(hash, id)));
       if (checks.some((check) => check.status === 'rejected')) return result;
+      this.#locks.assertClaims();
       for (const link of surplus) {
         await this.#metadata.removeReplica(hash, link.id);
         try {
-          await link.delete([hash]);
+          await link.delete([hash], this.#claimsStand);
           result.removed++;
         } catch {
           result.failed++;
         }
       }
       return result;
-    });
+    }, true);
   }
 
   /**
    * Deletes chunks that no file references any more from every node recorded as holding them, and
    * forgets them. A node that fails keeps its copy until collection removes it; one that is offline
-   * reports the copy, now recorded nowhere, in its inventory when it is back.
+   * reports the copy, now recorded nowhere, in its inventory when it is back. Chunks another
+   * gateway pins are tried again later (their release there cannot call back here). `leased`:
+   * for background work, which the repair lease must allow.
    */
-  async releaseUnreferenced(hashes: string[]): Promise<void> {
+  async releaseUnreferenced(hashes: string[], leased = false): Promise<void> {
     await this.#locks.removing(hashes, async (unpinned) => {
       const released = new Set(unpinned);
-      for (const hash of hashes) if (!released.has(hash)) this.#heldBack.add(hash);
+      const elsewhere: string[] = [];
+      for (const hash of hashes) {
+        if (released.has(hash)) continue;
+        if (this.#locks.isPinned(hash)) this.#heldBack.add(hash);
+        else elsewhere.push(hash);
+      }
+      // Also when a lease passed meanwhile: the chunks are nobody's, and a release is safe on any gateway.
+      if (elsewhere.length > 0) setTimeout(() => void this.releaseUnreferenced(elsewhere).catch(() => {}), RELEASE_RETRY_MS).unref();
       if (unpinned.length === 0) return;
       const chunks = await this.#metadata.getChunks(unpinned);
       const forgotten = await this.#metadata.forgetUnreferenced(unpinned);
@@ -243,14 +263,15 @@ export class ReplicaStore {
       for (const hash of forgotten) {
         for (const nodeId of chunks.get(hash)?.nodeIds ?? []) byNode.set(nodeId, [...(byNode.get(nodeId) ?? []), hash]);
       }
+      this.#locks.assertClaims();
       await Promise.all(
         [...byNode].map(async ([nodeId, nodeHashes]) => {
           const link = this.#registry.link(nodeId);
           // The metadata has forgotten these chunks, so only collection can still remove them.
-          await link?.delete(nodeHashes).catch(() => this.#unreferenced.note(nodeId, nodeHashes));
+          await link?.delete(nodeHashes, this.#claimsStand).catch(() => this.#unreferenced.note(nodeId, nodeHashes));
         }),
       );
-    });
+    }, leased);
   }
 
   /** An upload failed after storing some chunks: any node that can be read may hold them. */
@@ -280,9 +301,10 @@ export class ReplicaStore {
           byLink.set(link, [...(byLink.get(link) ?? []), hash]);
         }
       }
+      this.#locks.assertClaims();
       await Promise.all(
         [...byLink].map(async ([link, linkHashes]) => {
-          await link.delete(linkHashes).then(() => linkHashes.forEach((hash) => deleted.add(`${link.id}:${hash}`)), () => {});
+          await link.delete(linkHashes, this.#claimsStand).then(() => linkHashes.forEach((hash) => deleted.add(`${link.id}:${hash}`)), () => {});
         }),
       );
     });
@@ -323,14 +345,15 @@ export class ReplicaStore {
         else waiting.push(hash);
       }
       await this.#metadata.forgetUnreferenced(deleted.filter((hash) => !referenced.has(hash)));
-      await link.delete(deleted);
+      this.#locks.assertClaims();
+      await link.delete(deleted, this.#claimsStand);
       return { deleted, waiting };
-    });
+    }, true);
   }
 
   /** Forgets the deletions recorded before `before` and deletes their manifests from the nodes. */
   async releaseDeletions(before: string): Promise<void> {
-    await this.releaseUnreferenced(await this.#metadata.forgetDeletions(before));
+    await this.releaseUnreferenced(await this.#metadata.forgetDeletions(before), true);
   }
 
   /**
@@ -343,7 +366,8 @@ export class ReplicaStore {
    */
   async #undoPartialPlacement(hash: string, written: NodeLink[]): Promise<void> {
     if (written.length === 0) return;
-    const shared = this.#locks.pinCount(hash) > 1 || (await this.#metadata.referenced([hash])).has(hash);
+    // Another gateway's upload may count this very copy: only collection, which claims the chunk, may tell.
+    const shared = this.#locks.shared || this.#locks.pinCount(hash) > 1 || (await this.#metadata.referenced([hash])).has(hash);
     const recorded = shared ? null : ((await this.current(hash))?.nodeIds ?? []);
     for (const link of written) {
       if (recorded === null || recorded.includes(link.id) || this.#registry.link(link.id) !== link) {
@@ -358,9 +382,14 @@ export class ReplicaStore {
   async #ensure(hash: string, data: Uint8Array, holders: string[], replicas: number, kind: ChunkKind, written: NodeLink[] = []): Promise<NodeLink[]> {
     const have = new Set(holders.filter((id) => this.#registry.writable(id)));
     if (have.size >= replicas) return written;
-    const candidates = rankTargets(hash, data.length, this.#registry.writableLinks()).filter((link) => !have.has(link.id) && !this.#trust.isSuspect(link.id, hash));
-    const ranked = diskFirst(candidates, [...have].some((id) => this.#registry.link(id)?.kind === 'disk'));
+    const failed = new Set<string>();
+    const candidates = (): NodeLink[] => {
+      const holdsDisk = [...have].some((id) => this.#registry.link(id)?.kind === 'disk');
+      const skip = (link: NodeLink) => have.has(link.id) || failed.has(link.id) || this.#trust.isSuspect(link.id, hash);
+      return diskFirst(rankTargets(hash, data.length, this.#registry.writableLinks(), replicas, { skip, disk: !holdsDisk }), holdsDisk);
+    };
     const failures: string[] = [];
+    let ranked = candidates();
     while (have.size < replicas && ranked.length > 0) {
       const batch = ranked.splice(0, replicas - have.size);
       const results = await Promise.allSettled(batch.map((link) => link.put(hash, data, kind)));
@@ -370,9 +399,12 @@ export class ReplicaStore {
           have.add(link.id);
           written.push(link);
         } else {
+          failed.add(link.id);
           failures.push(`${link.id}: ${toShoalError(result.reason).code}`);
         }
       });
+      // The partition's list ran out of spares: its rank goes on past them, without the nodes tried.
+      if (ranked.length === 0 && have.size < replicas) ranked = candidates();
     }
     if (have.size < replicas) {
       const detail = failures.length > 0 ? ` (${failures.join(', ')})` : '';

@@ -1,4 +1,4 @@
-import { Semaphore } from '../../lib/semaphore.ts';
+import { BufferPool } from '../../lib/buffer-pool.ts';
 import type { ChunkRecord } from '../metadata/metadata-store.ts';
 import type { NodeLink } from '../nodes/node-link.ts';
 import type { NodeRegistry } from '../nodes/node-registry.ts';
@@ -14,11 +14,12 @@ export class UploadsInFlight {
    * Chunks held in the gateway's memory by all uploads together, from the first byte read into one
    * until its copies are written: however many uploads run, they share this many, so memory stays
    * bounded and a full budget pauses reading bodies, which backpressure passes on to the clients.
+   * Each buffer holds a chunk, sealed over itself, and is used again by the next chunk.
    */
-  readonly chunkBuffers: Semaphore;
+  readonly chunkBuffers: BufferPool;
 
   constructor(options: { chunkBuffers: number } = { chunkBuffers: 24 }) {
-    this.chunkBuffers = new Semaphore(options.chunkBuffers);
+    this.chunkBuffers = new BufferPool(options.chunkBuffers);
   }
 
   begin(): UploadCopies {
@@ -53,6 +54,11 @@ export class UploadCopies {
     const chunk = this.#chunks.get(hash) ?? { size, links: new Map<string, NodeLink>() };
     for (const link of links) chunk.links.set(link.id, link);
     this.#chunks.set(hash, chunk);
+  }
+
+  /** Forgets the copies of `hash`: a manifest released before its commit, which no record may name. */
+  drop(hash: string): void {
+    this.#chunks.delete(hash);
   }
 
   *links(): Iterable<[string, Map<string, NodeLink>]> {

@@ -22,7 +22,7 @@ export interface ObjectBody {
  * `x-amz-checksum-*` header or trailer, chunk signatures, the declared length. A mismatch ends the
  * stream with an error, before the storage layer can commit what it read.
  */
-export function objectBody(headers: Headers, body: ReadableStream<Uint8Array> | null, signed: VerifiedSignature | null): ObjectBody {
+export function objectBody(headers: Headers, body: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array> | null, signed: VerifiedSignature | null): ObjectBody {
   const payload = signed?.payloadHash ?? UNSIGNED_PAYLOAD;
   const streaming = payload === STREAMING_SIGNED || payload === STREAMING_SIGNED_TRAILER || payload === STREAMING_UNSIGNED_TRAILER;
   const encodings = (headers.get('content-encoding') ?? '').split(',').map((e) => e.trim());

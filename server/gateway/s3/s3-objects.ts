@@ -154,8 +154,16 @@ export class S3Objects {
     await this.#store.deleteAttributes(name);
   }
 
-  open(object: S3Object, range: ByteRange): Promise<ReadableStream<Uint8Array>> {
-    return this.#reader.open(object.file, range);
+  /** The object's bytes as a stream, which S3's answers and part copies pipe on, whether it is one chunk or many. */
+  async open(object: S3Object, range: ByteRange): Promise<ReadableStream<Uint8Array>> {
+    const body = await this.#reader.open(object.file, range);
+    if (!(body instanceof Uint8Array)) return body;
+    return new ReadableStream({
+      start(controller) {
+        controller.enqueue(body);
+        controller.close();
+      },
+    });
   }
 
   /**

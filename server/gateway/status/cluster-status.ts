@@ -27,7 +27,7 @@ export class ClusterStatus {
   async health(): Promise<ClusterHealth> {
     // Views, not metadata records: an online node's usage lives in memory until it leaves.
     const [nodes, counts] = await Promise.all([this.#registry.views(), replicationSummary(this.#metadata, this.#registry, this.#replicas)]);
-    const nodesOnline = nodes.filter((n) => this.#registry.readable(n.id)).length;
+    const nodesOnline = nodes.filter((n) => this.#registry.alive(n.id)).length;
     // An offline node's space cannot be written to or read from now: totals count reachable nodes only.
     const reachable = nodes.filter((n) => n.status !== 'offline');
     const { underReplicated: underReplicatedChunks, unavailable: unavailableChunks } = counts;

@@ -97,6 +97,11 @@ export class NodeAgentController implements ReactiveController {
     return this.#admitted;
   }
 
+  /** The gateways this tab's node knows, and whether each link is up: it links to every gateway of the cluster. */
+  get gateways(): ReturnType<NodeAgent['gateways']> {
+    return this.#agent?.gateways() ?? [];
+  }
+
   /** A new node can be made here: the page holds an invite the gateway has not turned down. */
   get canStartFresh(): boolean {
     return this.#invite !== undefined && this.refusal !== CLOSE.NOT_ADMITTED;

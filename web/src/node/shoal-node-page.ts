@@ -164,6 +164,9 @@ export class ShoalNodePage extends LitElement {
         <shoal-stat id="node-id" mono label="Node" value=${identity?.id ?? '…'}>
           <span>${node.how === 'adopted' ? 'reused from a closed tab' : node.how === 'resumed' ? 'kept across a reload' : 'new in this tab'}</span>
         </shoal-stat>
+        <shoal-stat id="gateways" label="Gateways linked" value=${String(node.gateways.filter((g) => g.online).length)}>
+          <span class="mono">${node.gateways.map((g) => new URL(g.url).host).join(' · ')}</span>
+        </shoal-stat>
         <shoal-stat id="chunks" label="Chunks held" value=${String(stats.chunkCount)}></shoal-stat>
         <shoal-stat id="used" label="Stored">
           <span slot="value"><shoal-size .bytes=${stats.usedBytes}></shoal-size></span>
