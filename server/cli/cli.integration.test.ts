@@ -124,6 +124,6 @@ describe('the shoal CLI against a real cluster', () => {
     await writeFile(file, randomBytesSeeded(100, 1));
     const result = await runShoal(['upload', file], env);
     assert.equal(result.code, 1);
-    assert.match(result.stderr, /^shoal: 1 node\(s\) online, 2 needed for 2 replicas\n$/);
+    assert.match(result.stderr, /^shoal: 1 node\(s\) online and linked to this gateway, 2 needed for 2 replicas\n$/);
   });
 });

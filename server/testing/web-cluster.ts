@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { BrowserContext, Page } from 'playwright';
 import { ensureWebBuild } from '../cli/web-build.ts';
 import { launchPersistentBrowser, type PersistentBrowser } from './browser.ts';
-import { TestCluster, type ClusterOptions } from './cluster.ts';
+import { TestCluster, waitFor, type ClusterOptions } from './cluster.ts';
 
 /** Pings every second, and offline once the last answer is three seconds old: a lost node shows soon. */
 export const FAST_LIVENESS = { heartbeatMs: 1000, offlineAfterMs: 3000 };
@@ -25,7 +25,10 @@ export interface NodeTab {
 export async function openNodeTab(context: BrowserContext, cluster: TestCluster, query = ''): Promise<NodeTab> {
   const page = await context.newPage();
   await page.goto(await invitedNodeUrl(cluster, query));
-  return { page, id: await onlineNodeId(page) };
+  const id = await onlineNodeId(page);
+  // The page is online at the welcome; the gateway lists it once its inventory is reconciled.
+  await waitFor(async () => (await cluster.client.nodes()).some((n) => n.id === id && n.status !== 'offline'), 20_000, `the gateway to list tab ${id}`);
+  return { page, id };
 }
 
 /**
