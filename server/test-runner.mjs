@@ -36,7 +36,8 @@ if (files.length === 0) {
   process.exit(1);
 }
 
-const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files], {
+// A test that hangs fails by name after ten minutes, instead of stalling the whole run until CI gives up.
+const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=600000', ...files], {
   cwd: root,
   stdio: 'inherit',
 });

@@ -33,12 +33,22 @@ export function stringOption(value: string | boolean | undefined): string | unde
   return typeof value === 'string' ? value : undefined;
 }
 
+/**
+ * Stopping that takes longer gives up and exits: everything Shoal writes survives a kill -9, so
+ * nothing is lost, and a service manager or parent waiting on the exit is not left hanging.
+ */
+const SHUTDOWN_LIMIT_MS = 10_000;
+
 /** Runs `stop` once on Ctrl-C or SIGTERM, then exits. */
 export function onShutdown(stop: () => Promise<void>): void {
   let stopping = false;
   const handler = (signal: NodeJS.Signals) => {
     if (stopping) process.exit(130);
     stopping = true;
+    setTimeout(() => {
+      console.error(`shoal: still stopping after ${SHUTDOWN_LIMIT_MS / 1000} s: exiting without waiting further`);
+      process.exit(1);
+    }, SHUTDOWN_LIMIT_MS).unref();
     stop().then(
       () => process.exit(signal === 'SIGINT' ? 130 : 0),
       (err: Error) => {

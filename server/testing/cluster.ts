@@ -35,14 +35,22 @@ export interface ClusterOptions {
 }
 
 /** Runs the real `shoal` binary with a test's data dir; resolves with its output once it exits. */
-export function runShoal(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+export function runShoal(args: string[], env: Record<string, string> = {}, timeoutMs = 180_000): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [SHOAL_BIN, ...args], { env: { ...process.env, ...env, CI: '1' } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
-    child.on('exit', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+    // A command that never ends fails its test with what it printed, rather than hanging the run.
+    const overdue = setTimeout(() => {
+      stderr += `\n[test: shoal ${args[0]} still running after ${timeoutMs / 1000} s, killed]`;
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.on('exit', (code) => {
+      clearTimeout(overdue);
+      resolve({ code: code ?? 1, stdout, stderr });
+    });
   });
 }
 

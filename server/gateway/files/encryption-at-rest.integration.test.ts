@@ -63,30 +63,53 @@ describe('encryption at rest on disk nodes', () => {
   });
 
   test('a stored ciphertext tampered with is caught at download, never served, and repaired', async () => {
-    const [first] = chunkIds(cluster.dataDir, data, 4 * MiB);
-    const copies = (await Promise.all(NODES.map((id) => cluster.chunkFiles(id)))).flat().filter((p) => p.endsWith(first!));
-    assert.equal(copies.length, 2);
-    // A node that rewrote the ciphertext: it still answers for the chunk, with other bytes.
-    const tampered = await readFile(copies[0]!);
-    tampered[100]! ^= 0x55;
-    await writeFile(copies[0]!, tampered);
-    for (let i = 0; i < 6; i++) {
-      const whole = await cluster.client.download('secret.bin');
-      assert.ok(Buffer.from(await whole.arrayBuffer()).equals(data), 'whole download');
-      // A range is not hash-checked by the node: the segment's tag is what catches it.
-      const range = await cluster.client.download('secret.bin', { range: { start: 90, end: 120 } });
-      assert.equal(range.status, 206);
-      assert.ok(Buffer.from(await range.arrayBuffer()).equals(data.subarray(90, 121)), 'range download');
+    const [first, second] = chunkIds(cluster.dataDir, data, 4 * MiB);
+    const holders = async (hash: string) => {
+      const held = await Promise.all(NODES.map(async (id) => ((await cluster.chunkFiles(id)).find((p) => p.endsWith(hash)) ? id : null)));
+      return held.filter((id): id is string => id !== null);
+    };
+    const firstHolders = await holders(first!);
+    const secondHolders = await holders(second!);
+    assert.equal(firstHolders.length, 2);
+    assert.equal(secondHolders.length, 2);
+    // Two pairs out of three nodes share one: the liar, who rewrites its ciphertext of both chunks and still
+    // answers for them, with other bytes.
+    const liar = firstHolders.find((id) => secondHolders.includes(id))!;
+    for (const hash of [first!, second!]) {
+      const path = (await cluster.chunkFiles(liar)).find((p) => p.endsWith(hash))!;
+      const tampered = await readFile(path);
+      tampered[100]! ^= 0x55;
+      await writeFile(path, tampered);
     }
+    // The honest holders away, the liar's copies are the only ones a download can be served from (the gateway
+    // would otherwise ask the quicker replica, never reaching them).
+    const honest = [...new Set([...firstHolders, ...secondHolders])].filter((id) => id !== liar);
+    await Promise.all(honest.map((id) => cluster.killNode(id)));
+    await waitFor(async () => (await cluster.client.nodes()).every((n) => !honest.includes(n.id) || !n.linked), 20_000, 'the honest holders unlinked');
+    // A range is not hash-checked by the node: the segment's tag is what catches it.
+    await assert.rejects(cluster.client.download('secret.bin', { range: { start: 90, end: 120 } }), { code: 'CHUNK_UNAVAILABLE', message: new RegExp(`${liar}: CHUNK_CORRUPT`) });
+    // The second chunk whole: the node checks its hash and drops its copy, or the gateway's tag check catches it.
+    await assert.rejects(cluster.client.download('secret.bin', { range: { start: 4 * MiB, end: data.length - 1 } }), {
+      code: 'CHUNK_UNAVAILABLE',
+      message: new RegExp(`${liar}: CHUNK_(CORRUPT|NOT_FOUND)`),
+    });
+    for (const id of honest) cluster.startNode(id);
+    await cluster.waitForOnline(3, 40_000);
+    assert.ok(Buffer.from(await (await cluster.client.download('secret.bin')).arrayBuffer()).equals(data));
+    const range2 = await cluster.client.download('secret.bin', { range: { start: 90, end: 120 } });
+    assert.ok(Buffer.from(await range2.arrayBuffer()).equals(data.subarray(90, 121)), 'range download');
     await waitFor(
       async () => {
         if (!(await fullyReplicated(cluster))) return false;
-        const now = (await Promise.all(NODES.map((id) => cluster.chunkFiles(id)))).flat().filter((p) => p.endsWith(first!));
-        const intact = await Promise.all(now.map(async (path) => sha256Hex(await readFile(path)) === first));
-        return intact.filter(Boolean).length >= 2;
+        for (const hash of [first!, second!]) {
+          const now = (await Promise.all(NODES.map((id) => cluster.chunkFiles(id)))).flat().filter((p) => p.endsWith(hash));
+          const intact = await Promise.all(now.map(async (path) => sha256Hex(await readFile(path)) === hash));
+          if (intact.filter(Boolean).length < 2) return false;
+        }
+        return true;
       },
       30_000,
-      'two intact copies of the tampered chunk again',
+      'two intact copies of each tampered chunk again',
     );
     assert.ok(Buffer.from(await (await cluster.client.download('secret.bin')).arrayBuffer()).equals(data));
   });
