@@ -36,7 +36,7 @@ test('three tabs opened with invites become three browser nodes, and a fourth ta
   tabs = await Promise.all([1, 2, 3].map(() => openNodeTab(context, cluster!)));
   assert.equal(new Set(tabs.map((t) => t.id)).size, 3, 'each tab is its own node');
   await app.locator('shoal-app nav a[href="/"]').click();
-  for (const { id } of tabs) await app.locator(`shoal-node-card[node-id="${id}"][kind="browser"][status="online"]`).waitFor({ timeout: 5000 });
+  for (const { id } of tabs) await app.locator(`shoal-node-card[node-id="${id}"][kind="browser"][status="online"]`).waitFor({ timeout: 30_000 });
   assert.equal(await app.locator('shoal-node-card').count(), 3);
 });
 
@@ -61,7 +61,7 @@ test('a 20 MiB upload through the files page puts every chunk on two different t
       const stored = (i: number) => held[i]!.length + manifests[i]!.length;
       return tabs.every((t, i) => nodes.find((n) => n.id === t.id)?.chunkCount === stored(i) && counts[i] === stored(i));
     },
-    5000,
+    30_000,
     'the gateway and the tabs to report what the tabs store',
   );
   assert.equal(held.flat().length, chunks.length * 2);
@@ -96,8 +96,8 @@ test("the dashboard's 'Add this browser as a node' opens a tab that takes over t
   assert.equal(invite?.uses, 0);
   assert.ok(Date.parse(invite!.expiresAt!) - Date.now() <= 10 * 60_000, 'it expires within 10 minutes');
   assert.equal(new URL(added.url()).searchParams.get('invite'), null, 'the invite left the address');
-  await app.locator(`shoal-node-card[node-id="${gone!.id}"][status="online"]`).waitFor({ timeout: 5000 });
-  await waitFor(async () => (await cluster!.client.list())[0]?.health === 'ok', 10_000, 'the file to be fully replicated again');
+  await app.locator(`shoal-node-card[node-id="${gone!.id}"][status="online"]`).waitFor({ timeout: 30_000 });
+  await waitFor(async () => (await cluster!.client.list())[0]?.health === 'ok', 30_000, 'the file to be fully replicated again');
   await app.locator('shoal-app nav a[href="/files"]').click();
 });
 
@@ -108,5 +108,5 @@ test('deleting the file through the files page empties the list and the tabs', a
   await remove.click();
   await app.locator('shoal-file-list').waitFor({ state: 'detached' });
   assert.deepEqual(await cluster!.client.list(), []);
-  await waitFor(async () => (await Promise.all(tabs.map(storedHashes))).every((hashes) => hashes.length === 0), 10_000, 'the tabs to drop the chunks');
+  await waitFor(async () => (await Promise.all(tabs.map(storedHashes))).every((hashes) => hashes.length === 0), 30_000, 'the tabs to drop the chunks');
 });

@@ -33,7 +33,7 @@ after(async () => {
 test('collection paused at its limit says why on the repair panel, and Confirm collection lets it go on', async () => {
   const deleted = await strayNode({ gatewayUrl: cluster!.url, nodeId: 'stray', join: loadJoinSecret(cluster!.dataDir), count: 1500 });
   const paused = page.locator('shoal-repair-panel #collection-paused');
-  await paused.waitFor({ timeout: 15_000 });
+  await paused.waitFor({ timeout: 30_000 });
   assert.match(await paused.innerText(), /Collection paused/);
   assert.match(await paused.locator('li[data-node="stray"]').innerText(), /150 chunk\(s\) collected on stray in this grace period/);
   assert.match(await page.locator('shoal-repair-panel [data-stat="orphans"] dd').innerText(), /150\s+1350 pending, paused/);
@@ -44,6 +44,6 @@ test('collection paused at its limit says why on the repair panel, and Confirm c
   await button.click();
   assert.equal((await button.innerText()).trim(), 'Delete them?');
   await button.click();
-  await paused.waitFor({ state: 'detached', timeout: 10_000 });
-  await waitFor(() => deleted.size === 1500, 10_000, 'the rest collected once confirmed');
+  await paused.waitFor({ state: 'detached', timeout: 30_000 });
+  await waitFor(() => deleted.size === 1500, 30_000, 'the rest collected once confirmed');
 });

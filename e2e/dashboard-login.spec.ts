@@ -45,8 +45,8 @@ test('the link shoal gateway prints logs the browser in once, with an HttpOnly, 
   const page = await context.newPage();
   await page.setViewportSize({ width: 1280, height: 900 });
   await page.goto(link);
-  await dashboard(page).waitFor({ timeout: 15_000 });
-  await page.locator('shoal-node-card[node-id="node1"][status="online"]').waitFor({ timeout: 15_000 });
+  await dashboard(page).waitFor({ timeout: 30_000 });
+  await page.locator('shoal-node-card[node-id="node1"][status="online"]').waitFor({ timeout: 30_000 });
   assert.equal(new URL(page.url()).pathname, '/');
   assert.equal(new URL(page.url()).hash, '', 'the code leaves the address bar');
   assert.equal(await page.locator('shoal-app #session').innerText(), 'admin-token · admin');
@@ -60,7 +60,7 @@ test('the link shoal gateway prints logs the browser in once, with an HttpOnly, 
   assert.ok(!(await page.evaluate(() => document.cookie)).includes('shoal_session'), 'no script of the page can read it');
 
   // The live event stream rides on the cookie too (EventSource cannot send a header).
-  await waitFor(async () => (await page.evaluate(() => fetch('/api/session').then((r) => r.status))) === 200, 5000, 'the session');
+  await waitFor(async () => (await page.evaluate(() => fetch('/api/session').then((r) => r.status))) === 200, 30_000, 'the session');
   const stream = await page.evaluate(
     () =>
       new Promise<string>((resolve) => {
@@ -78,7 +78,7 @@ test('the link shoal gateway prints logs the browser in once, with an HttpOnly, 
   const other = await (await browser!.newContext()).newPage();
   await other.goto(link);
   const refused = loginPage(other).locator('[role="alert"]');
-  await refused.waitFor({ timeout: 10_000 });
+  await refused.waitFor({ timeout: 30_000 });
   assert.match(await refused.innerText(), /login link is used up/);
   assert.equal(await dashboard(other).count(), 0);
   await other.context().close();
@@ -93,7 +93,7 @@ test('without a login the dashboard shows the login page; a pasted read token ca
   const { secret } = await cluster!.client.createToken({ role: 'read', name: 'viewer' });
   const page = await (await browser!.newContext()).newPage();
   await page.goto(cluster!.url);
-  await loginPage(page).waitFor({ timeout: 15_000 });
+  await loginPage(page).waitFor({ timeout: 30_000 });
   assert.equal(await dashboard(page).count(), 0);
   await page.screenshot({ path: join(ARTIFACTS, 'dashboard-login.png') });
 
@@ -102,7 +102,7 @@ test('without a login the dashboard shows the login page; a pasted read token ca
   await loginPage(page).locator('[role="alert"]').waitFor();
   await loginPage(page).getByLabel('API token').fill(secret);
   await loginPage(page).getByRole('button', { name: 'Log in' }).click();
-  await page.locator('shoal-node-card[node-id="node1"]').waitFor({ timeout: 15_000 });
+  await page.locator('shoal-node-card[node-id="node1"]').waitFor({ timeout: 30_000 });
   assert.equal(await page.locator('shoal-app #session').innerText(), 'viewer · read');
 
   const scrub = await page.evaluate(() => fetch('/api/scrub', { method: 'POST' }).then((r) => r.status));
@@ -115,7 +115,7 @@ test("a page of another origin cannot ride on the dashboard's cookie: its no-cor
   const page = await context.newPage();
   const { url } = await cluster!.client.createLoginLink();
   await page.goto(url);
-  await dashboard(page).waitFor({ timeout: 15_000 });
+  await dashboard(page).waitFor({ timeout: 30_000 });
 
   // Another port of the same host is another origin but the same site: SameSite lets the cookie
   // go along, so only the Origin check stands between this page and the gateway.
@@ -126,7 +126,7 @@ test("a page of another origin cannot ride on the dashboard's cookie: its no-cor
   </script>`);
   try {
     await page.goto(attacker.url);
-    await page.waitForFunction(() => document.title !== '', undefined, { timeout: 10_000 });
+    await page.waitForFunction(() => document.title !== '', undefined, { timeout: 30_000 });
     assert.equal(await page.title(), 'sent', 'the browser sent the forged request');
     await new Promise((resolve) => setTimeout(resolve, 500));
     const node = (await cluster!.client.nodes()).find((n) => n.id === 'node1');

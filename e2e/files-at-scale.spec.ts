@@ -138,7 +138,7 @@ test("a file's detail shows each chunk on its two nodes, and its buttons are nam
 
 test('a file whose nodes are all offline says so, names them, and cannot be downloaded', async () => {
   await Promise.all(['node1', 'node2'].map((id) => cluster!.killNode(id)));
-  await rows('li.file[data-name="report.pdf"][data-health="unavailable"]').waitFor({ timeout: 15_000 });
+  await rows('li.file[data-name="report.pdf"][data-health="unavailable"]').waitFor({ timeout: 30_000 });
   const button = rows('li.file[data-name="report.pdf"] button.download');
   assert.ok(await button.isDisabled(), 'Download is disabled');
   assert.equal(await button.getAttribute('aria-label'), 'Download report.pdf: cannot be read now');
@@ -151,7 +151,7 @@ test('a file whose nodes are all offline says so, names them, and cannot be down
 
 test('with the gateway gone, the page marks its list and node count as of when it last heard, not live', async () => {
   await cluster!.kill(cluster!.gateway);
-  await page.locator('shoal-files-page #stale').waitFor({ timeout: 15_000 });
+  await page.locator('shoal-files-page #stale').waitFor({ timeout: 30_000 });
   assert.match(await page.locator('shoal-files-page #stale').innerText(), /The gateway cannot be reached: the list below is as of \d\d:\d\d/);
   assert.match(await page.locator('shoal-files-page #summary').innerText(), /as of \d\d:\d\d, \d+ nodes? (was|were) online/);
   await page.screenshot({ path: join(ARTIFACTS, 'files-stale.png'), fullPage: true });

@@ -63,7 +63,7 @@ test('the dashboard, files page and a node page show the cluster, and are pictur
   await page.setViewportSize({ width: 1280, height: 860 });
   await logIn(page, cluster!);
   await page.locator('shoal-node-card[status="online"]').nth(2).waitFor();
-  await waitFor(async () => (await tile(page, 'files')) === '2', 5000, 'the dashboard to count both files');
+  await waitFor(async () => (await tile(page, 'files')) === '2', 30_000, 'the dashboard to count both files');
   const cards = await page.locator('shoal-node-card').evaluateAll((els) => els.map((el) => `${el.getAttribute('kind')} ${el.getAttribute('node-id')} ${el.getAttribute('status')}`));
   assert.deepEqual(cards, ['disk node1 online', ...tabs.map((t) => `browser ${t.id} online`).sort()], 'the disk node first, then both tabs');
   assert.equal(await tile(page, 'nodes-online'), '3 of 3');
@@ -95,13 +95,13 @@ test('the dashboard, files page and a node page show the cluster, and are pictur
   assert.equal(await tile(node.page, 'node-id'), node.id);
   const held = (await storedHashes(node)).length + (await storedManifests(node)).length;
   assert.ok(held > 0, 'the tab holds chunks');
-  await waitFor(async () => (await tile(node.page, 'chunks')) === String(held), 5000, `the node page to count the ${held} chunks in its store`);
+  await waitFor(async () => (await tile(node.page, 'chunks')) === String(held), 30_000, `the node page to count the ${held} chunks in its store`);
   await node.page.screenshot({ path: join(ARTIFACTS, 'node.png'), fullPage: true });
   await page.close();
 });
 
 test('with the disk node gone, the CLI downloads the file from the tabs alone', async () => {
   await cluster!.killNode('node1');
-  await waitFor(async () => (await cluster!.nodeStatus('node1')) === 'offline', 20_000, 'the disk node to go offline');
+  await waitFor(async () => (await cluster!.nodeStatus('node1')) === 'offline', 30_000, 'the disk node to go offline');
   assert.equal(await downloadWithCli('from-tabs.bin'), sha256(bytes));
 });

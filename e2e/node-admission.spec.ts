@@ -56,7 +56,7 @@ async function browserNodeIds(): Promise<string[]> {
 async function refusal(url: string, screenshot: string): Promise<string> {
   const before = await browserNodeIds();
   const page = await openInOtherBrowser(url);
-  await page.locator('shoal-node-page[state="rejected"]').waitFor({ timeout: 15_000 });
+  await page.locator('shoal-node-page[state="rejected"]').waitFor({ timeout: 30_000 });
   assert.deepEqual(await browserNodeIds(), before, 'no node was registered');
   await mkdir(ARTIFACTS, { recursive: true });
   await page.screenshot({ path: join(ARTIFACTS, screenshot), fullPage: true });
@@ -99,7 +99,7 @@ test('an expired invite: the tab is refused with the reason shown, and no node i
 test('without an invite, /node starts no node and says how a tab joins', async () => {
   const before = await browserNodeIds();
   const page = await openInOtherBrowser(`${cluster!.url}/node`);
-  await page.locator('shoal-node-page[state="uninvited"]').waitFor({ timeout: 10_000 });
+  await page.locator('shoal-node-page[state="uninvited"]').waitFor({ timeout: 30_000 });
   assert.match(await page.locator('shoal-node-page #join-help').innerText(), /Add this browser as a node[^]*shoal invite create/);
   await page.screenshot({ path: join(ARTIFACTS, 'node-uninvited.png'), fullPage: true });
   assert.deepEqual(await browserNodeIds(), before);
@@ -194,7 +194,7 @@ test('the dashboard invites panel makes an invite with a link to copy, lists eve
   // Another browser opens the link; the panel counts the use without a reload.
   const joined = await openInOtherBrowser(url);
   await onlineNodeId(joined);
-  await waitFor(async () => /1 of 2 uses/.test(await row.innerText()), 10_000, 'the panel to count the use');
+  await waitFor(async () => /1 of 2 uses/.test(await row.innerText()), 30_000, 'the panel to count the use');
   await mkdir(ARTIFACTS, { recursive: true });
   await page.screenshot({ path: join(ARTIFACTS, 'dashboard-invites.png'), fullPage: true });
   await panel.screenshot({ path: join(ARTIFACTS, 'invites-panel.png') });
@@ -202,7 +202,7 @@ test('the dashboard invites panel makes an invite with a link to copy, lists eve
   const revoke = row.getByRole('button', { name: `Revoke invite kitchen laptop (${made.id})` });
   await revoke.click();
   await row.getByRole('button', { name: /^Really revoke\? invite kitchen laptop/ }).click();
-  await row.and(page.locator('[data-status="revoked"]')).waitFor({ timeout: 5000 });
+  await row.and(page.locator('[data-status="revoked"]')).waitFor({ timeout: 30_000 });
   assert.notEqual((await cluster!.client.invites()).find((i) => i.id === made.id)?.revokedAt, null);
   assert.ok((await browserNodeIds()).includes(await joined.locator('shoal-node-page').getAttribute('node-id') ?? ''), 'the tab it enrolled stays a node');
   await joined.context().close();

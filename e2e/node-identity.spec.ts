@@ -34,7 +34,7 @@ after(async () => {
 
 /** The gateway counts every chunk fully replicated: it has the inventory of every node it needs. */
 async function fileIsHealthy(): Promise<void> {
-  await waitFor(async () => (await cluster!.client.list())[0]?.health === 'ok' && (await cluster!.client.health()).underReplicatedChunks === 0, 10_000, 'the file to be healthy');
+  await waitFor(async () => (await cluster!.client.list())[0]?.health === 'ok' && (await cluster!.client.health()).underReplicatedChunks === 0, 30_000, 'the file to be healthy');
 }
 
 async function downloadsIntact(): Promise<void> {
@@ -47,7 +47,7 @@ test('a reloaded node tab is the same node, still holds its chunks, and the gate
   await a.page.reload();
   assert.equal(await onlineNodeId(a.page), a.id);
   assert.equal((await storedHashes(a)).length, CHUNKS);
-  await waitFor(async () => (await tabChunkCount(a.page)) === STORED, 5000, 'the tab to count its chunks');
+  await waitFor(async () => (await tabChunkCount(a.page)) === STORED, 30_000, 'the tab to count its chunks');
   const node = (await cluster!.client.nodes()).find((n) => n.id === a.id);
   assert.equal(node?.status, 'online');
   assert.equal(node?.chunkCount, STORED);
@@ -61,7 +61,7 @@ test('a duplicated tab copies sessionStorage but never takes the original node: 
   const [copy] = await Promise.all([browser!.context.waitForEvent('page'), a.page.evaluate(() => void window.open(location.href))]);
   try {
     assert.equal(await copy.evaluate(() => (window as { inheritedId?: string | null }).inheritedId), a.id, 'the copy starts with the original id');
-    await copy.locator('shoal-node-page[state="uninvited"]').waitFor({ timeout: 10_000 });
+    await copy.locator('shoal-node-page[state="uninvited"]').waitFor({ timeout: 30_000 });
     assert.match(await copy.locator('shoal-node-page #join-help').innerText(), /invite/);
     assert.equal(await a.page.locator('shoal-node-page').getAttribute('state'), 'online');
     assert.equal((await cluster!.client.nodes()).length, 2, 'no node was registered for the copy');
@@ -88,7 +88,7 @@ test('a duplicated tab with an invite becomes a node of its own, leaving the ori
 
 test("a closed tab's store is adopted by a new tab opened with ?adopt=1", async () => {
   await b.page.close();
-  await waitFor(async () => (await cluster!.client.nodes()).find((n) => n.id === b.id)?.status === 'offline', 10_000, 'the closed tab to go offline');
+  await waitFor(async () => (await cluster!.client.nodes()).find((n) => n.id === b.id)?.status === 'offline', 30_000, 'the closed tab to go offline');
   // The duplicated tab left an empty store behind too; adoption takes the one holding data. The
   // store's node is enrolled already, so no invite is needed.
   const page = await browser!.context.newPage();
@@ -124,7 +124,7 @@ test('a capacity chosen on the page reaches the gateway', async () => {
     // Applied when the slider is let go.
     input.dispatchEvent(new Event('change', { bubbles: true }));
   });
-  await waitFor(async () => (await cluster!.client.nodes()).find((n) => n.id === heir.id)?.capacityBytes === 512 * 1024 * 1024, 10_000, 'the new capacity');
+  await waitFor(async () => (await cluster!.client.nodes()).find((n) => n.id === heir.id)?.capacityBytes === 512 * 1024 * 1024, 30_000, 'the new capacity');
   assert.equal(await onlineNodeId(heir.page), heir.id);
   await fileIsHealthy();
 });

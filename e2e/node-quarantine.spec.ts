@@ -47,14 +47,14 @@ test('a node quarantined for serving wrong bytes shows why on its card, and Clea
     await page.setViewportSize({ width: 1280, height: 1000 });
     await logIn(page, cluster);
     const card = page.locator('shoal-node-card[node-id="liar"][quarantined]');
-    await card.waitFor({ timeout: 10_000 });
+    await card.waitFor({ timeout: 30_000 });
     assert.match(await card.locator('#quarantine-reason').innerText(), /wrong bytes/);
     await mkdir(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-quarantine.png'), fullPage: true });
 
     lying = false;
     await card.locator('button#trust').click();
-    await page.locator('shoal-node-card[node-id="liar"]:not([quarantined])').waitFor({ timeout: 10_000 });
+    await page.locator('shoal-node-card[node-id="liar"]:not([quarantined])').waitFor({ timeout: 30_000 });
     assert.equal((await cluster.client.nodes()).find((n) => n.id === 'liar')?.quarantine, null);
     await liar.close();
   } finally {

@@ -107,7 +107,7 @@ test('a dropped connection pauses the upload, which carries on once the browser 
 test('after a reload the page lists the upload as left, and choosing the file again finishes it with the right SHA-256', async () => {
   await page.reload();
   const left = page.locator(`shoal-upload-list li[data-name="${NAME}"][data-state="left"]`);
-  await left.waitFor({ timeout: 15_000 });
+  await left.waitFor({ timeout: 30_000 });
   const stored = Number(await left.getAttribute('data-sent'));
   assert.ok(stored > 0 && stored < SIZE, `part of the file is stored (${stored} bytes)`);
   assert.match(await left.innerText(), /choose the file again to carry on/);

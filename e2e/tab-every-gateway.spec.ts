@@ -32,8 +32,8 @@ if (unavailable) {
     test('serves gateway B too: with A killed, it stays online on B, which stores on it and reads from it', async () => {
       const [a, b] = cluster.gateways;
       tab = await openNodeTab(browser.context, cluster);
-      await waitFor(async () => (await b!.client.nodes()).some((node) => node.id === tab.id && node.status === 'online'), 10_000, 'B shows the tab online');
-      await tab.page.locator('shoal-stat#gateways[value="2"]').waitFor({ timeout: 10_000 });
+      await waitFor(async () => (await b!.client.nodes()).some((node) => node.id === tab.id && node.status === 'online'), 30_000, 'B shows the tab online');
+      await tab.page.locator('shoal-stat#gateways[value="2"]').waitFor({ timeout: 30_000 });
       await cluster.kill(a!.child);
       // Past the time A's word counts: online on B now means B hears the tab itself.
       await new Promise((resolve) => setTimeout(resolve, FAST_LIVENESS.offlineAfterMs + 1000));

@@ -42,11 +42,11 @@ test('a tab joins as a node over https:// and wss://, with the dashboard under i
   await page.goto(await invitedNodeUrl(cluster!));
   assert.equal(await page.evaluate(() => window.isSecureContext), true);
   const id = await onlineNodeId(page);
-  await waitFor(async () => (await cluster!.client.nodes()).some((n) => n.id === id && n.kind === 'browser' && n.status === 'online'), 15_000, 'the tab online');
+  await waitFor(async () => (await cluster!.client.nodes()).some((n) => n.id === id && n.kind === 'browser' && n.status === 'online'), 30_000, 'the tab online');
 
   const dashboard = await context.newPage();
   await logIn(dashboard, cluster!);
-  await dashboard.getByText(id).first().waitFor({ timeout: 15_000 });
+  await dashboard.getByText(id).first().waitFor({ timeout: 30_000 });
   await dashboard.screenshot({ path: join(ARTIFACTS, 'tls-dashboard.png') });
   assert.deepEqual(violations, [], 'the web app runs under its Content-Security-Policy');
 });

@@ -43,9 +43,10 @@ function storedKeys(tab: NodeTab, kind: 'chunk' | 'manifest'): Promise<string[]>
 
 /** Uploads through the files page's picker and waits for the page to call it stored. */
 export async function uploadThroughPage(page: Page, name: string, bytes: Uint8Array): Promise<void> {
-  await page.locator('shoal-file-drop input[type="file"]').setInputFiles({ name, mimeType: 'application/octet-stream', buffer: Buffer.from(bytes) });
+  // The bytes go to the browser over its debugging pipe: tens of MiB take a while on a loaded machine.
+  await page.locator('shoal-file-drop input[type="file"]').setInputFiles({ name, mimeType: 'application/octet-stream', buffer: Buffer.from(bytes) }, { timeout: 120_000 });
   const row = page.locator(`shoal-upload-list li[data-name="${name}"]`);
-  await row.and(page.locator(':is([data-state="done"], [data-state="failed"])')).waitFor({ timeout: 60_000 });
+  await row.and(page.locator(':is([data-state="done"], [data-state="failed"])')).waitFor({ timeout: 120_000 });
   if ((await row.getAttribute('data-state')) === 'failed') throw new Error(`upload of ${name} failed: ${await row.innerText()}`);
 }
 
@@ -71,7 +72,7 @@ export function storedValues(tab: NodeTab): Promise<Uint8Array[]> {
   return tab.page
     .evaluate(
       (id) =>
-        new Promise<number[][]>((resolve, reject) => {
+        new Promise<string[]>((resolve, reject) => {
           const open = indexedDB.open(`shoal-node-${id}`);
           open.onerror = () => reject(open.error);
           open.onsuccess = () => {
@@ -80,11 +81,21 @@ export function storedValues(tab: NodeTab): Promise<Uint8Array[]> {
             values.onerror = () => reject(values.error);
             values.onsuccess = () => {
               db.close();
-              resolve(values.result.filter((v): v is Uint8Array => v instanceof Uint8Array).map((v) => [...v]));
+              // Base64 out of the page: as arrays of numbers, megabytes took minutes to cross a loaded
+              // machine. (No named function here: the test's compiler would wrap it in a helper the page lacks.)
+              resolve(
+                values.result
+                  .filter((v): v is Uint8Array => v instanceof Uint8Array)
+                  .map((bytes) => {
+                    let binary = '';
+                    for (let at = 0; at < bytes.length; at += 0x8000) binary += String.fromCharCode(...bytes.subarray(at, at + 0x8000));
+                    return btoa(binary);
+                  }),
+              );
             };
           };
         }),
       tab.id,
     )
-    .then((values) => values.map((v) => Uint8Array.from(v)));
+    .then((values) => values.map((v) => new Uint8Array(Buffer.from(v, 'base64'))));
 }

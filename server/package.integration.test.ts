@@ -50,7 +50,7 @@ const written = await downloadFile(client, 'pkg/from-file.bin', 'out/');
 const listed = (await client.list()).map((f) => f.name).sort();
 await client.delete('pkg/bytes.bin');
 const missing = await client.downloadTo('pkg/bytes.bin', new WritableStream()).catch((e) => e instanceof ShoalError && e.code);
-for (let i = 0; i < 200 && !events.includes('file.removed:pkg/bytes.bin'); i++) await new Promise((r) => setTimeout(r, 50));
+for (let i = 0; i < 600 && !events.includes('file.removed:pkg/bytes.bin'); i++) await new Promise((r) => setTimeout(r, 50));
 stop.abort();
 await following;
 console.log(JSON.stringify({

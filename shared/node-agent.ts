@@ -22,12 +22,14 @@ import {
   decodeFrameParts,
   encodeFrame,
   INVENTORY_PAGE_SIZE,
+  MAX_CHUNK_BYTES,
   MAX_GATEWAYS,
   NODE_WS_PATH,
   PROTOCOL_VERSION,
   SEPARATE_PAYLOAD_BYTES,
 } from './protocol.ts';
 import { ShoalError } from './errors.ts';
+import { responseBytes } from './response-bytes.ts';
 import { Scrubber } from './scrubber.ts';
 
 /** The slice of the WebSocket API the agent needs: met by browsers' WebSocket and by `ws`. */
@@ -516,7 +518,7 @@ export class NodeAgent {
     if (session !== null) {
       try {
         const res = await fetch(bulkUrl(link.url, session, transfer), { credentials: 'omit', cache: 'no-store' });
-        if (res.ok) return new Uint8Array(await res.arrayBuffer());
+        if (res.ok) return await responseBytes(res, MAX_CHUNK_BYTES);
         await res.body?.cancel();
         this.#bulkFailed(link, `refused (${res.status})`);
       } catch (err) {

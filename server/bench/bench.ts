@@ -13,7 +13,9 @@ import { timed } from './timed.ts';
  * `npm run bench [-- --quick] [-- --browser]`: upload and download MB/s through a real gateway with
  * three disk nodes (R=2), against the raw WebSocket ceiling measured in the same run, and the
  * gateway's peak RSS; the CPU-seconds per GiB each process (gateway, each node, this client) spent
- * on each; then 1 KiB PUT/s and GET/s at 16 concurrent (`--small N` objects, 0 skips). `--by-size`
+ * on each; then 1 KiB PUT/s and GET/s at 16 concurrent (`--small N` objects, 0 skips), with each
+ * process's CPU-ms per request; the gateway keeps small chunks in memory (`--read-cache 64MiB`), so
+ * those GETs are answered without a node. `--by-size`
  * adds the cost per byte of a 256 MiB and a 1 GiB upload side by side; `--crowd 100000`
  * first stores that many 1 KiB files through the API, then uploads again, so cost per byte with
  * and without them compares. `--cpu-prof DIR` writes a V8 CPU profile of the gateway and each node
@@ -127,23 +129,23 @@ async function transfer(cluster: TestCluster, name: string, totalBytes: number) 
   };
 }
 
-/** Stores `count` distinct 1 KiB files through the API, 64 at once: a cluster that already holds many files. */
+/** Stores `count` distinct 1 KiB files through the API, 32 at once (the most uploads a gateway takes by default): a cluster that already holds many files. */
 async function seedFiles(cluster: TestCluster, count: number): Promise<number> {
-  const seeded = await timed(() => benchSmallFiles({ url: cluster.url, headers: cluster.client.authHeaders(), count, size: 1024, concurrency: 64, prefix: 'seed', putOnly: true }));
+  const seeded = await timed(() => benchSmallFiles({ url: cluster.url, headers: cluster.client.authHeaders(), count, size: 1024, concurrency: 32, prefix: 'seed', putOnly: true }));
   return seeded.seconds;
 }
 
 async function benchDisk(totalBytes: number) {
   const profile = values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`] : [];
   // The nodes' own default layout (TestCluster's nodes keep every chunk a file, for tests that damage one).
-  const cluster = await TestCluster.start({ nodes: 3, replicas: 2, execArgv: profile, gatewayArgs: ['--s3-port', '0'], nodeArgs: ['--pack-below', '64KiB'], storage: `${Math.ceil((totalBytes * 2 * (values['by-size'] ? 3 : 1)) / 1e9) + 2}GB` });
+  const cluster = await TestCluster.start({ nodes: 3, replicas: 2, execArgv: profile, gatewayArgs: ['--s3-port', '0', '--read-cache', '64MiB'], nodeArgs: ['--pack-below', '64KiB'], storage: `${Math.ceil((totalBytes * 2 * (values['by-size'] ? 3 : 1)) / 1e9) + 2}GB` });
   try {
     const main = await transfer(cluster, 'bench.bin', totalBytes);
     const gatewayPeakRssMB = peakRssMB(cluster.gateway!.pid!);
     const smallCount = Number(values.small ?? 2000);
     let small: (SmallFilesResult & { cpu: Cpu }) | null = null;
     if (smallCount > 0) {
-      const run = await measureCpu(clusterPids(cluster), () => benchSmallFiles({ url: cluster.url, headers: cluster.client.authHeaders(), count: smallCount, size: 1024, concurrency: 16, prefix: 'small' }));
+      const run = await measureCpu(clusterPids(cluster), () => benchSmallFiles({ url: cluster.url, headers: cluster.client.authHeaders(), count: smallCount, size: 1024, concurrency: 16, prefix: 'small', pids: clusterPids(cluster) }));
       // Per 1,000 files, PUT and GET together.
       small = { ...run.result, cpu: Object.fromEntries(Object.entries(withTotal(run.cpu)).map(([k, v]) => [k, Math.round((v / smallCount) * 1000 * 100) / 100])) };
     }
@@ -193,6 +195,8 @@ if (disk.small) {
     ['1 KiB PUT, 16 concurrent, R=2', `${small.putPerS}/s  (p50 ${small.putP50ms} ms, p99 ${small.putP99ms} ms; target >= 2000)`],
     ['1 KiB GET, 16 concurrent', `${small.getPerS}/s  (p50 ${small.getP50ms} ms, p99 ${small.getP99ms} ms; target >= 5000)`],
     ['  CPU-s per 1,000 PUT+GET', cpuLine(cpu)],
+    ['  CPU-ms per PUT', cpuLine(withTotal(small.putCpuMs ?? {}))],
+    ['  CPU-ms per GET', cpuLine(withTotal(small.getCpuMs ?? {}))],
   );
 }
 Object.assign(result, disk.s3);
@@ -212,7 +216,7 @@ if (disk.scale) {
 if (disk.crowded) {
   result.crowded = { files: disk.scaleFiles, seedSeconds: round(disk.crowded.seedSeconds), uploadMBps: round(disk.crowded.run.uploadMBps), downloadMBps: round(disk.crowded.run.downloadMBps), cpuSecondsPerGiB: byProcess(disk.crowded.run) };
   rows.push(
-    [`${disk.scaleFiles} files stored first`, `in ${round(disk.crowded.seedSeconds)} s through the API (1 KiB each, 64 at once)`],
+    [`${disk.scaleFiles} files stored first`, `in ${round(disk.crowded.seedSeconds)} s through the API (1 KiB each, 32 at once)`],
     ['  then upload CPU-s per GiB', cpuLine(disk.crowded.run.upload)],
     ['  then download CPU-s per GiB', cpuLine(disk.crowded.run.download)],
   );
@@ -220,7 +224,7 @@ if (disk.crowded) {
 if (values.browser) {
   const { benchBrowser, browserCeilingFigures } = await import('./browser-bench.ts');
   const browserMB = Math.min(fileMB, 128);
-  const browser = await benchBrowser({ fileMB: browserMB });
+  const browser = await benchBrowser({ fileMB: browserMB, cpuProfDir: values['cpu-prof'] });
   Object.assign(result, {
     browserFileMB: browserMB,
     browserUploadMBps: round(browser.uploadMBps),
@@ -228,11 +232,16 @@ if (values.browser) {
     browserUploadVsDisk: Math.round((browser.uploadMBps / disk.uploadMBps) * 1000) / 1000,
     browserDownloadVsDisk: Math.round((browser.downloadMBps / disk.downloadMBps) * 1000) / 1000,
     ...browserCeilingFigures(browser),
+    browserCpuSecondsPerGiB: browser.cpuSecondsPerGiB,
   });
   rows.push(
     ['Chromium over one WebSocket / fetch (raw)', `${result.browserWsCeilingMBps} / ${result.browserFetchCeilingMBps} MB/s`],
+    ['  Chromium CPU-s per GiB received', `${result.browserWsCeilingCpuPerGiB} / ${result.browserFetchCeilingCpuPerGiB}`],
     [`upload to 2 browser tabs, R=2 (${browserMB} MiB)`, `${result.browserUploadMBps} MB/s  (${result.browserUploadVsDisk} of disk, ${result.browserUploadVsWsCeiling} of the WebSocket ceiling)`],
+    ['  CPU-s per GiB', cpuLine(browser.cpuSecondsPerGiB.upload)],
+    ['  Chromium CPU-s per GiB a tab takes in', `${result.browserTabUploadCpuPerGiB} (${result.browserTabUploadCpuVsWsCeiling} of the WebSocket's)`],
     ['download from browser tabs', `${result.browserDownloadMBps} MB/s  (${result.browserDownloadVsDisk} of disk, ${result.browserDownloadVsWsCeiling} of the WebSocket ceiling)`],
+    ['  CPU-s per GiB', cpuLine(browser.cpuSecondsPerGiB.download)],
   );
 }
 for (const [what, figure] of rows) console.log(`  ${what.padEnd(44)} ${figure}`);

@@ -2,6 +2,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { BrowserContext } from 'playwright';
 import { WebSocketServer } from 'ws';
+import { chromiumCpu, chromiumProcesses } from './chromium-cpu.ts';
 
 const FRAME = 4 * 1024 * 1024;
 
@@ -10,6 +11,12 @@ export interface BrowserCeilings {
   webSocketMBps: number;
   /** What Chromium fetches over HTTP, 4 MiB a response with two at once (as a tab's window of puts), in MB/s. */
   fetchMBps: number;
+  /**
+   * CPU-seconds per GiB Chromium spent (every process of it) on each: unlike MB/s, this does not
+   * change with what else the machine runs, so a tab's cost per byte compares with it on a busy one.
+   */
+  webSocketCpuPerGiB: number;
+  fetchCpuPerGiB: number;
 }
 
 /**
@@ -42,7 +49,10 @@ export async function browserCeilings(context: BrowserContext, totalBytes: numbe
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
   const origin = `127.0.0.1:${(http.address() as AddressInfo).port}`;
   const page = await context.newPage();
+  const chromium = chromiumProcesses();
+  const cpuNow = (): number => Object.values(chromiumCpu(chromium)).reduce((sum, seconds) => sum + seconds, 0);
   try {
+    const wsStartCpu = cpuNow();
     const wsSeconds = await page.evaluate(
       ({ url, bytes }) =>
         new Promise<number>((resolve, reject) => {
@@ -65,6 +75,8 @@ export async function browserCeilings(context: BrowserContext, totalBytes: numbe
         }),
       { url: `ws://${origin}/`, bytes: frames * FRAME },
     );
+    const wsCpu = cpuNow() - wsStartCpu;
+    const fetchStartCpu = cpuNow();
     const fetchSeconds = await page.evaluate(
       async ({ url, count }) => {
         const started = performance.now();
@@ -79,9 +91,10 @@ export async function browserCeilings(context: BrowserContext, totalBytes: numbe
       },
       { url: `http://${origin}/`, count: frames },
     );
+    const fetchCpu = cpuNow() - fetchStartCpu;
     // MiB, as every MB/s figure of the bench.
     const megabytes = (frames * FRAME) / (1024 * 1024);
-    return { webSocketMBps: megabytes / wsSeconds, fetchMBps: megabytes / fetchSeconds };
+    return { webSocketMBps: megabytes / wsSeconds, fetchMBps: megabytes / fetchSeconds, webSocketCpuPerGiB: (wsCpu * 1024) / megabytes, fetchCpuPerGiB: (fetchCpu * 1024) / megabytes };
   } finally {
     await page.close();
     wss.close();

@@ -100,7 +100,7 @@ describe('the shoal CLI for scripts and for mistakes', () => {
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     try {
-      await waitFor(async () => out.includes('\n'), 15_000, 'a start-up line');
+      await waitFor(async () => out.includes('\n'), 30_000, 'a start-up line');
       assert.match(out, new RegExp(`^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d [+-]\\d\\d:\\d\\d node gamma started \\(pid ${child.pid}\\): 100 MB in \\S+, connecting to ${cluster.url}\\n`));
     } finally {
       await stopChild(child);
@@ -113,12 +113,12 @@ describe('the shoal CLI for scripts and for mistakes', () => {
     assert.equal(ok.code, 0, ok.stderr);
     assert.match(ok.stdout, /^cluster ok: 2\/2 nodes online, 3 files, \d+ chunks, 0 under-replicated,/m);
     await cluster.killNode('node2');
-    await waitFor(async () => (await cluster.nodeStatus('node2')) === 'offline', 15_000, 'node2 offline');
+    await waitFor(async () => (await cluster.nodeStatus('node2')) === 'offline', 30_000, 'node2 offline');
     const degraded = await runShoal(['status'], env);
     assert.equal(degraded.code, 3, degraded.stdout);
     assert.match(degraded.stdout, /^cluster degraded: 1\/2 nodes online/m);
     await cluster.killNode('node1');
-    await waitFor(async () => (await cluster.nodeStatus('node1')) === 'offline', 15_000, 'node1 offline');
+    await waitFor(async () => (await cluster.nodeStatus('node1')) === 'offline', 30_000, 'node1 offline');
     const unavailable = await runShoal(['status', '--json'], env);
     assert.equal(unavailable.code, 4, unavailable.stdout);
     assert.equal(JSON.parse(unavailable.stdout).health.status, 'unavailable');

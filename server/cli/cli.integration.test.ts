@@ -119,7 +119,7 @@ describe('the shoal CLI against a real cluster', () => {
 
   test('with too few nodes online the upload says so', async () => {
     await cluster.killNode('beta');
-    await waitFor(async () => (await cluster.nodeStatus('beta')) === 'offline', 15_000, 'beta offline');
+    await waitFor(async () => (await cluster.nodeStatus('beta')) === 'offline', 30_000, 'beta offline');
     const file = join(cluster.dataDir, 'late.bin');
     await writeFile(file, randomBytesSeeded(100, 1));
     const result = await runShoal(['upload', file], env);

@@ -28,7 +28,7 @@ test('node remove stops only that node when one process runs several', async () 
 
     for (const id of ['n1', 'n2']) assert.equal((await runShoal(['node', 'remove', id], env)).code, 0);
     assert.equal(await exited, 0, 'with no node left to run, the process ends');
-    await waitFor(async () => (await cluster.client.nodes()).length === 0, 5000, 'no nodes left');
+    await waitFor(async () => (await cluster.client.nodes()).length === 0, 30_000, 'no nodes left');
   } finally {
     await cluster.stop();
   }

@@ -51,7 +51,7 @@ test('a gateway on an empty data directory deletes nothing of the cluster whose 
 
     // Told to start afresh, it says nothing of it.
     const fresh = gatewayOn(empty, port, ['--new-cluster']);
-    await waitFor(async () => (await wrongClient.health().catch(() => null)) !== null, 10_000, 'the fresh gateway');
+    await waitFor(async () => (await wrongClient.health().catch(() => null)) !== null, 30_000, 'the fresh gateway');
     await new Promise((resolve) => setTimeout(resolve, 3000));
     assert.doesNotMatch(fresh.output().stderr, /warning/);
     await stopChild(fresh.child);

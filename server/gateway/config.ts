@@ -14,6 +14,12 @@ export interface GatewayConfig {
   uploadWindow: number;
   /** Chunks fetched ahead of the one being sent during a download. */
   readAhead: number;
+  /**
+   * Memory for the plaintext of small chunks written or read lately (files/small-chunk-cache.ts),
+   * so that their downloads need not reach a node; 0: none. A download served from it does not
+   * check the nodes' copies on the way, as one that reads them does.
+   */
+  readCacheBytes: number;
   /** How long a download may keep the chunks of a version replaced or deleted meanwhile. */
   readerHoldMs: number;
   heartbeatMs: number;
@@ -86,6 +92,7 @@ export const DEFAULT_GATEWAY_CONFIG: GatewayConfig = {
   maxFileBytes: 1024 ** 4,
   uploadWindow: 4,
   readAhead: 2,
+  readCacheBytes: 0,
   readerHoldMs: 60 * 60_000,
   heartbeatMs: 5000,
   offlineAfterMs: 15_000,

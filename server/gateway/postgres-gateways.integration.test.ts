@@ -32,12 +32,12 @@ describeWithPostgres('three gateways over one PostgreSQL database', (postgres) =
       await gateway.client.upload(`through-${i}.bin`, data);
       sent.set(`through-${i}.bin`, sha256Hex(data));
     }
-    await waitFor(() => heard.size === streams.length, 5000, 'the upload heard on every other gateway\'s event stream');
+    await waitFor(() => heard.size === streams.length, 30_000, 'the upload heard on every other gateway\'s event stream');
     for (const stream of streams) stream.abort();
     for (const gateway of cluster().gateways) {
       for (const [name, digest] of sent) assert.equal(await bytesOf(gateway, name), digest, `${name} through ${gateway.url}`);
       assert.deepEqual((await gateway.client.list()).map((f) => f.name), [...sent.keys()]);
-      await waitFor(async () => (await gateway.client.nodes()).filter((n) => n.status === 'online').length === 3, 10_000, `3 nodes online at ${gateway.url}`);
+      await waitFor(async () => (await gateway.client.nodes()).filter((n) => n.status === 'online').length === 3, 30_000, `3 nodes online at ${gateway.url}`);
     }
     const views = await Promise.all(cluster().gateways.map((gateway) => gateway.client.gateways()));
     for (const [i, view] of views.entries()) {
@@ -97,7 +97,7 @@ describeWithPostgres('three gateways over one PostgreSQL database', (postgres) =
     assert.deepEqual(failures, [], 'uploads and downloads through the survivors never failed');
 
     const view = (gateway: GatewayProcess): Promise<GatewayInfo[]> => gateway.client.gateways();
-    await waitFor(async () => (await view(survivors[0]!)).find((g) => g.id === victimId)?.status === 'offline', 20_000, "the dead gateway's row offline");
+    await waitFor(async () => (await view(survivors[0]!)).find((g) => g.id === victimId)?.status === 'offline', 30_000, "the dead gateway's row offline");
     const leaseMoved = async (): Promise<boolean> =>
       (await Promise.all(survivors.map(view))).every((gateways) => {
         const repairers = gateways.filter((g) => g.repairer);
@@ -114,7 +114,7 @@ describeWithPostgres('three gateways over one PostgreSQL database', (postgres) =
     }
 
     await victim.start();
-    await waitFor(async () => (await view(survivors[0]!)).find((g) => g.id === victimId)?.status === 'online', 20_000, 'the restarted gateway online');
+    await waitFor(async () => (await view(survivors[0]!)).find((g) => g.id === victimId)?.status === 'online', 30_000, 'the restarted gateway online');
     const [last, digest] = [...acked].at(-1)!;
     // The nodes come back to it after their reconnection backoff, which grew while it was down.
     await waitFor(async () => (await bytesOf(victim, last)) === digest, 40_000, `${last} through the restarted gateway`);

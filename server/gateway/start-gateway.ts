@@ -13,6 +13,7 @@ import { EventBus } from './events/event-bus.ts';
 import { ChunkCipher } from './files/chunk-cipher.ts';
 import { loadDataKey } from './files/data-key.ts';
 import { FileReader } from './files/file-reader.ts';
+import { SmallChunkCache } from './files/small-chunk-cache.ts';
 import { PlaintextResealer } from './files/plaintext-resealer.ts';
 import { FileWriter } from './files/file-writer.ts';
 import { UploadAdmission } from './files/upload-admission.ts';
@@ -66,6 +67,7 @@ import { localRepairer } from './cluster/repairer-front.ts';
 import { openRepairer } from './cluster/repairer-desk.ts';
 import type { Lease } from './lease/lease.ts';
 import { sharedSecrets } from './shared-secrets.ts';
+import { SerialPass } from '../lib/serial-pass.ts';
 
 /** A running gateway, and what its embedders (the CLI's terminal view, tests) may look at. */
 export interface Gateway {
@@ -179,20 +181,23 @@ export async function startGateway(overrides: Partial<GatewayConfig> = {}): Prom
 
   const seal = new ManifestSeal(loadSecret(config.dataDir, MANIFEST_KEY_FILE, MANIFEST_KEY_PREFIX));
   const cipher = new ChunkCipher(dataKey);
-  const writer = new FileWriter(replicas, uploads, registry, metadata, events, { seal, cipher, lastVersion: await metadata.largestVersion() }, config);
+  const smallChunks = config.readCacheBytes > 0 ? new SmallChunkCache(config.readCacheBytes) : null;
+  const writer = new FileWriter(replicas, uploads, registry, metadata, events, { seal, cipher, lastVersion: await metadata.largestVersion(), smallChunks }, config);
   const resealer = new PlaintextResealer(metadata, replicas, uploads, writer, { replicas: config.replicas, bytesPerSecond: config.repairBytesPerSec });
   // Files stored before manifests existed get theirs, and chunks stored before encryption are
   // encrypted, once nodes are there to hold them.
-  // Background work, on the holder of the repair lease only.
-  const upgradeStored = (): void =>
-    void writer
-      .writeMissingManifests()
-      .then(() => resealer.run())
-      .catch(() => {});
+  // Background work, on the holder of the repair lease only. A pass stops at too few nodes, so a
+  // node that joins while one runs gets a pass after it.
+  const upgrades = new SerialPass(async () => {
+    if (!leases.repair.held) return;
+    await writer.writeMissingManifests();
+    await resealer.run();
+  });
+  const upgradeStored = (): void => void upgrades.run();
   events.subscribe((event) => {
     if (event.type === 'node.joined' && leases.repair.held) upgradeStored();
   });
-  const reader = new FileReader(replicas, registry, metadata, cipher, { readAhead: config.readAhead, holdMs: config.readerHoldMs });
+  const reader = new FileReader(replicas, registry, metadata, cipher, { readAhead: config.readAhead, holdMs: config.readerHoldMs, smallChunks });
   // Uploads in parts, S3's and resumable ones, in the metadata's database: their chunks are pinned
   // again before anything could collect them.
   const partStore = openS3Stores(metadata)?.parts;

@@ -124,7 +124,7 @@ describe('a node on a disk smaller than its --storage', { timeout: 120_000 }, ()
         return n.capacityBytes - n.usedBytes < MiB;
       };
       for (let i = 0; i < 40 && !(await shownFull()); i++) await cluster.client.upload(`full/${i}.bin`, randomBytesSeeded(MiB, 100 + i));
-      await waitFor(shownFull, 15_000, 'small shown full');
+      await waitFor(shownFull, 30_000, 'small shown full');
       assert.equal(await chunksOnSmall(), before, 'nothing was stored on the full disk');
       for (let i = 0; i < 6; i++) await cluster.client.upload(`after/${i}.bin`, randomBytesSeeded(MiB, 200 + i));
       assert.equal(await chunksOnSmall(), before, 'a node shown full gets no new chunks');
@@ -135,8 +135,9 @@ describe('a node on a disk smaller than its --storage', { timeout: 120_000 }, ()
         return n.capacityBytes - n.usedBytes > 4 * MiB;
       }, 30_000, 'small has room again');
       // Placement weighs nodes by capacity, so the small node is in a chunk's top two only ~5 % of the
-      // time: enough uploads that missing it every time is a one-in-a-thousand event.
-      for (let i = 0; i < 150 && (await chunksOnSmall()) === before; i++) await cluster.client.upload(`again/${i}.bin`, randomBytesSeeded(MiB, 300 + i));
+      // time: enough tries that missing it every time is a one-in-a-billion event (the loop ends at
+      // the first chunk it takes, some twenty uploads in).
+      for (let i = 0; i < 400 && (await chunksOnSmall()) === before; i++) await cluster.client.upload(`again/${i}.bin`, randomBytesSeeded(MiB, 300 + i));
       assert.ok((await chunksOnSmall()) > before, 'with room again, it takes chunks again');
       for (const name of ['full/0.bin', 'after/5.bin', 'again/0.bin']) assert.equal((await cluster.client.stat(name)).size, MiB);
     } finally {

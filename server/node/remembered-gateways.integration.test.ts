@@ -24,13 +24,13 @@ describeWithPostgres('a disk node remembers the gateways it learnt', (postgres) 
 
   test('restarted while the gateway it was given is dead (kill -9), it comes online on the other, which serves its chunks', { timeout: 120_000 }, async () => {
     const [a, b] = [cluster().gateways[0]!, cluster().gateways[1]!];
-    await waitFor(async () => (await remembered()).length === 2, 20_000, 'both gateways remembered in the node directory');
+    await waitFor(async () => (await remembered()).length === 2, 30_000, 'both gateways remembered in the node directory');
     const data = randomBytesSeeded(700_000, 81);
     await a.client.upload('kept.bin', data);
 
     await cluster().killNode(NODE);
     await a.stop('SIGKILL');
-    await waitFor(async () => (await statusOn(1)) === 'offline', 20_000, 'the node offline on B once A and the node are gone');
+    await waitFor(async () => (await statusOn(1)) === 'offline', 30_000, 'the node offline on B once A and the node are gone');
     cluster().startNode(NODE);
     await waitFor(async () => (await statusOn(1)) === 'online', 30_000, 'the restarted node online on B');
     const res = await b.client.download('kept.bin');
@@ -58,7 +58,7 @@ describeWithPostgres('a disk node remembers the gateways it learnt', (postgres) 
       await cluster().killNode(NODE);
       await saveRememberedGateways(cluster().nodeDir(NODE), [{ id: 'gw-stranger', url: `http://127.0.0.1:${(stranger.address() as AddressInfo).port}` }]);
       cluster().startNode(NODE);
-      await waitFor(() => fromNode.filter((type) => type === 'hello').length >= 2, 20_000, 'the node tried the stranger twice');
+      await waitFor(() => fromNode.filter((type) => type === 'hello').length >= 2, 30_000, 'the node tried the stranger twice');
       assert.deepEqual([...new Set(fromNode)], ['hello'], 'no proof, no answer, no inventory');
       assert.deepEqual((await cluster().chunkFiles(NODE)).sort(), held, 'nothing deleted');
     } finally {

@@ -24,6 +24,8 @@ export interface ScriptedNodeOptions {
   chunkCount?: number;
   /** Offers HTTP transfers in its hello (HelloMessage.bulk); the session key is then `bulkSession`. */
   bulk?: boolean;
+  /** Awaited between the gateway's challenge and the node's proof: a test acts while the handshake is half done. */
+  beforeProof?: () => Promise<void>;
   /** Answers put, get and delete; by default puts and deletes are acknowledged and gets find nothing. */
   answer?: (request: NodeRequest) => ScriptedAnswer | Promise<ScriptedAnswer>;
 }
@@ -43,11 +45,13 @@ export class ScriptedNode {
   readonly #socket: WebSocket;
   readonly #verifier: string;
   readonly #answer: NonNullable<ScriptedNodeOptions['answer']>;
+  readonly #beforeProof: NonNullable<ScriptedNodeOptions['beforeProof']>;
 
   private constructor(options: ScriptedNodeOptions, verifier: string, socket: WebSocket) {
     this.nodeId = options.nodeId;
     this.#verifier = verifier;
     this.#answer = options.answer ?? defaultAnswer;
+    this.#beforeProof = options.beforeProof ?? (async () => {});
     this.#socket = socket;
     this.closed = new Promise((resolve) => {
       socket.on('close', (code, reason) => resolve({ code, reason: reason.toString() }));
@@ -94,6 +98,7 @@ export class ScriptedNode {
 
   async #receive(message: GatewayToNode, payload: Uint8Array): Promise<void> {
     if (message.type === 'challenge') {
+      await this.#beforeProof();
       await this.send({ type: 'proof', proof: await nodeProof(this.#verifier, this.nodeId, message.nonce) });
     } else if (message.type === 'put' || message.type === 'get' || message.type === 'delete') {
       const reply = await this.#answer({ header: message, payload });

@@ -51,13 +51,13 @@ export async function invitedNodeUrl(cluster: TestCluster, query = ''): Promise<
 export async function logIn(page: Page, cluster: TestCluster, path = '/'): Promise<void> {
   const { url } = await cluster.client.createLoginLink();
   await page.goto(url);
-  await page.waitForURL((at) => at.pathname === '/' && at.hash === '', { timeout: 15_000 });
+  await page.waitForURL((at) => at.pathname === '/' && at.hash === '', { timeout: 30_000 });
   if (path !== '/') await page.goto(new URL(path, cluster.url).href);
 }
 
 export async function onlineNodeId(page: Page): Promise<string> {
   const host = page.locator('shoal-node-page[state="online"]');
-  await host.waitFor({ timeout: 15_000 });
+  await host.waitFor({ timeout: 30_000 });
   return (await host.getAttribute('node-id'))!;
 }
 

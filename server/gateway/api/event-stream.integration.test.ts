@@ -35,7 +35,7 @@ async function subscriber(): Promise<{ socket: Socket; text: () => string; bytes
     // Only the end matters to the test: the last event's name, or the ready event.
     tail = (tail + data.toString('latin1')).slice(-4096);
   });
-  await waitFor(() => tail.includes('event: ready'), 5000, 'the ready event');
+  await waitFor(() => tail.includes('event: ready'), 30_000, 'the ready event');
   return { socket, text: () => tail, bytes: () => bytes, ended };
 }
 
@@ -56,7 +56,7 @@ test('a client that stops reading is dropped once its buffer fills, and does not
   const publishMs = Date.now() - startedAt;
   assert.ok(count * name.length > 20 * SSE_MAX_UNREAD_BYTES);
 
-  await waitFor(() => reader.text().includes('the-last-one'), 20_000, 'the reading client to get every event');
+  await waitFor(() => reader.text().includes('the-last-one'), 30_000, 'the reading client to get every event');
   for (const client of stalled) client.socket.resume();
   const drops = await Promise.all(stalled.map((client) => Promise.race([client.ended.then(() => 'dropped'), sleep(10_000, undefined, { ref: false }).then(() => 'still open')])));
   console.log(`published ${count} events in ${publishMs} ms; stalled clients ${drops.join(', ')} after ${stalled.map((c) => c.bytes()).join(', ')} bytes`);

@@ -106,7 +106,7 @@ describe('gateway with three disk nodes', () => {
       const intact = await Promise.all(paths.map(async (p) => sha256Hex(await readFile(p)) === hash));
       return intact.filter(Boolean).length;
     };
-    await waitFor(async () => (await intactCopies()) === 2, 15_000, 'two intact copies of the flipped chunk again');
+    await waitFor(async () => (await intactCopies()) === 2, 30_000, 'two intact copies of the flipped chunk again');
   });
 
   test('errors are JSON with a stable code: 404, 416, 400', async () => {
@@ -148,7 +148,7 @@ describe('gateway with three disk nodes', () => {
     const heldBefore = (await cluster.chunkFiles('node2')).length + (await cluster.manifestFiles('node2')).length;
     const killedAt = Date.now();
     await cluster.killNode('node2');
-    await waitFor(async () => (await cluster.nodeStatus('node2')) === 'offline', 15_000, 'node2 offline');
+    await waitFor(async () => (await cluster.nodeStatus('node2')) === 'offline', 30_000, 'node2 offline');
     assert.ok(Date.now() - killedAt < 15_000);
     for (const file of files) {
       const { status, body } = await download(cluster, file.name);
@@ -157,16 +157,16 @@ describe('gateway with three disk nodes', () => {
     }
     assert.ok((await cluster.client.list()).some((f) => f.health === 'degraded'));
     cluster.startNode('node2');
-    await waitFor(async () => (await cluster.nodeStatus('node2')) === 'online', 15_000, 'node2 back online');
+    await waitFor(async () => (await cluster.nodeStatus('node2')) === 'online', 30_000, 'node2 back online');
     const node2 = (await cluster.client.nodes()).find((n) => n.id === 'node2')!;
     assert.equal(node2.chunkCount, heldBefore);
-    await waitFor(async () => (await cluster.client.list()).every((f) => f.health === 'ok'), 10_000, 'every file healthy again');
+    await waitFor(async () => (await cluster.client.list()).every((f) => f.health === 'ok'), 30_000, 'every file healthy again');
   });
 
   test('with fewer nodes online than replicas, PUT and DELETE are 503 INSUFFICIENT_NODES and no file appears or goes', async () => {
     await cluster.killNode('node1');
     await cluster.killNode('node3');
-    await waitFor(async () => (await cluster.client.nodes()).filter((n) => n.status === 'online').length === 1, 15_000, 'one node online');
+    await waitFor(async () => (await cluster.client.nodes()).filter((n) => n.status === 'online').length === 1, 30_000, 'one node online');
     const res = await cluster.fetch(cluster.client.fileUrl('refused.bin'), { method: 'PUT', body: randomBytesSeeded(MiB, 3) });
     assert.equal(res.status, 503);
     assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'INSUFFICIENT_NODES');
@@ -189,10 +189,10 @@ describe('liveness without a close', () => {
       assert.equal(await cluster.nodeStatus('node1'), 'online');
       // Frozen, not killed: its socket stays open, so only missing pongs can reveal it.
       node.kill('SIGSTOP');
-      await waitFor(async () => (await cluster.nodeStatus('node1')) === 'offline', 10_000, 'frozen node1 offline');
+      await waitFor(async () => (await cluster.nodeStatus('node1')) === 'offline', 30_000, 'frozen node1 offline');
       assert.equal(await cluster.nodeStatus('node2'), 'online');
       node.kill('SIGCONT');
-      await waitFor(async () => (await cluster.nodeStatus('node1')) === 'online', 15_000, 'node1 reconnects after thawing');
+      await waitFor(async () => (await cluster.nodeStatus('node1')) === 'online', 30_000, 'node1 reconnects after thawing');
     } finally {
       await cluster.stop();
     }

@@ -22,7 +22,7 @@ before(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'shoal-http-rules-'));
   gateway = await startGateway({ port: 0, dataDir, replicas: 1 });
   agents = [startMemoryNode(gateway.url, dataDir, 'n1')];
-  await waitFor(() => gateway.registry.writableLinks().length === 1, 10_000, 'a node online');
+  await waitFor(() => gateway.registry.writableLinks().length === 1, 30_000, 'a node online');
   client = new ShoalClient(gateway.url, { token: gateway.adminToken });
   await client.upload('x', original);
   await client.upload('sub/doc.txt', new TextEncoder().encode('hello'));

@@ -15,10 +15,13 @@ export function securityHeaders(peerSockets: () => readonly string[] = () => [])
     const host = c.req.header('host');
     const own = host && /^[a-z0-9.\-[\]:]+$/i.test(host) ? ` ws://${host} wss://${host}` : '';
     const sockets = own + peerSockets().map((source) => ` ${source}`).join('');
-    c.header('X-Content-Type-Options', 'nosniff');
-    c.header('X-Frame-Options', 'DENY');
-    c.header('Referrer-Policy', 'no-referrer');
-    c.header(
+    // Set on the answer's own headers: c.header() on an answer already made rebuilds it around its
+    // body as a stream, each call, which cost a small download more than all the rest of its answer.
+    const headers = c.res.headers;
+    headers.set('X-Content-Type-Options', 'nosniff');
+    headers.set('X-Frame-Options', 'DENY');
+    headers.set('Referrer-Policy', 'no-referrer');
+    headers.set(
       'Content-Security-Policy',
       `default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'${sockets}; ` +
         `object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'`,

@@ -30,7 +30,7 @@ async function restartable(config: Partial<GatewayConfig>) {
     await gateway.close();
     await rm(dataDir, { recursive: true, force: true });
   });
-  const online = () => waitFor(() => gateway.registry.writableLinks().length === 2, 10_000, 'two nodes online');
+  const online = () => waitFor(() => gateway.registry.writableLinks().length === 2, 30_000, 'two nodes online');
   await online();
   const tus = (path: string, init: RequestInit & { duplex?: 'half' } = {}) =>
     fetch(`${gateway.url}${path}`, { ...init, headers: { ...TUS, Authorization: `Bearer ${gateway.adminToken}`, ...(init.headers as Record<string, string>) } });
@@ -79,7 +79,8 @@ test('an upload begun before a gateway restart carries on from the offset HEAD g
 });
 
 test('an upload left open over a restart expires after it and its chunks are released', async () => {
-  const cluster = await restartable({ gcGraceMs: 500, uploadExpiryMs: 2000 });
+  // Long enough to outlast the restart on a loaded machine: the upload must still be open after it.
+  const cluster = await restartable({ gcGraceMs: 500, uploadExpiryMs: 10_000 });
   const before = await cluster.copies();
   const bytes = randomBytesSeeded(3 * CHUNK, 62);
   const location = await cluster.create('abandoned.bin', bytes.length + 1);
@@ -88,7 +89,7 @@ test('an upload left open over a restart expires after it and its chunks are rel
 
   await cluster.restart();
   assert.equal(await cluster.offset(location), 3 * CHUNK, 'still open after the restart');
-  await waitFor(async () => (await cluster.offset(location)) === null, 10_000, 'the upload to expire');
-  await waitFor(async () => (await cluster.copies()) === before, 10_000, 'its chunks to leave the nodes');
+  await waitFor(async () => (await cluster.offset(location)) === null, 60_000, 'the upload to expire');
+  await waitFor(async () => (await cluster.copies()) === before, 30_000, 'its chunks to leave the nodes');
   assert.deepEqual((await cluster.client().listPage({ prefix: 'abandoned' })).files, []);
 });

@@ -12,7 +12,9 @@ import { startGateway, type Gateway } from '../start-gateway.ts';
 
 // Resumable uploads (tus 1.0.0) spoken with plain HTTP requests, as a tus client would.
 const CHUNK = 64 * 1024;
-const EXPIRY_MS = 3000;
+// Every upload here expires this long after its last request: long enough that none does between
+// two requests of a test on a loaded machine, only the one left idle on purpose.
+const EXPIRY_MS = 10_000;
 const TUS = { 'Tus-Resumable': '1.0.0' };
 
 let dataDir = '';
@@ -26,7 +28,7 @@ before(async () => {
   gateway = await startGateway({ port: 0, dataDir, replicas: 2, chunkSize: CHUNK, uploadExpiryMs: EXPIRY_MS });
   agents = backends.map((backend, i) => startMemoryNode(gateway.url, dataDir, `n${i + 1}`, backend));
   client = new ShoalClient(gateway.url, { token: gateway.adminToken });
-  await waitFor(() => gateway.registry.writableLinks().length === 2, 10_000, 'two nodes online');
+  await waitFor(() => gateway.registry.writableLinks().length === 2, 30_000, 'two nodes online');
 });
 
 after(async () => {
@@ -107,7 +109,7 @@ test('an upload sent in pieces, one of them cut off, resumes from the last durab
   assert.equal(wrong.status, 409, 'a piece must start where the upload stands');
 
   await assert.rejects(patch(location, 2 * CHUNK, breakingBody(bytes.subarray(2 * CHUNK, 3 * CHUNK + 700))));
-  await waitFor(async () => (await offset(location)) === 3 * CHUNK, 5000, 'the whole chunk sent before the break to count');
+  await waitFor(async () => (await offset(location)) === 3 * CHUNK, 30_000, 'the whole chunk sent before the break to count');
   assert.deepEqual((await client.listPage({ prefix: 'docs/' })).files, [], 'a half-done upload is not listed');
   await assert.rejects(client.stat('docs/big.bin'), /FILE_NOT_FOUND|404/);
 
@@ -152,13 +154,13 @@ test('a terminated upload and an expired one release their chunks', async () => 
   assert.equal(await storedCopies(), before + 2 * 3, 'three chunks on two nodes each');
   assert.equal((await tus(ended, { method: 'DELETE' })).status, 204);
   assert.equal(await offset(ended), null);
-  await waitFor(async () => (await storedCopies()) === before, 5000, 'the ended upload to leave the nodes');
+  await waitFor(async () => (await storedCopies()) === before, 30_000, 'the ended upload to leave the nodes');
 
   const idle = await create('idle.bin', bytes.length + 1);
   assert.equal((await patch(idle, 0, bytes)).status, 204);
   assert.equal(await storedCopies(), before + 2 * 3);
-  await waitFor(async () => (await offset(idle)) === null, EXPIRY_MS + 5000, 'the idle upload to expire');
-  await waitFor(async () => (await storedCopies()) === before, 5000, 'the expired upload to leave the nodes');
+  await waitFor(async () => (await offset(idle)) === null, EXPIRY_MS + 30_000, 'the idle upload to expire');
+  await waitFor(async () => (await storedCopies()) === before, 30_000, 'the expired upload to leave the nodes');
   assert.deepEqual((await client.listPage({ prefix: 'idle' })).files, []);
 });
 
@@ -202,7 +204,7 @@ test('uploads that fit are admitted side by side; one that cannot fit beside the
     ),
   );
   // A refused piece would be answered at once; each admitted one stores its first chunk on both nodes.
-  await waitFor(async () => (await storedCopies()) === before + 3 * 2, 5000, 'every piece admitted and storing');
+  await waitFor(async () => (await storedCopies()) === before + 3 * 2, 30_000, 'every piece admitted and storing');
 
   const create20 = () => tus('/api/uploads', { method: 'POST', headers: { 'Upload-Length': String(20 * MiB), 'Upload-Metadata': `filename ${Buffer.from('fourth.bin').toString('base64')}` } });
   const fourth = await create20();

@@ -72,23 +72,23 @@ describeWithPostgres('the cluster tables on PostgreSQL, and two gateways sharing
       // Two nodes given A's address, which stores the file through them, and one given B's.
       for (const id of ['n1', 'n2']) agents.push(startMemoryNode(a.url, dirA, id));
       agents.push(startMemoryNode(b.url, dirB, 'n3'));
-      await waitFor(() => a.registry.writable('n1') && a.registry.writable('n2') && b.registry.writable('n3'), 10_000, 'the nodes online');
+      await waitFor(() => a.registry.writable('n1') && a.registry.writable('n2') && b.registry.writable('n3'), 30_000, 'the nodes online');
 
       await clientA.upload('through-a.bin', randomBytesSeeded(10_000, 1));
-      await waitFor(() => seen.some((e) => e.type === 'file.added' && e.file.name === 'through-a.bin'), 10_000, "A's upload on B's stream");
+      await waitFor(() => seen.some((e) => e.type === 'file.added' && e.file.name === 'through-a.bin'), 30_000, "A's upload on B's stream");
       await clientA.delete('through-a.bin');
-      await waitFor(() => seen.some((e) => e.type === 'file.removed' && e.name === 'through-a.bin'), 10_000, "A's deletion on B's stream");
+      await waitFor(() => seen.some((e) => e.type === 'file.removed' && e.name === 'through-a.bin'), 30_000, "A's deletion on B's stream");
 
       // Drained through A: B's link stops giving n3 new copies, and B shows it draining.
       await clientA.drainNode('n3');
-      await waitFor(() => b.registry.link('n3')?.state === 'draining', 10_000, "B's link to n3 draining");
-      await waitFor(() => seen.some((e) => e.type === 'node.stats' && e.node.id === 'n3' && e.node.status === 'draining'), 10_000, 'n3 draining on B\'s stream');
+      await waitFor(() => b.registry.link('n3')?.state === 'draining', 30_000, "B's link to n3 draining");
+      await waitFor(() => seen.some((e) => e.type === 'node.stats' && e.node.id === 'n3' && e.node.status === 'draining'), 30_000, 'n3 draining on B\'s stream');
       assert.equal(seen.filter((e) => e.type === 'file.added').length, 1, 'each event once');
 
       // The channel's connections dropped (a database restart, a proxy): each gateway listens again, and events flow again.
       await dropChannels(url);
       await clientA.upload('after-reconnect.bin', randomBytesSeeded(1000, 2));
-      await waitFor(() => seen.some((e) => e.type === 'file.added' && e.file.name === 'after-reconnect.bin'), 10_000, 'an upload through A on B\'s stream after reconnecting');
+      await waitFor(() => seen.some((e) => e.type === 'file.added' && e.file.name === 'after-reconnect.bin'), 30_000, 'an upload through A on B\'s stream after reconnecting');
 
       // n3 removed through A while B's channel was down (the message B never heard): once B listens
       // again it drops n3's session, as it would have on the message. Kept, B would go on storing
@@ -100,7 +100,7 @@ describeWithPostgres('the cluster tables on PostgreSQL, and two gateways sharing
         await asA.close();
       }
       await dropChannels(url);
-      await waitFor(() => !b.registry.link('n3'), 10_000, "B drops the removed node's session after it listens again");
+      await waitFor(() => !b.registry.link('n3'), 30_000, "B drops the removed node's session after it listens again");
 
       const status = await runShoal(['status', '--gateway', b.url, '--token', b.adminToken]);
       assert.match(status.stdout, new RegExp(`gateway ${a.gatewayId} online +${a.url}`));
@@ -126,7 +126,7 @@ async function dropChannels(url: string): Promise<void> {
   try {
     const listening = `SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = '${CHANNEL_APPLICATION_NAME}' AND (query LIKE 'LISTEN%' OR query LIKE 'SELECT pg_notify%')`;
     assert.equal((await db.query(`SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE application_name = '${CHANNEL_APPLICATION_NAME}'`)).rows[0].n, 2);
-    await waitFor(async () => (await db.query(listening)).rows[0].n === 2, 10_000, 'both gateways listening again');
+    await waitFor(async () => (await db.query(listening)).rows[0].n === 2, 30_000, 'both gateways listening again');
   } finally {
     await db.end();
   }

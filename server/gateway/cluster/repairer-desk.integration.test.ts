@@ -17,7 +17,7 @@ describeWithPostgres('admin actions and figures through a gateway that does not 
     await cluster().killNode('node1');
     await waitFor(async () => (await holder.client.health()).underReplicatedChunks === 0 && (await holder.client.health()).repair.done > 0, 60_000, 'the holder to repair');
     const done = (await holder.client.health()).repair.done;
-    await waitFor(async () => (await other.client.health()).repair.done === done, 10_000, 'the holder\'s figures in the other gateway\'s health');
+    await waitFor(async () => (await other.client.health()).repair.done === done, 30_000, 'the holder\'s figures in the other gateway\'s health');
 
     const call = async (gateway: GatewayProcess, method: string, path: string): Promise<{ status: number; body: Record<string, unknown> }> => {
       const response = await gateway.fetch(path, { method });

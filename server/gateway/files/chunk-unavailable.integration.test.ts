@@ -19,7 +19,7 @@ test('a download some chunk of which has no copy online is a 503 CHUNK_UNAVAILAB
   const gateway = await startGateway({ port: 0, dataDir, replicas: 1, chunkSize: CHUNK });
   const agents = [...backends].map(([id, backend]) => startMemoryNode(gateway.url, dataDir, id, backend));
   try {
-    await waitFor(() => gateway.registry.writableLinks().length === 2, 10_000, 'two nodes online');
+    await waitFor(() => gateway.registry.writableLinks().length === 2, 30_000, 'two nodes online');
     const client = new ShoalClient(gateway.url, { token: gateway.adminToken });
     const data = randomBytesSeeded(20 * CHUNK, 77);
     await client.upload('one-copy.bin', data);
@@ -29,7 +29,7 @@ test('a download some chunk of which has no copy online is a 503 CHUNK_UNAVAILAB
     const id = (await backends.get('n1')!.read(first!)) ? 'n2' : 'n1';
     assert.ok((await backends.get(id)!.scan()).size > 0, `${id} holds some of the file`);
     agents[[...backends.keys()].indexOf(id)]!.stop();
-    await waitFor(() => !gateway.registry.readable(id), 5000, `${id} offline`);
+    await waitFor(() => !gateway.registry.readable(id), 30_000, `${id} offline`);
 
     await assert.rejects(client.download('one-copy.bin'), (err: unknown) => err instanceof ShoalError && err.code === 'CHUNK_UNAVAILABLE');
     const head = await client.download('one-copy.bin', { range: { start: 0, end: CHUNK - 1 } });

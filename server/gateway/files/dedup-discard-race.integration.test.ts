@@ -46,7 +46,7 @@ test('an upload that fails while another of the same content is under way leaves
     await gateway.close();
     await rm(dataDir, { recursive: true, force: true });
   });
-  await waitFor(() => gateway.registry.writableLinks().length === 2, 10_000, 'two nodes online');
+  await waitFor(() => gateway.registry.writableLinks().length === 2, 30_000, 'two nodes online');
   const put = (name: string, send: (write: WriteBody) => Promise<void>): Promise<RawAnswer> => rawUpload(gateway.url, gateway.adminToken, name, {}, send);
 
   const shared = randomBytesSeeded(MiB, 71);
@@ -62,7 +62,7 @@ test('an upload that fails while another of the same content is under way leaves
     await failA.promise;
     throw new Error('the client went away');
   }).catch((err: Error) => err);
-  await waitFor(() => writesOf() >= 2, 10_000, 'A stored the shared chunk');
+  await waitFor(() => writesOf() >= 2, 30_000, 'A stored the shared chunk');
 
   // B, of the same first chunk, stores it again (A committed nothing, so no copy is recorded yet).
   const finishB = later();
@@ -72,12 +72,12 @@ test('an upload that fails while another of the same content is under way leaves
     await finishB.promise;
     await write(tail.subarray(5000));
   });
-  await waitFor(() => writesOf() >= 4, 10_000, 'B stored the shared chunk too');
+  await waitFor(() => writesOf() >= 4, 30_000, 'B stored the shared chunk too');
 
   // A fails; its slot is free (so its failure is fully handled) once another upload is admitted.
   failA.resolve();
   await a;
-  await waitFor(async () => (await put('probe.bin', async (write) => void (await write(Buffer.from('probe'))))).status === 201, 10_000, 'A ended');
+  await waitFor(async () => (await put('probe.bin', async (write) => void (await write(Buffer.from('probe'))))).status === 201, 30_000, 'A ended');
   for (const backend of backends) assert.ok(await backend.read(id!), 'B\'s copy of the shared chunk is kept');
 
   finishB.resolve();

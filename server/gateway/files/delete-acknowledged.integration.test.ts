@@ -25,7 +25,7 @@ describeWithPostgres('a committed delete whose clean-up fails', (postgres) => {
       gateway = await startGateway({ port: 0, dataDir, replicas: 1, metadataUrl: url });
       node = await ScriptedNode.connect({ gatewayUrl: gateway.url, nodeId: 'n1', token: 'the-token-of-n1', join: loadJoinSecret(dataDir) });
       await node.sendInventory([]);
-      await waitFor(() => gateway!.registry.writable('n1'), 20_000, 'n1 online');
+      await waitFor(() => gateway!.registry.writable('n1'), 30_000, 'n1 online');
       const client = new ShoalClient(gateway.url, { token: gateway.adminToken });
       await client.upload('gone.bin', randomBytesSeeded(100_000, 3));
 

@@ -85,7 +85,7 @@ describe('encryption at rest on disk nodes', () => {
     // would otherwise ask the quicker replica, never reaching them).
     const honest = [...new Set([...firstHolders, ...secondHolders])].filter((id) => id !== liar);
     await Promise.all(honest.map((id) => cluster.killNode(id)));
-    await waitFor(async () => (await cluster.client.nodes()).every((n) => !honest.includes(n.id) || !n.linked), 20_000, 'the honest holders unlinked');
+    await waitFor(async () => (await cluster.client.nodes()).every((n) => !honest.includes(n.id) || !n.linked), 30_000, 'the honest holders unlinked');
     // A range is not hash-checked by the node: the segment's tag is what catches it.
     await assert.rejects(cluster.client.download('secret.bin', { range: { start: 90, end: 120 } }), { code: 'CHUNK_UNAVAILABLE', message: new RegExp(`${liar}: CHUNK_CORRUPT`) });
     // The second chunk whole: the node checks its hash and drops its copy, or the gateway's tag check catches it.

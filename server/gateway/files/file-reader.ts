@@ -5,6 +5,7 @@ import { readableCopies } from '../replicas/replica-counts.ts';
 import type { ReplicaStore } from '../replicas/replica-store.ts';
 import { SEGMENT_BYTES } from '../metadata/sealed-size.ts';
 import type { ChunkCipher } from './chunk-cipher.ts';
+import type { SmallChunkCache } from './small-chunk-cache.ts';
 
 export interface ByteRange {
   start: number;
@@ -27,14 +28,22 @@ export class FileReader {
   /** Chunks fetched ahead of the one being sent, each from the replica with the fewest reads outstanding. */
   readonly #readAhead: number;
   readonly #holdMs: number;
+  readonly #smallChunks: SmallChunkCache | null;
 
-  constructor(replicas: ReplicaStore, registry: NodeRegistry, metadata: MetadataStore, cipher: ChunkCipher, options: { readAhead: number; holdMs: number }) {
+  constructor(
+    replicas: ReplicaStore,
+    registry: NodeRegistry,
+    metadata: MetadataStore,
+    cipher: ChunkCipher,
+    options: { readAhead: number; holdMs: number; smallChunks?: SmallChunkCache | null },
+  ) {
     this.#replicas = replicas;
     this.#registry = registry;
     this.#metadata = metadata;
     this.#cipher = cipher;
     this.#readAhead = options.readAhead;
     this.#holdMs = options.holdMs;
+    this.#smallChunks = options.smallChunks ?? null;
   }
 
   /**
@@ -49,6 +58,10 @@ export class FileReader {
     const offsets = chunkOffsets(file.chunks);
     const first = chunkAt(offsets, range.start);
     const last = chunkAt(offsets, range.end);
+    // Sealed chunks only: a sealed chunk's hash names one plaintext, whereas a chunk from before
+    // encryption is its stored bytes, which could be another chunk's sealed ones under the same hash.
+    const cached = first === last && file.chunks[first]!.key !== undefined ? this.#smallChunks?.get(file.chunks[first]!.hash) : undefined;
+    if (cached) return cached.subarray(range.start - offsets[first]!, range.end - offsets[first]! + 1);
     const hashes = file.chunks.slice(first, last + 1).map((chunk) => chunk.hash);
     const hold = this.#hold(hashes);
     try {
@@ -64,6 +77,7 @@ export class FileReader {
         const chunk = file.chunks[first]!;
         const bytes = await this.#fetch(chunk, range.start - offsets[first]!, range.end - offsets[first]!, chunks.get(chunk.hash)!.nodeIds);
         hold.releaseAll();
+        if (bytes.length === chunk.size && chunk.key !== undefined) this.#smallChunks?.put(chunk.hash, bytes);
         return bytes;
       }
       return await this.#stream(file, range, offsets, first, last, chunks, hold);

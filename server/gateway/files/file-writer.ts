@@ -13,6 +13,7 @@ import type { NodeRegistry } from '../nodes/node-registry.ts';
 import type { ReplicaStore } from '../replicas/replica-store.ts';
 import type { UploadCopies, UploadsInFlight } from '../replicas/uploads-in-flight.ts';
 import type { ChunkCipher } from './chunk-cipher.ts';
+import { SMALL_CHUNK_BYTES, type SmallChunkCache } from './small-chunk-cache.ts';
 
 export interface FileWriterOptions {
   replicas: number;
@@ -31,6 +32,8 @@ export interface SealingOptions {
   cipher: ChunkCipher;
   /** The largest version the metadata holds: every new one is past it. */
   lastVersion: number;
+  /** Where the plaintext of small chunks sealed here is kept for downloads. */
+  smallChunks?: SmallChunkCache | null;
 }
 
 /**
@@ -71,12 +74,12 @@ export class FileWriter {
   readonly #options: FileWriterOptions;
   readonly #seal: ManifestSeal;
   readonly #cipher: ChunkCipher;
+  readonly #smallChunks: SmallChunkCache | null;
   #lastVersion: number;
   /** A name changes one version at a time, from taking its version to committing it: its versions grow in commit order. */
   readonly #names = new KeyedLock();
   /** The smaller of --max-file-size and the largest file whose manifest fits in one chunk. */
   readonly #maxFileBytes: number;
-  #writingMissingManifests = false;
 
   constructor(
     replicas: ReplicaStore,
@@ -94,6 +97,7 @@ export class FileWriter {
     this.#events = events;
     this.#seal = manifests.seal;
     this.#cipher = manifests.cipher;
+    this.#smallChunks = manifests.smallChunks ?? null;
     this.#lastVersion = manifests.lastVersion;
     this.#options = options;
     this.#maxFileBytes = Math.min(options.maxFileBytes, maxChunksPerFile(options.chunkSize) * options.chunkSize);
@@ -245,7 +249,10 @@ export class FileWriter {
     const start = (plain: Uint8Array, buffer: PooledBuffer): Promise<void> => {
       size += plain.length;
       fileHash.update(plain);
+      // Sealing overwrites the plaintext in place: a small one is kept first.
+      const small = this.#smallChunks && plain.length <= SMALL_CHUNK_BYTES ? new Uint8Array(plain) : null;
       const { sealed, chunk } = this.#cipher.seal(plain, buffer.bytes);
+      if (small) this.#smallChunks!.put(chunk.hash, small);
       written.push(chunk);
       hashes.push(chunk.hash);
       return replicate(chunk.hash, sealed)
@@ -369,8 +376,11 @@ export class FileWriter {
    * the commit; one with none fails the upload.
    */
   async #assertEveryChunkHeld(records: ChunkRecord[]): Promise<void> {
-    const recorded = await this.#metadata.getChunks(records.map((r) => r.hash));
-    for (const record of records) {
+    // Most uploads wrote every chunk to nodes still here: the metadata is asked only about the others.
+    const unheld = records.filter((record) => !record.nodeIds.some((id) => this.#registry.readable(id)));
+    if (unheld.length === 0) return;
+    const recorded = await this.#metadata.getChunks(unheld.map((r) => r.hash));
+    for (const record of unheld) {
       const holders = [...record.nodeIds, ...(recorded.get(record.hash)?.nodeIds ?? [])];
       if (!holders.some((id) => this.#registry.readable(id))) {
         throw new ShoalError('INSUFFICIENT_NODES', `every copy of chunk ${record.hash.slice(0, 12)} was on nodes that left during the upload`);
@@ -408,30 +418,25 @@ export class FileWriter {
   /**
    * Gives a manifest to each file stored before manifests existed, so that recovery finds it too;
    * one replaced or deleted meanwhile has one already. Stops at the first failure (too few nodes):
-   * the next call goes on.
+   * the next call goes on. Never two calls at once: the gateway runs it as a SerialPass.
    */
   async writeMissingManifests(): Promise<void> {
-    if (this.#writingMissingManifests) return;
-    this.#writingMissingManifests = true;
-    try {
-      for (const old of await this.#metadata.filesWithoutManifest()) {
-        const copies = this.#uploads.begin();
-        try {
-          await this.#commitVersion(
-            old.name,
-            copies,
-            async (version) => {
-              const now = await this.#metadata.getFile(old.name);
-              return now?.createdAt === old.createdAt && now.sha256 === old.sha256 ? { type: 'file', version, file: old } : null;
-            },
-            (records, manifest) => this.#metadata.commitFile(old, records, manifest),
-          );
-        } finally {
-          copies.end();
-        }
+    for (const old of await this.#metadata.filesWithoutManifest()) {
+      const copies = this.#uploads.begin();
+      try {
+        await this.#commitVersion(
+          old.name,
+          copies,
+          async (version) => {
+            const now = await this.#metadata.getFile(old.name);
+            return now?.createdAt === old.createdAt && now.sha256 === old.sha256 ? { type: 'file', version, file: old } : null;
+          },
+          (records, manifest) => this.#metadata.commitFile(old, records, manifest),
+        );
+      } finally {
+        copies.end();
       }
-    } finally {
-      this.#writingMissingManifests = false;
     }
   }
+
 }

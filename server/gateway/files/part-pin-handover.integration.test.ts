@@ -72,7 +72,7 @@ test('a part stored while a failed upload of the same content discards its copie
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await metadata.close();
   });
-  await waitFor(() => registry.writableLinks().length === 2, 10_000, 'two nodes online');
+  await waitFor(() => registry.writableLinks().length === 2, 30_000, 'two nodes online');
 
   const seal = new ManifestSeal(loadSecret(dataDir, MANIFEST_KEY_FILE, MANIFEST_KEY_PREFIX));
   const cipher = new ChunkCipher(await loadDataKey(dataDir, metadata));

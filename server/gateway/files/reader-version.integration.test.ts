@@ -42,13 +42,13 @@ test('a download finishes on the version it started on while the name is overwri
     await waitFor(async () => {
       const copies = await cluster.copiesOnDisk(nodes);
       return chunkIds(cluster.dataDir, v1, 4 * MiB).every((hash) => !copies.has(hash));
-    }, 10_000, 'the replaced version collected once its reader finished');
+    }, 30_000, 'the replaced version collected once its reader finished');
 
     const deleted = await readSlowly(await cluster.client.download('movie.bin', { range: { start: 0 } }), async () => {
       await cluster.client.delete('movie.bin');
     });
     assert.equal(sha256Hex(deleted), sha256Hex(v2), 'the reader of a deleted file gets all of it');
-    await waitFor(async () => (await cluster.copiesOnDisk(nodes)).size === 0, 10_000, 'the deleted version collected once its reader finished');
+    await waitFor(async () => (await cluster.copiesOnDisk(nodes)).size === 0, 30_000, 'the deleted version collected once its reader finished');
   } finally {
     await cluster.stop();
   }

@@ -26,7 +26,7 @@ async function withCluster(
   const gateway = await startGateway({ port: 0, dataDir, replicas: 2, heartbeatMs: 200, offlineAfterMs: 5000, ...options });
   const agents = [...backends].map(([id, backend]) => startMemoryNode(gateway.url, dataDir, id, backend));
   try {
-    await waitFor(() => gateway.registry.writableLinks().length === backends.size, 10_000, 'nodes online');
+    await waitFor(() => gateway.registry.writableLinks().length === backends.size, 30_000, 'nodes online');
     await body({ gateway, client: new ShoalClient(gateway.url, { token: gateway.adminToken }), agents, dataDir });
   } finally {
     for (const agent of agents) agent.stop();
@@ -100,7 +100,7 @@ test('chunks stored in plaintext by the previous release stay readable and are e
   let gateway = await startGateway({ port: 0, dataDir, replicas: 2, heartbeatMs: 200, offlineAfterMs: 5000 });
   const agents = [...backends].map(([id, backend]) => startMemoryNode(gateway.url, dataDir, id, backend));
   try {
-    await waitFor(() => gateway.registry.writableLinks().length === 2, 10_000, 'nodes online');
+    await waitFor(() => gateway.registry.writableLinks().length === 2, 30_000, 'nodes online');
     const port = gateway.port;
     await gateway.close();
 
@@ -116,7 +116,7 @@ test('chunks stored in plaintext by the previous release stay readable and are e
     await metadata.close();
 
     gateway = await startGateway({ port, dataDir, replicas: 2, heartbeatMs: 200, offlineAfterMs: 5000 });
-    await waitFor(() => gateway.registry.writableLinks().length === 2, 10_000, 'nodes back');
+    await waitFor(() => gateway.registry.writableLinks().length === 2, 30_000, 'nodes back');
     const client = new ShoalClient(gateway.url, { token: gateway.adminToken });
     assert.ok(Buffer.from(await (await client.download('old.txt')).arrayBuffer()).equals(data), 'read back as it was stored');
     const holdsPlaintext = async () => {
@@ -125,7 +125,7 @@ test('chunks stored in plaintext by the previous release stay readable and are e
       }
       return false;
     };
-    await waitFor(async () => !(await holdsPlaintext()), 20_000, 'the plaintext copies replaced by sealed ones');
+    await waitFor(async () => !(await holdsPlaintext()), 30_000, 'the plaintext copies replaced by sealed ones');
     const [chunk] = (await client.fileDetail('old.txt')).chunks;
     assert.notEqual(chunk!.hash, hash, 'the file now names its sealed chunk');
     const info = await client.stat('old.txt');

@@ -13,8 +13,8 @@ test('collection deletes at most its share of a node in a grace period, pauses s
       strayNode({ gatewayUrl: cluster.url, nodeId: 'large', join, count: 1500 }),
       strayNode({ gatewayUrl: cluster.url, nodeId: 'small', join, count: 40 }),
     ]);
-    await waitFor(async () => (await cluster.client.health()).orphans.paused.length > 0, 10_000, 'collection on large to pause');
-    await waitFor(() => small.size === 40, 5000, 'every stray chunk of the small node collected, under the floor of its allowance');
+    await waitFor(async () => (await cluster.client.health()).orphans.paused.length > 0, 30_000, 'collection on large to pause');
+    await waitFor(() => small.size === 40, 30_000, 'every stray chunk of the small node collected, under the floor of its allowance');
 
     // Two more grace periods: a pause lasts until an admin confirms, not until the period ends.
     await sleep(2500);
@@ -27,8 +27,8 @@ test('collection deletes at most its share of a node in a grace period, pauses s
     const confirmed = await runShoal(['gc', 'confirm'], { SHOAL_GATEWAY: cluster.url, SHOAL_TOKEN: cluster.token });
     assert.equal(confirmed.code, 0, confirmed.stderr);
     assert.match(confirmed.stdout, /collection resumed on 1 node: large/);
-    await waitFor(() => large.size === 1500, 10_000, 'the rest collected once confirmed');
-    await waitFor(async () => (await cluster.client.health()).orphans.pending === 0, 5000, 'nothing pending');
+    await waitFor(() => large.size === 1500, 30_000, 'the rest collected once confirmed');
+    await waitFor(async () => (await cluster.client.health()).orphans.pending === 0, 30_000, 'nothing pending');
     assert.deepEqual((await cluster.client.health()).orphans.paused, []);
     assert.match((await runShoal(['gc', 'confirm'], { SHOAL_GATEWAY: cluster.url, SHOAL_TOKEN: cluster.token })).stdout, /collection was not paused on any node/);
   } finally {

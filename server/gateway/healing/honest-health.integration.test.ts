@@ -35,7 +35,7 @@ describe('health is honest', () => {
       for (const path of deleted) assert.equal(copies.get(path.slice(-64)), 2, `copies of ${path.slice(-64, -52)} on disk`);
 
       await cluster.killNode('node2');
-      await waitFor(async () => (await cluster.nodeStatus('node2')) === 'offline', 10_000, 'node2 offline');
+      await waitFor(async () => (await cluster.nodeStatus('node2')) === 'offline', 30_000, 'node2 offline');
       await assertAllIntact(cluster, files);
     } finally {
       await cluster.stop();
@@ -50,7 +50,7 @@ describe('health is honest', () => {
     const gateway = await startGateway({ port: 0, dataDir, replicas: 2, heartbeatMs: 500, offlineAfterMs: 15_000 });
     try {
       for (const [id, backend] of backends) agents.push(startMemoryNode(gateway.url, dataDir, id, backend));
-      await waitFor(() => gateway.registry.writableLinks().length === 3, 10_000, 'three nodes online');
+      await waitFor(() => gateway.registry.writableLinks().length === 3, 30_000, 'three nodes online');
       const client = new ShoalClient(gateway.url, { token: gateway.adminToken });
       // One chunk a file; about a third of them land on a and d together.
       const files = new Map<string, string>();
@@ -75,7 +75,7 @@ describe('health is honest', () => {
           const drained = (await client.nodes()).find((n) => n.id === 'd')?.recordedChunks === 0;
           return drained && health.underReplicatedChunks === 0 && health.repair.queued + health.repair.active === 0;
         },
-        20_000,
+        30_000,
         'd drained',
       );
       for (const hash of ids) {

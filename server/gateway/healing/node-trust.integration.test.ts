@@ -42,7 +42,7 @@ describe('a node may lie', () => {
       await cluster.waitForOnline(4);
       // The gateway trimmed every real copy within a second of such claims; give it several.
       await sleep(3000);
-      await waitFor(() => fullyReplicated(cluster), 10_000, 'repair idle');
+      await waitFor(() => fullyReplicated(cluster), 30_000, 'repair idle');
 
       assert.deepEqual(await cluster.copiesOnDisk(honest), copiesBefore, 'every honest copy is still on disk');
       const nodes = await cluster.client.nodes();
@@ -53,7 +53,7 @@ describe('a node may lie', () => {
       await assertAllIntact(cluster, files);
 
       await Promise.all(liars.map((node) => node.close()));
-      await waitFor(async () => (await cluster.client.health()).nodesOnline === 2, 10_000, 'liars gone');
+      await waitFor(async () => (await cluster.client.health()).nodesOnline === 2, 30_000, 'liars gone');
       await sleep(2000);
       assert.equal((await cluster.client.health()).status, 'ok');
       assert.deepEqual(await cluster.copiesOnDisk(honest), copiesBefore, 'nothing lost after the liars left');
@@ -86,7 +86,7 @@ describe('a node may lie', () => {
       const lied = log.filter((e) => e.type === 'get').map((e) => e.hash);
       assert.ok(lied.length >= 3, `the liar was asked ${lied.length} times`);
 
-      await waitFor(() => fullyReplicated(cluster), 20_000, 'repair of the chunks the liar served wrong');
+      await waitFor(() => fullyReplicated(cluster), 30_000, 'repair of the chunks the liar served wrong');
       for (const hash of new Set(lied)) {
         const firstLie = log.findIndex((e) => e.type === 'get' && e.hash === hash);
         assert.ok(!log.slice(firstLie).some((e) => e.type === 'put' && e.hash === hash), `chunk ${hash.slice(0, 12)} was written back to the liar`);
@@ -167,7 +167,7 @@ describe('a node may lie', () => {
       const pending = (await cluster.client.health()).orphans.pending;
       assert.ok(pending > 0 && pending <= 300_000, `${pending} copies pending for three nodes`);
       await Promise.all(flooders.map((node) => node.close()));
-      await waitFor(async () => (await cluster.client.health()).orphans.pending === 0, 10_000, 'what the flooders left pending dropped');
+      await waitFor(async () => (await cluster.client.health()).orphans.pending === 0, 30_000, 'what the flooders left pending dropped');
 
       const oversized = await liar(cluster, 'oversized');
       await oversized.send({ type: 'inventory', hashes: Array(INVENTORY_PAGE_SIZE + 1).fill('a'.repeat(64)), done: false });
@@ -191,13 +191,13 @@ test('a delete that misses an offline node leaves nothing pending for it: its ne
     const holds = async (id: string) => (await cluster.chunkFiles(id)).some((path) => path.endsWith(hash));
     const holder = (await Promise.all(['node1', 'node2', 'node3'].map(async (id) => ((await holds(id)) ? id : '')))).find(Boolean)!;
     await cluster.killNode(holder);
-    await waitFor(async () => (await cluster.nodeStatus(holder)) === 'offline', 10_000, `${holder} offline`);
+    await waitFor(async () => (await cluster.nodeStatus(holder)) === 'offline', 30_000, `${holder} offline`);
     await cluster.client.delete(name);
     assert.equal((await cluster.client.health()).orphans.pending, 0, 'nothing is kept for a node that is not there');
 
     cluster.startNode(holder);
     await cluster.waitForOnline(3);
-    await waitFor(async () => !(await holds(holder)), 10_000, `the copy on ${holder} collected`);
+    await waitFor(async () => !(await holds(holder)), 30_000, `the copy on ${holder} collected`);
     assert.equal((await cluster.copiesOnDisk(['node1', 'node2', 'node3'])).size, 0);
   } finally {
     await cluster.stop();

@@ -47,9 +47,11 @@ test('a node restarted with an older copy of its directory mid-upload: health co
       },
     });
     const inFlight = cluster.client.upload('in-flight.bin', stream);
-    await waitFor(async () => (await cluster.chunkFiles('node1')).length > heldBeforeUpload + 2, 10_000, 'node1 to take copies of the upload');
+    await waitFor(async () => (await cluster.chunkFiles('node1')).length > heldBeforeUpload + 2, 60_000, 'node1 to take copies of the upload');
 
     await cluster.killNode('node1');
+    // Gone for the gateway too, so that four online below is node1 back, not its old session.
+    await waitFor(async () => (await cluster.nodeStatus('node1')) === 'offline', 60_000, 'node1 offline');
     await rm(cluster.nodeDir('node1'), { recursive: true, force: true });
     await cp(snapshot, cluster.nodeDir('node1'), { recursive: true });
     cluster.startNode('node1');
@@ -63,7 +65,7 @@ test('a node restarted with an older copy of its directory mid-upload: health co
     const short = await shortOnDisk(cluster, files, 2);
     assert.ok(health.underReplicatedChunks >= short.length, `health counts ${health.underReplicatedChunks} chunks short of 2 copies; the disks show ${short.length}`);
 
-    await waitFor(() => fullyReplicated(cluster), 30_000, 'repair to restore 2 copies');
+    await waitFor(() => fullyReplicated(cluster), 60_000, 'repair to restore 2 copies');
     assert.deepEqual(await shortOnDisk(cluster, files, 2), [], 'chunks with fewer than 2 real copies once health says every chunk has them');
     await assertAllIntact(cluster, new Map([...files].map(([name, data]) => [name, sha256Hex(data)])));
   } finally {

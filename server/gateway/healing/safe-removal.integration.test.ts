@@ -47,7 +47,7 @@ test('removal during an upload: nodes holding its uncommitted copies are not saf
   try {
     const data = randomBytesSeeded(40 * MiB, 9);
     const upload = pausedUpload(cluster, 'slow.bin', data, 20 * MiB);
-    await waitFor(async () => [...(await placement(cluster, data)).values()].filter((ids) => ids.length === 2).length >= 4, 20_000, 'the first chunks on their nodes');
+    await waitFor(async () => [...(await placement(cluster, data)).values()].filter((ids) => ids.length === 2).length >= 4, 30_000, 'the first chunks on their nodes');
     const [hash, pair] = [...(await placement(cluster, data))].find(([, ids]) => ids.length === 2)!;
 
     const nodes = await cluster.client.nodes();
@@ -68,7 +68,7 @@ test('removal during an upload: nodes holding its uncommitted copies are not saf
     // Without force: the upload completes, drain empties the node, and then removal loses nothing.
     const second = randomBytesSeeded(24 * MiB, 10);
     const patient = pausedUpload(cluster, 'patient.bin', second, 12 * MiB);
-    await waitFor(async () => (await placement(cluster, second)).size >= 2, 20_000, 'the second upload under way');
+    await waitFor(async () => (await placement(cluster, second)).size >= 2, 30_000, 'the second upload under way');
     const holder = [...(await placement(cluster, second)).values()][0]![0]!;
     await cluster.client.drainNode(holder);
     await new Promise((resolve) => setTimeout(resolve, 1500));

@@ -14,14 +14,14 @@ describe('self-healing', () => {
       const files = await uploadSet(cluster, 4, 5 * MiB, 100);
       const nodes = ['node1', 'node2', 'node3', 'node4'];
       await cluster.killNode('node1');
-      await waitFor(async () => (await cluster.nodeStatus('node1')) === 'offline', 10_000, 'node1 offline');
-      await waitFor(() => fullyReplicated(cluster), 30_000, 'repair after losing node1');
+      await waitFor(async () => (await cluster.nodeStatus('node1')) === 'offline', 30_000, 'node1 offline');
+      await waitFor(() => fullyReplicated(cluster), 60_000, 'repair after losing node1');
       assert.ok((await cluster.client.health()).repair.done > 0, 'repair made no replicas');
 
       await cluster.killNode('node2');
-      await waitFor(async () => (await cluster.nodeStatus('node2')) === 'offline', 10_000, 'node2 offline');
+      await waitFor(async () => (await cluster.nodeStatus('node2')) === 'offline', 30_000, 'node2 offline');
       await assertAllIntact(cluster, files);
-      await waitFor(() => fullyReplicated(cluster), 30_000, 'repair after losing node2');
+      await waitFor(() => fullyReplicated(cluster), 60_000, 'repair after losing node2');
 
       cluster.startNode('node1');
       cluster.startNode('node2');
@@ -31,7 +31,7 @@ describe('self-healing', () => {
           const copies = await cluster.copiesOnDisk(nodes);
           return [...copies.values()].every((n) => n === 2) && (await fullyReplicated(cluster));
         },
-        30_000,
+        60_000,
         'surplus replicas on returning nodes trimmed to exactly 2 copies',
       );
       await assertAllIntact(cluster, files);
@@ -61,7 +61,7 @@ describe('self-healing', () => {
       assert.deepEqual((await cluster.client.scrub()).sort(), nodes);
       await waitFor(
         async () => (await cluster.client.health()).repair.done - repairedBefore >= damaged.size && (await fullyReplicated(cluster)),
-        30_000,
+        60_000,
         'every damaged replica rebuilt',
       );
       const copies = await cluster.copiesOnDisk(nodes);
@@ -95,7 +95,7 @@ describe('self-healing', () => {
         () => 'acked',
         () => 'failed',
       );
-      await waitFor(async () => [...(await cluster.copiesOnDisk(nodes)).values()].reduce((a, b) => a + b, 0) > ackedCopies + 2, 30_000, 'part of the upload stored');
+      await waitFor(async () => [...(await cluster.copiesOnDisk(nodes)).values()].reduce((a, b) => a + b, 0) > ackedCopies + 2, 60_000, 'part of the upload stored');
       await cluster.kill(cluster.gateway, 'SIGKILL');
       abort.abort();
       assert.equal(await interrupted, 'failed');
@@ -106,7 +106,7 @@ describe('self-healing', () => {
       await assertAllIntact(cluster, acked);
       await waitFor(
         async () => [...(await cluster.copiesOnDisk(nodes)).values()].reduce((a, b) => a + b, 0) === ackedCopies,
-        20_000,
+        60_000,
         'chunks of the interrupted upload collected from every node',
       );
       assert.ok((await cluster.client.health()).orphans.collected > 0);
@@ -130,7 +130,7 @@ describe('self-healing', () => {
       const drained = await runShoal(['node', 'drain', 'node1'], env);
       assert.equal(drained.code, 0, drained.stderr);
       assert.match(drained.stdout, /node1 is drained and safe to remove/);
-      await waitFor(async () => (await cluster.chunkFiles('node1')).length === 0, 10_000, 'node1 empty on disk');
+      await waitFor(async () => (await cluster.chunkFiles('node1')).length === 0, 60_000, 'node1 empty on disk');
       assert.equal((await cluster.client.nodes()).find((n) => n.id === 'node1')?.status, 'draining');
 
       const removed = await runShoal(['node', 'remove', 'node1'], env);

@@ -36,7 +36,7 @@ test('a trim removing a surplus copy holds the chunk: an upload of the same chun
   let gateway: Gateway = await startGateway({ port: 0, dataDir, replicas: 3, heartbeatMs: 500, offlineAfterMs: 15_000 });
   try {
     backends.forEach((backend, i) => agents.push(startMemoryNode(gateway.url, dataDir, `n${i + 1}`, backend)));
-    await waitFor(() => gateway.registry.writableLinks().length === 3, 10_000, 'three nodes online');
+    await waitFor(() => gateway.registry.writableLinks().length === 3, 30_000, 'three nodes online');
     const data = randomBytesSeeded(100_000, 7);
     const hash = chunkIds(dataDir, data, 4 * 1024 * 1024)[0]!;
     await new ShoalClient(gateway.url, { token: gateway.adminToken }).upload('first.bin', data);
@@ -46,7 +46,7 @@ test('a trim removing a surplus copy holds the chunk: an upload of the same chun
     await gateway.close();
     gateway = await startGateway({ port, dataDir, replicas: 2, heartbeatMs: 500, offlineAfterMs: 15_000 });
     const client = new ShoalClient(gateway.url, { token: gateway.adminToken });
-    await waitFor(() => backends.some((b) => b.removing.includes(hash)), 15_000, 'the trim to start removing the surplus copy');
+    await waitFor(() => backends.some((b) => b.removing.includes(hash)), 30_000, 'the trim to start removing the surplus copy');
 
     let uploaded = false;
     const second = client.upload('second.bin', data).then((info) => {

@@ -35,7 +35,7 @@ describeWithPostgres('an upload in parts begun on one gateway and completed on a
     await db.connect();
     try {
       const pins = async () => Number((await db.query(`SELECT count(*) AS n FROM chunk_claims WHERE kind = 'pin'`)).rows[0].n);
-      await waitFor(async () => (await pins()) === 0, 15_000, 'no pin left once the upload completed').catch(async (err: unknown) => {
+      await waitFor(async () => (await pins()) === 0, 30_000, 'no pin left once the upload completed').catch(async (err: unknown) => {
         throw new Error(`${(err as Error).message}: ${await pins()} pins of the completed upload remain`);
       });
     } finally {

@@ -3,6 +3,7 @@ import { chmodSync, closeSync, existsSync, openSync } from 'node:fs';
 import { ShoalError } from '../../../shared/errors.ts';
 import { GroupCommit, type Outcome } from './group-commit.ts';
 import { WalSync } from './wal-sync.ts';
+import { BACKSTOP_PAGES, WalCheckpointer } from './wal-checkpointer.ts';
 import { assertAboveStored } from './name-version.ts';
 import { pageFiles, type NameRange } from './file-page.ts';
 import { readChunkPage, type ChunkReads, type PagedChunk } from './chunk-page.ts';
@@ -378,6 +379,9 @@ interface ChunkRow {
   kind: RecordedChunk['kind'];
 }
 
+/** What sqlite3_backup_step takes as "every page left" (better-sqlite3 caps a step at this). */
+const ALL_PAGES = 0x7fffffff;
+
 /** The embedded metadata store: one SQLite file in WAL mode, written by one gateway process. */
 export class SqliteMetadataStore implements MetadataStore {
   readonly #db: Database.Database;
@@ -387,6 +391,7 @@ export class SqliteMetadataStore implements MetadataStore {
   readonly #commitFiles;
   /** Concurrent commitFile calls, one transaction per batch: each is a savepoint in it, failing alone. */
   readonly #walSync: WalSync | null;
+  readonly #checkpointer: WalCheckpointer | null;
   readonly #fileCommits: GroupCommit<{ file: FileRecord; chunks: ChunkRecord[]; manifest?: ManifestRecord }, string[]>;
   readonly #addReplicas;
   readonly #deleteFile;
@@ -548,9 +553,13 @@ export class SqliteMetadataStore implements MetadataStore {
     // Each batch commits without waiting for the disk, then the WAL is fsynced off the event loop
     // before any commit of it resolves: as durable as FULL, one fsync per batch. Every other
     // transaction stays FULL.
-    this.#walSync = !db.memory && db.pragma('journal_mode', { simple: true }) === 'wal' ? new WalSync(db.name) : null;
+    const wal = !db.memory && db.pragma('journal_mode', { simple: true }) === 'wal';
+    this.#walSync = wal ? new WalSync(db.name) : null;
+    if (wal) db.pragma(`wal_autocheckpoint = ${BACKSTOP_PAGES}`);
+    this.#checkpointer = wal ? new WalCheckpointer(db.name, () => db.open && db.pragma('wal_autocheckpoint = 1000')) : null;
     this.#fileCommits = new GroupCommit(
       (files) => {
+        this.#checkpointer?.committed(files.length);
         db.pragma('synchronous = NORMAL');
         try {
           try {
@@ -633,7 +642,10 @@ export class SqliteMetadataStore implements MetadataStore {
       throw new ShoalError('NOT_FOUND', `no metadata at ${source}: ${(err as Error).message}`, { cause: err });
     }
     try {
-      await db.backup(target);
+      // All pages in one step: a write by the running gateway between two steps would start the
+      // copy over, and a gateway writing more often than a copy of many steps takes would keep it
+      // from ever finishing.
+      await db.backup(target, { progress: () => ALL_PAGES });
     } finally {
       db.close();
     }
@@ -853,6 +865,7 @@ export class SqliteMetadataStore implements MetadataStore {
 
   async close(): Promise<void> {
     await this.#walSync?.close();
+    await this.#checkpointer?.close();
     this.#db.close();
   }
 

@@ -180,5 +180,5 @@ test('a node the gateway refuses says why on stderr and exits non-zero', async (
   const started = await runShoal(['node', 'start', 'n5', '--data', cluster.dataDir]);
   assert.equal(started.code, 1, `stdout: ${started.stdout} stderr: ${started.stderr}`);
   assert.match(started.stderr, /node n5 was refused by the gateway: the join credential is not valid/);
-  await waitFor(async () => !(await nodeIds()).includes('n5'), 2000, 'n5 not registered');
+  await waitFor(async () => !(await nodeIds()).includes('n5'), 30_000, 'n5 not registered');
 });

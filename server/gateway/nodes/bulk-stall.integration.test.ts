@@ -20,7 +20,8 @@ after(async () => {
 test('a node that starts posting a chunk and then stalls loses the connection when the get is over, instead of holding it and the bytes sent for ever', async () => {
   const dataDir = await mkdtemp(join(tmpdir(), 'shoal-bulk-stall-'));
   cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
-  const gateway = await startGateway({ port: 0, dataDir, replicas: 1, chunkSize: MiB, requestTimeoutMs: 1000 });
+  // Short, so the stalled get times out soon, yet long enough for the upload's put to finish on a loaded machine.
+  const gateway = await startGateway({ port: 0, dataDir, replicas: 1, chunkSize: MiB, requestTimeoutMs: 5000 });
   cleanups.push(() => gateway.close());
   const held = new Map<string, Uint8Array>();
   let stalled: Promise<string> | undefined;
@@ -47,12 +48,12 @@ test('a node that starts posting a chunk and then stalls loses the connection wh
   node = await ScriptedNode.connect({ gatewayUrl: gateway.url, nodeId: 'stalling', token: 'the-token-of-stalling', join: loadJoinSecret(dataDir), kind: 'browser', bulk: true, answer });
   cleanups.push(() => node!.close());
   await node.sendInventory([]);
-  await waitFor(() => gateway.registry.writable('stalling'), 10_000, 'node online');
+  await waitFor(() => gateway.registry.writable('stalling'), 30_000, 'node online');
 
   const client = new ShoalClient(gateway.url, { token: gateway.adminToken });
   await client.upload('stalled.bin', randomBytesSeeded(MiB, 31));
   await client.download('stalled.bin').then((res) => res.arrayBuffer()).catch(() => {});
-  await waitFor(() => stalled !== undefined, 10_000, 'the node was asked for the chunk over HTTP');
-  const outcome = await Promise.race([stalled!, new Promise<string>((resolve) => setTimeout(() => resolve('still open'), 15_000).unref())]);
+  await waitFor(() => stalled !== undefined, 30_000, 'the node was asked for the chunk over HTTP');
+  const outcome = await Promise.race([stalled!, new Promise<string>((resolve) => setTimeout(() => resolve('still open'), 30_000).unref())]);
   assert.match(outcome, /^cut off/, `the stalled POST was ${outcome} long after its get timed out`);
 });

@@ -59,7 +59,7 @@ const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes)
 test('nodes that offer HTTP transfers store and serve chunks over them, and their WebSockets carry no chunk bytes', async () => {
   const { gateway, client, join } = await start();
   for (const id of ['h1', 'h2']) agent(gateway, id, join, true);
-  await waitFor(() => gateway.registry.writable('h1') && gateway.registry.writable('h2'), 10_000, 'both nodes online');
+  await waitFor(() => gateway.registry.writable('h1') && gateway.registry.writable('h2'), 30_000, 'both nodes online');
   const data = randomBytesSeeded(3 * MiB + 5, 21);
   await client.upload('bulk.bin', data);
   const back = new Uint8Array(await (await client.download('bulk.bin')).arrayBuffer());
@@ -78,7 +78,7 @@ test('a node that does not offer HTTP transfers moves chunks in frames as before
   const { gateway, client, join } = await start();
   agent(gateway, 'f1', join, false);
   agent(gateway, 'f2', join, false);
-  await waitFor(() => gateway.registry.writable('f1') && gateway.registry.writable('f2'), 10_000, 'both nodes online');
+  await waitFor(() => gateway.registry.writable('f1') && gateway.registry.writable('f2'), 30_000, 'both nodes online');
   const data = randomBytesSeeded(2 * MiB, 22);
   await client.upload('framed.bin', data);
   assert.equal(sha256(new Uint8Array(await (await client.download('framed.bin')).arrayBuffer())), sha256(data));
@@ -130,7 +130,7 @@ test('a transfer is refused to another node, a second use, a foreign origin and 
     await nodes[me]!.sendInventory([]);
   }
   assert.ok(nodes.s1!.bulkSession && nodes.s2!.bulkSession && nodes.s1!.bulkSession !== nodes.s2!.bulkSession, 'each session has its own key');
-  await waitFor(() => gateway.registry.writable('s1') && gateway.registry.writable('s2'), 10_000, 'both nodes online');
+  await waitFor(() => gateway.registry.writable('s1') && gateway.registry.writable('s2'), 30_000, 'both nodes online');
 
   const data = randomBytesSeeded(MiB + 7, 23);
   await client.upload('attacked.bin', data);

@@ -39,14 +39,14 @@ test('a page of a delete is not sent once the delete is no longer allowed when i
       },
     });
     await node.sendInventory([]);
-    await waitFor(() => gateway!.registry.writable('n1'), 20_000, 'n1 online');
+    await waitFor(() => gateway!.registry.writable('n1'), 30_000, 'n1 online');
 
     let claimsStand = true;
     const hashes = Array.from({ length: INVENTORY_PAGE_SIZE + 1 }, () => randomBytes(32).toString('hex'));
     const deleting = gateway.registry.link('n1')!.delete(hashes, () => {
       if (!claimsStand) throw new ShoalError('GATEWAY_FENCED', 'claims revoked');
     });
-    await waitFor(() => pages.length === 1, 20_000, 'the first page reached the node');
+    await waitFor(() => pages.length === 1, 30_000, 'the first page reached the node');
     // As when another gateway revoked this one's claims while the first page was out.
     claimsStand = false;
     answerFirst();

@@ -143,7 +143,7 @@ if (unavailable) {
         backoffMaxMs: 200,
       });
       agent.start();
-      await waitFor(() => gateway.registry.readable('n1'), 10_000, 'n1 online');
+      await waitFor(() => gateway.registry.readable('n1'), 30_000, 'n1 online');
       await new ShoalClient(gateway.url, { token: gateway.adminToken }).upload('kept.bin', randomBytesSeeded(200_000, 3));
     });
 
@@ -160,7 +160,7 @@ if (unavailable) {
     test('a stranger relaying the node to the real gateway gets no session: the gateway sees the node dialed another host', async () => {
       const relay = await impostor(relayTo(gateway, (hello) => hello));
       await listed(relay, 'gw-relay');
-      await waitFor(() => relay.upstreamClosed.length >= 2, 10_000, 'the node tried the relay twice');
+      await waitFor(() => relay.upstreamClosed.length >= 2, 30_000, 'the node tried the relay twice');
       assert.deepEqual([...new Set(relay.upstreamClosed)], [CLOSE.MISDIRECTED]);
       assert.ok(!relay.fromNode.includes('proof'), 'refused at the hello, before any proof');
       assert.equal(agent.state, 'online');
@@ -171,7 +171,7 @@ if (unavailable) {
       const held = (await store.list()).sort();
       const relay = await impostor(relayTo(gateway, (hello) => hello, true));
       await listed(relay, 'gw-host-header');
-      await waitFor(() => relay.upstreamClosed.length >= 2 || relay.fromNode.includes('inventory'), 10_000, 'the node tried the relay twice');
+      await waitFor(() => relay.upstreamClosed.length >= 2 || relay.fromNode.includes('inventory'), 30_000, 'the node tried the relay twice');
       assert.ok(!relay.fromNode.includes('proof'), relay.fromNode.join(' '));
       assert.deepEqual([...new Set(relay.upstreamClosed)], [CLOSE.MISDIRECTED]);
       assert.deepEqual((await store.list()).sort(), held);
@@ -182,7 +182,7 @@ if (unavailable) {
     test('a relay that names the real host in the hello gets no proof from the node: the gateway proof is for the host the node dialed', async () => {
       const relay = await impostor(relayTo(gateway, (hello) => ({ ...hello, gateway: { ...hello.gateway!, host: new URL(gateway.url).host } })));
       await listed(relay, 'gw-rewriter');
-      await waitFor(() => relay.fromNode.filter((type) => type === 'hello').length >= 2, 10_000, 'the node tried the relay twice');
+      await waitFor(() => relay.fromNode.filter((type) => type === 'hello').length >= 2, 30_000, 'the node tried the relay twice');
       assert.ok(!relay.fromNode.includes('proof'), relay.fromNode.join(' '));
       assert.equal(agent.state, 'online');
       assert.ok(gateway.registry.readable('n1'));
@@ -194,7 +194,7 @@ if (unavailable) {
         assert.ok(held.length > 0);
         const stranger = await impostor(forger(how, () => held));
         await listed(stranger, `gw-forger-${how.replace(/ /g, '-')}`);
-        await waitFor(() => stranger.fromNode.filter((type) => type === 'hello').length >= 2, 10_000, 'the node tried the stranger twice');
+        await waitFor(() => stranger.fromNode.filter((type) => type === 'hello').length >= 2, 30_000, 'the node tried the stranger twice');
         assert.deepEqual([...new Set(stranger.fromNode)], ['hello'], 'no proof, no answer, no inventory');
         assert.deepEqual((await store.list()).sort(), held, 'nothing deleted');
         assert.equal(agent.state, 'online');

@@ -51,12 +51,12 @@ async function joinOnce(join?: string): Promise<void> {
   const node = agent(join);
   node.start();
   try {
-    await waitFor(() => node.state === 'online', 10_000, `${KNOWN_ID} online`);
-    await waitFor(async () => (await client().nodes()).some((n) => n.id === KNOWN_ID && n.status === 'online'), 5000, `the gateway to list ${KNOWN_ID} online`);
+    await waitFor(() => node.state === 'online', 30_000, `${KNOWN_ID} online`);
+    await waitFor(async () => (await client().nodes()).some((n) => n.id === KNOWN_ID && n.status === 'online'), 30_000, `the gateway to list ${KNOWN_ID} online`);
   } finally {
     node.stop();
   }
-  await waitFor(async () => (await client().nodes()).every((n) => n.status === 'offline'), 5000, `${KNOWN_ID} offline again`);
+  await waitFor(async () => (await client().nodes()).every((n) => n.status === 'offline'), 30_000, `${KNOWN_ID} offline again`);
 }
 
 const client = (): ShoalClient => new ShoalClient(gateway.url, { token: gateway.adminToken });

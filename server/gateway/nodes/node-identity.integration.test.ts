@@ -64,12 +64,12 @@ test('a node id belongs to the node that enrolled it: another token is refused e
   const impostor = agent('n1', 'some-other-secret-token', loadJoinSecret(dataDir));
   await refused(impostor, CLOSE.IDENTITY_MISMATCH, 'node id n1 belongs to another node');
   assert.equal(first.state, 'online');
-  await waitFor(() => gateway.registry.readable('n1'), 5000, 'n1 online at the gateway');
+  await waitFor(() => gateway.registry.readable('n1'), 30_000, 'n1 online at the gateway');
 
   const reconnect = agent('n1', 'token-of-the-real-n1');
   await reaches(reconnect, 'online');
   await refused(first, CLOSE.REPLACED, 'replaced by a newer session of the same node');
-  await waitFor(() => gateway.registry.readable('n1'), 5000, 'n1 online again at the gateway');
+  await waitFor(() => gateway.registry.readable('n1'), 30_000, 'n1 online again at the gateway');
 });
 
 test('hellos that break the protocol are refused with a reason', async () => {
@@ -91,5 +91,5 @@ test('a node reconnects by itself, with backoff, when the gateway comes back on 
   await reaches(node, 'waiting');
   gateway = await startGateway({ port, dataDir, heartbeatMs: 500, offlineAfterMs: 15_000 });
   await reaches(node, 'online');
-  await waitFor(() => gateway.registry.readable('n3'), 5000, 'gateway sees n3');
+  await waitFor(() => gateway.registry.readable('n3'), 30_000, 'gateway sees n3');
 });

@@ -42,14 +42,14 @@ test('chunks written under a larger --chunk-size stay readable after it is lower
     backoffMaxMs: 400,
   });
   node.start();
-  await waitFor(() => gateway!.registry.writable('n1'), 10_000, 'n1 online');
+  await waitFor(() => gateway!.registry.writable('n1'), 30_000, 'n1 online');
   const data = randomBytesSeeded(3 * MiB + 5, 11);
   await new ShoalClient(gateway.url, { token: gateway.adminToken }).upload('big-chunks.bin', data);
 
   const port = gateway.port;
   await gateway.close();
   gateway = await startGateway({ port, dataDir, replicas: 1, chunkSize: 64 * KiB });
-  await waitFor(() => gateway!.registry.readable('n1'), 10_000, 'n1 back online');
+  await waitFor(() => gateway!.registry.readable('n1'), 30_000, 'n1 back online');
   const back = Buffer.from(await (await new ShoalClient(gateway.url, { token: gateway.adminToken }).download('big-chunks.bin')).arrayBuffer());
   assert.ok(back.equals(data), 'a file of 1 MiB chunks does not read back under --chunk-size 64KiB');
 
@@ -57,7 +57,7 @@ test('chunks written under a larger --chunk-size stay readable after it is lower
   // The largest chunk travels sealed: its plaintext plus a tag per segment.
   const largest = sealedSize(MiB);
   await talker.send({ type: 'data', id: 1 }, new Uint8Array(largest + 1));
-  const closed = await Promise.race([talker.closed, new Promise<null>((resolve) => setTimeout(resolve, 5000, null).unref())]);
+  const closed = await Promise.race([talker.closed, new Promise<null>((resolve) => setTimeout(resolve, 30_000, null).unref())]);
   assert.equal(closed?.code, CLOSE.PROTOCOL_ERROR, 'a frame one byte past the largest sealed chunk was taken');
   assert.match(closed!.reason, new RegExp(`payload of ${largest + 1} bytes exceeds ${largest}\\b`));
 });
@@ -69,10 +69,13 @@ test('usage reports are taken as they come but published at most once a second, 
   });
   const reporter = await ScriptedNode.connect({ gatewayUrl: gateway!.url, nodeId: 'reporter', token: 'the-token-of-reporter', join: loadJoinSecret(dataDir) });
   await reporter.sendInventory([]);
+  const startedAt = Date.now();
   for (let i = 1; i <= 50; i++) await reporter.send({ type: 'stats', usedBytes: i * 1000, chunkCount: i });
-  await waitFor(() => published.at(-1) === 50_000, 3000, 'the last report published');
+  await waitFor(() => published.at(-1) === 50_000, 30_000, 'the last report published');
   unsubscribe();
-  assert.ok(published.length <= 2, `${published.length} node.stats events for 50 reports within a second`);
+  // One a second at most, over however long a loaded machine took to send the 50 reports.
+  const seconds = Math.floor((Date.now() - startedAt) / 1000);
+  assert.ok(published.length <= seconds + 1, `${published.length} node.stats events for 50 reports in ${seconds + 1} s`);
   assert.equal((await gateway!.registry.view('reporter'))?.usedBytes, 50_000);
   await reporter.send({ type: 'stats', usedBytes: 51_000, chunkCount: 51 });
   await reporter.close();

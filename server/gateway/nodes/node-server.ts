@@ -15,6 +15,7 @@ import type { GatewayAnnouncer } from './gateway-announcer.ts';
 import { closeSession, stopReadingAfterError, trackTransport } from './close-session.ts';
 import { isCount, NodeLink, toBytes, type NodeLinkListener } from './node-link.ts';
 import type { NodeRegistry } from './node-registry.ts';
+import { SilenceDeadline } from './silence-deadline.ts';
 
 /** What the gateway does with what nodes report about their own storage. */
 export interface NodeReports {
@@ -68,6 +69,7 @@ export class NodeServer implements NodeLinkListener {
   readonly #admission: Admission;
   readonly #options: NodeServerOptions;
   readonly #heartbeat: ReturnType<typeof setInterval>;
+  readonly #silence: SilenceDeadline;
 
   constructor(registry: NodeRegistry, metadata: MetadataStore, admission: Admission, reports: NodeReports, options: NodeServerOptions) {
     this.#registry = registry;
@@ -76,6 +78,7 @@ export class NodeServer implements NodeLinkListener {
     this.#reports = reports;
     this.#options = options;
     this.#wss = new WebSocketServer({ noServer: true, maxPayload: 4 + MAX_HEADER_BYTES + options.maxChunkBytes });
+    this.#silence = new SilenceDeadline(options.heartbeatMs, options.offlineAfterMs);
     this.#heartbeat = setInterval(() => this.#checkLiveness(), options.heartbeatMs);
     this.#heartbeat.unref();
   }
@@ -91,6 +94,9 @@ export class NodeServer implements NodeLinkListener {
     const origin = req.headers.origin;
     const host = req.headers.host;
     if (origin !== undefined && !this.#options.origins.allows(origin, host) && !(this.#options.origins.servesHost(host) && this.#options.gateways?.servesPagesOf(origin))) {
+      // Gone once the answer is out, as ws ends the upgrades it refuses: the HTTP server no longer
+      // tracks an upgraded socket, and one a client keeps open would keep the gateway from stopping.
+      socket.once('finish', () => socket.destroy());
       socket.end(`HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\norigin ${origin.slice(0, 100)} may not connect nodes\n`);
       return;
     }
@@ -131,9 +137,14 @@ export class NodeServer implements NodeLinkListener {
   close(): void {
     clearInterval(this.#heartbeat);
     for (const link of this.#registry.links()) link.close(CLOSE.SHUTDOWN, 'gateway shutting down');
-    // Sessions closed for sending too much are no longer read, so they would hold the server open
-    // until ws's close timeout: their close frame went out long ago.
-    for (const socket of this.#wss.clients) if (socket.isPaused) socket.terminate();
+    for (const socket of this.#wss.clients) {
+      // Sessions closed for sending too much are no longer read, so they would hold the server open
+      // until ws's close timeout: their close frame went out long ago.
+      if (socket.isPaused) socket.terminate();
+      // A node halfway through its handshake would otherwise be welcomed once it proves itself, into
+      // a link nothing closes any more, holding the server (and the process) open for good.
+      else if (socket.readyState === socket.OPEN) socket.close(CLOSE.SHUTDOWN, 'gateway shutting down');
+    }
     this.#wss.close();
   }
 
@@ -267,7 +278,7 @@ export class NodeServer implements NodeLinkListener {
   }
 
   #checkLiveness(): void {
-    const deadline = Date.now() - this.#options.offlineAfterMs;
+    const deadline = this.#silence.beat();
     for (const link of this.#registry.links()) {
       if (link.lastPongAt < deadline) link.terminate();
       else link.ping();

@@ -88,7 +88,7 @@ describe('nodes and gateways of this release and the previous one', { skip: prev
     };
     try {
       agent.start();
-      await waitFor(() => gateway.registry.readable('n1'), 10_000, 'the gateway serves the node');
+      await waitFor(() => gateway.registry.readable('n1'), 30_000, 'the gateway serves the node');
       check(gateway, agent);
       await new ShoalClient(gateway.url, { token: gateway.adminToken }).upload('round-trip.bin', bytes);
       assert.equal(await readBack(), sha256Hex(bytes));
@@ -112,7 +112,7 @@ describe('nodes and gateways of this release and the previous one', { skip: prev
       async (old) => {
         await old.close();
         const upgraded = await startGateway({ port: old.port, dataDir: old.config.dataDir, replicas: 1 });
-        await waitFor(() => upgraded.registry.link('n1')?.linksEveryGateway === true && upgraded.registry.readable('n1'), 10_000, 'the node is back, linked as to every gateway');
+        await waitFor(() => upgraded.registry.link('n1')?.linksEveryGateway === true && upgraded.registry.readable('n1'), 30_000, 'the node is back, linked as to every gateway');
         return upgraded;
       },
     );

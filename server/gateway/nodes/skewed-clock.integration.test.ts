@@ -34,7 +34,7 @@ describeWithPostgres('node presence is judged by the database clock, not the gat
     try {
       await waitFor(
         async () => (await db.query('SELECT 1 FROM node_presence WHERE gateway_id = $1 AND node_id = $2', [aheadId, NODE])).rowCount === 1,
-        20_000,
+        30_000,
         'the gateway an hour ahead hears the node',
       );
     } finally {
@@ -43,7 +43,7 @@ describeWithPostgres('node presence is judged by the database clock, not the gat
     // The gateway dies without a word (its rows stay), then the node: the first gateway hears it no more itself.
     await ahead.stop('SIGKILL');
     await cluster().killNode(NODE);
-    await waitFor(async () => (await cluster().nodeStatus(NODE)) === 'offline', 15_000, 'the node offline on the surviving gateway');
+    await waitFor(async () => (await cluster().nodeStatus(NODE)) === 'offline', 30_000, 'the node offline on the surviving gateway');
     // And it stays so past a whole --offline-after-ms: not a moment between two reads of the presence.
     await sleep(3000);
     assert.equal(await cluster().nodeStatus(NODE), 'offline');

@@ -38,7 +38,7 @@ test('an upload short of R nodes leaves a copy it rewrote that a file needs and 
     await gateway.close();
     await rm(dataDir, { recursive: true, force: true });
   });
-  await waitFor(() => gateway.registry.writableLinks().length === 2, 10_000, 'two nodes online');
+  await waitFor(() => gateway.registry.writableLinks().length === 2, 30_000, 'two nodes online');
   const client = new ShoalClient(gateway.url, { token: gateway.adminToken });
 
   const data = randomBytesSeeded(MiB / 2, 81);
@@ -49,7 +49,7 @@ test('an upload short of R nodes leaves a copy it rewrote that a file needs and 
   // n1's disk loses the copy and n2 goes away: a read finds n1 without it, and the metadata forgets n1's copy.
   await n1.remove([id]);
   agents[1]!.stop();
-  await waitFor(() => gateway.registry.readableLinks().length === 1, 10_000, 'n2 offline');
+  await waitFor(() => gateway.registry.readableLinks().length === 1, 30_000, 'n2 offline');
   await (await client.download('kept.bin').catch(() => null))?.arrayBuffer().catch(() => null);
   // n1's disk is then restored from a backup: it holds kept.bin's only reachable copy, unrecorded.
   await n1.write(id, sealed, 'chunk');
@@ -57,7 +57,7 @@ test('an upload short of R nodes leaves a copy it rewrote that a file needs and 
   // A third node joins whose disk is full: the same content uploaded again reaches only n1 of the
   // two nodes R needs, and fails.
   agents.push(startMemoryNode(gateway.url, dataDir, 'n3', new FullBackend()));
-  await waitFor(() => gateway.registry.writableLinks().length === 2, 10_000, 'n3 online');
+  await waitFor(() => gateway.registry.writableLinks().length === 2, 30_000, 'n3 online');
   const answer = await rawUpload(gateway.url, gateway.adminToken, 'again.bin', {}, async (write) => void (await write(data)));
   assert.ok(answer.status >= 500, `${answer.status} ${answer.body}`);
   assert.ok(await n1.read(id), 'the copy kept.bin needs is still on n1');

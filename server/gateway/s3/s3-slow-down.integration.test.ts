@@ -36,7 +36,7 @@ test('an S3 PUT past --max-uploads gets 503 SlowDown with Retry-After, and goes 
     if (answer.status === 503) refused = answer;
     else await answer.body?.cancel();
     return refused !== undefined;
-  }, 10_000, 'the held upload to take the only slot');
+  }, 30_000, 'the held upload to take the only slot');
   // The wait the gateway asks of any upload too many, as the native API says it.
   const native = await rawUpload(cluster.url, cluster.token, 'native.bin', { 'content-length': '4', expect: '100-continue' }, async (write) => {
     await write(new Uint8Array(4));
