@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --single-threaded-gc
+#!/usr/bin/env -S node --single-threaded-gc --no-incremental-marking
 // In a checkout, runs the TypeScript CLI through tsx, with no build step; in the installed package,
 // which ships no .ts sources, runs the JavaScript that `npm pack` compiled into dist/.
 import { spawn } from 'node:child_process';
