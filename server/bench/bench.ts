@@ -169,7 +169,7 @@ const round = (n: number) => Math.round(n * 10) / 10;
 /** { gateway: { upload, download }, node1: ..., client: ..., total: ... }: CPU-seconds per GiB of file. */
 const byProcess = (run: { upload: Cpu; download: Cpu }) =>
   Object.fromEntries(Object.keys(run.upload).map((name) => [name, { upload: run.upload[name]!, download: run.download[name]! }]));
-const cpuLine = (cpu: Cpu) => Object.entries(cpu).map(([name, s]) => `${name} ${s}`).join(', ');
+const cpuLine = (cpu: Cpu) => Object.entries(cpu).map(([name, s]) => `${name} ${Number(s.toFixed(2))}`).join(', ');
 const result: Record<string, unknown> = {
   rawWsMBps: round(rawWsMBps),
   uploadMBps: round(disk.uploadMBps),
