@@ -51,6 +51,17 @@ test('IdbChunkStore in Chromium: the browser refusing space is NODE_FULL, and wh
   assert.equal(inventory.usedBytes, 2048);
 });
 
+test('IdbChunkStore in Chromium: chunks a release before Blobs wrote as bytes are listed, counted, read and served in ranges', async () => {
+  const sizes = [100, 70_000, 1024 * 1024];
+  const old = await page.evaluate((s) => window.idbContract.readOldFormat('old-format', s), sizes);
+  assert.deepEqual(old, { listed: 3, usedBytes: sizes.reduce((a, b) => a + b), intact: 3, rangesIntact: 3 });
+});
+
+test('IdbChunkStore in Chromium: a large chunk is kept as a Blob, read whole and in part, and a damaged Blob is dropped', async () => {
+  const large = await page.evaluate(() => window.idbContract.largeChunks('large', 1024 * 1024));
+  assert.deepEqual(large, { storedAs: ['Blob', 'Blob'], intact: 2, rangesIntact: 2, afterDamage: 'CHUNK_CORRUPT', stillHeld: false });
+});
+
 test('IdbChunkStore in Chromium: a store the browser evicted reports an honest, empty inventory', async () => {
   const filled = await page.evaluate(() => window.idbContract.fill('evicted', 1024 ** 3, 3, 64 * 1024));
   assert.equal(filled.stored, 3);

@@ -79,12 +79,14 @@ export function storedValues(tab: NodeTab): Promise<Uint8Array[]> {
             const db = open.result;
             const values = db.transaction('chunks').objectStore('chunks').getAll();
             values.onerror = () => reject(values.error);
-            values.onsuccess = () => {
+            values.onsuccess = async () => {
               db.close();
+              // Chunks from 64 KiB up are kept as Blobs, smaller ones as bytes.
+              const stored = await Promise.all(values.result.map(async (v) => (v instanceof Blob ? new Uint8Array(await v.arrayBuffer()) : v)));
               // Base64 out of the page: as arrays of numbers, megabytes took minutes to cross a loaded
               // machine. (No named function here: the test's compiler would wrap it in a helper the page lacks.)
               resolve(
-                values.result
+                stored
                   .filter((v): v is Uint8Array => v instanceof Uint8Array)
                   .map((bytes) => {
                     let binary = '';

@@ -1,4 +1,5 @@
 import type { ChunkStore, ChunkStoreStats } from './chunk-store.ts';
+import { asBlob } from './blob-bytes.ts';
 import { toShoalError } from './errors.ts';
 import { toHex } from './hash.ts';
 import { gatewayProof, nodeProof, nodeVerifier } from './node-proof.ts';
@@ -534,9 +535,10 @@ export class NodeAgent {
     if (session === null) return false;
     try {
       // A Blob, not the bytes: Chromium uploads an ArrayBuffer body at a few MB/s and a Blob at
-      // wire speed (measured: 3 against 90 MiB/s). Its empty type keeps the request free of a CORS
-      // preflight from a page on another origin.
-      const body = new Blob([data as Uint8Array<ArrayBuffer>]);
+      // wire speed (measured: 3 against 90 MiB/s); the one the bytes were read from, where there
+      // is one, costs no copy. Its empty type keeps the request free of a CORS preflight from a
+      // page on another origin.
+      const body = asBlob(data);
       const res = await fetch(bulkUrl(link.url, session, transfer), { method: 'POST', body, credentials: 'omit' });
       await res.body?.cancel();
       if (res.ok) return true;

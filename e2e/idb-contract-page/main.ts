@@ -1,7 +1,9 @@
 import { chunkStoreContract } from '../../shared/chunk-store.contract.ts';
 import { toShoalError } from '../../shared/errors.ts';
 import { sha256Hex } from '../../shared/hash.ts';
-import { IdbChunkBackend, IdbChunkStore } from '../../web/src/node/idb-chunk-store.ts';
+import { createStore, promisifyRequest, set } from 'idb-keyval';
+import { blobBytes } from '../../shared/blob-bytes.ts';
+import { IdbChunkBackend, IdbChunkStore, nodeDatabaseName } from '../../web/src/node/idb-chunk-store.ts';
 
 /**
  * Runs inside Chromium: the shared ChunkStore contract against the real IndexedDB store. The spec
@@ -59,13 +61,79 @@ const page = {
       IDBObjectStore.prototype.put = put;
     }
   },
+  /**
+   * Writes chunks of these sizes as the release before Blobs did (a Uint8Array and its size under
+   * one transaction's keys), then opens a store over them: what it lists, reads and serves.
+   */
+  async readOldFormat(nodeId: string, sizes: number[]): Promise<{ listed: number; usedBytes: number; intact: number; rangesIntact: number }> {
+    const raw = createStore(nodeDatabaseName(nodeId), 'chunks');
+    const chunks = await Promise.all(sizes.map(async (size) => ({ data: randomBytes(size), hash: '' })));
+    for (const chunk of chunks) {
+      chunk.hash = await sha256Hex(chunk.data);
+      await raw('readwrite', (store) => {
+        store.put(chunk.data, ['chunk', chunk.hash]);
+        store.put(chunk.data.length, ['size', chunk.hash]);
+        return promisifyRequest(store.transaction);
+      });
+    }
+    const store = new IdbChunkStore(nodeId, 1024 ** 3);
+    try {
+      const listed = (await store.list()).filter((hash) => chunks.some((c) => c.hash === hash)).length;
+      let intact = 0;
+      let rangesIntact = 0;
+      for (const { hash, data } of chunks) {
+        if (sameBytes(await store.get(hash), data)) intact++;
+        const at = Math.floor(data.length / 3);
+        if (sameBytes(await store.getRange(hash, at, 1000), data.subarray(at, at + 1000))) rangesIntact++;
+      }
+      return { listed, usedBytes: (await store.stats()).usedBytes, intact, rangesIntact };
+    } finally {
+      await store.close();
+    }
+  },
+  /**
+   * Puts a large chunk (kept as a Blob), once from bytes the page made and once from bytes read
+   * out of a Blob (as a fetched chunk is); reads both back whole and in part; then damages the
+   * second's stored Blob behind the store's back, as bit rot would, and reads it again.
+   */
+  async largeChunks(nodeId: string, size: number): Promise<{ storedAs: string[]; intact: number; rangesIntact: number; afterDamage: string; stillHeld: boolean }> {
+    const store = new IdbChunkStore(nodeId, 1024 ** 3);
+    const made = randomBytes(size);
+    const fetched = await blobBytes(new Blob([randomBytes(size)]));
+    const expected = [made.slice(), fetched.slice()];
+    const hashes = [await sha256Hex(made), await sha256Hex(fetched)];
+    await store.put(hashes[0]!, made);
+    await store.put(hashes[1]!, fetched);
+    const raw = createStore(nodeDatabaseName(nodeId), 'chunks');
+    const storedAs = await Promise.all(hashes.map(async (hash) => ((await raw('readonly', (s) => promisifyRequest(s.get(['chunk', hash])))) instanceof Blob ? 'Blob' : 'bytes')));
+    let intact = 0;
+    let rangesIntact = 0;
+    for (const [i, hash] of hashes.entries()) {
+      if (sameBytes(await store.get(hash), expected[i]!)) intact++;
+      if (sameBytes(await store.getRange(hash, size - 500, 1000), expected[i]!.subarray(size - 500))) rangesIntact++;
+    }
+    const damaged = expected[1]!.slice();
+    damaged[size >> 1]! ^= 1;
+    await set(["chunk", hashes[1]!], new Blob([damaged]), raw);
+    const afterDamage = await store.get(hashes[1]!).then(
+      () => 'read',
+      (err) => toShoalError(err).code,
+    );
+    const stillHeld = await store.has(hashes[1]!);
+    await store.close();
+    return { storedAs, intact, rangesIntact, afterDamage, stillHeld };
+  },
   async inventory(nodeId: string, capacity: number): Promise<{ hashes: string[]; usedBytes: number; chunkCount: number }> {
     const store = storeFor(nodeId, capacity);
     return { hashes: await store.list(), ...(await store.stats()) };
   },
 };
 
-function randomBytes(size: number): Uint8Array {
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
+}
+
+function randomBytes(size: number): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(size);
   // getRandomValues fills at most 64 KiB per call.
   for (let i = 0; i < size; i += 65536) crypto.getRandomValues(out.subarray(i, Math.min(size, i + 65536)));

@@ -1,7 +1,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { ShoalError } from '../../shared/errors.ts';
 import { launchPersistentBrowser } from '../testing/browser.ts';
-import { randomBytesSeeded } from '../testing/cluster.ts';
+import { randomBytesSeeded, type TestCluster } from '../testing/cluster.ts';
 import { onceNodesReady, openNodeTab, startWebCluster } from '../testing/web-cluster.ts';
 import { chromiumCpu, chromiumProcesses } from './chromium-cpu.ts';
 import { cpuSeconds, perGiB } from './process-cpu.ts';
@@ -35,6 +35,7 @@ export async function benchBrowser(opts: { fileMB: number; cpuProfDir?: string }
     const capacity = `${Math.ceil(opts.fileMB * 1.1) + 64}MiB`;
     await Promise.all([1, 2].map(() => openNodeTab(browser.context, cluster, `?capacity=${capacity}`)));
     const totalBytes = opts.fileMB * MiB;
+    await warmUp(cluster);
     const chromium = chromiumProcesses();
     const gatewayPid = cluster.gateway!.pid!;
     const cpuNow = (): Record<string, number> => ({ gateway: cpuSeconds(gatewayPid), client: cpuSeconds(process.pid), ...chromiumCpu(chromium) });
@@ -77,6 +78,18 @@ export async function benchBrowser(opts: { fileMB: number; cpuProfDir?: string }
     await browser.close();
     await cluster.stop();
   }
+}
+
+/**
+ * One small file up and down before anything is measured: the tabs' code compiled, their
+ * databases open, the gateway's crypto workers started. Otherwise a 128 MiB run counts a second
+ * or so of starting up in its cost per byte, which a long-lived node pays once. The file stays:
+ * deleting it would set the collector to work during the runs measured.
+ */
+async function warmUp(cluster: TestCluster): Promise<void> {
+  const warm = randomBytesSeeded(4 * CHUNK, 12);
+  await onceNodesReady(() => cluster.client.upload('warm-up.bin', warm));
+  await (await cluster.client.download('warm-up.bin')).arrayBuffer();
 }
 
 /** Distinct 4 MiB chunks, so nothing dedupes, made by stamping each chunk's index into one random block. */

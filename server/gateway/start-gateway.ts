@@ -11,6 +11,7 @@ import { openTokenStore } from './auth/open-token-store.ts';
 import { gatewayConfig, type GatewayConfig } from './config.ts';
 import { EventBus } from './events/event-bus.ts';
 import { ChunkCipher } from './files/chunk-cipher.ts';
+import { CryptoWorkers } from './files/crypto-workers.ts';
 import { loadDataKey } from './files/data-key.ts';
 import { FileReader } from './files/file-reader.ts';
 import { SmallChunkCache } from './files/small-chunk-cache.ts';
@@ -181,8 +182,9 @@ export async function startGateway(overrides: Partial<GatewayConfig> = {}): Prom
 
   const seal = new ManifestSeal(loadSecret(config.dataDir, MANIFEST_KEY_FILE, MANIFEST_KEY_PREFIX));
   const cipher = new ChunkCipher(dataKey);
+  const crypto = new CryptoWorkers(cipher, dataKey);
   const smallChunks = config.readCacheBytes > 0 ? new SmallChunkCache(config.readCacheBytes) : null;
-  const writer = new FileWriter(replicas, uploads, registry, metadata, events, { seal, cipher, lastVersion: await metadata.largestVersion(), smallChunks }, config);
+  const writer = new FileWriter(replicas, uploads, registry, metadata, events, { seal, cipher, crypto, lastVersion: await metadata.largestVersion(), smallChunks }, config);
   const resealer = new PlaintextResealer(metadata, replicas, uploads, writer, { replicas: config.replicas, bytesPerSecond: config.repairBytesPerSec });
   // Files stored before manifests existed get theirs, and chunks stored before encryption are
   // encrypted, once nodes are there to hold them.
@@ -197,7 +199,7 @@ export async function startGateway(overrides: Partial<GatewayConfig> = {}): Prom
   events.subscribe((event) => {
     if (event.type === 'node.joined' && leases.repair.held) upgradeStored();
   });
-  const reader = new FileReader(replicas, registry, metadata, cipher, { readAhead: config.readAhead, holdMs: config.readerHoldMs, smallChunks });
+  const reader = new FileReader(replicas, registry, metadata, cipher, { readAhead: config.readAhead, holdMs: config.readerHoldMs, crypto, smallChunks });
   // Uploads in parts, S3's and resumable ones, in the metadata's database: their chunks are pinned
   // again before anything could collect them.
   const partStore = openS3Stores(metadata)?.parts;
@@ -254,6 +256,7 @@ export async function startGateway(overrides: Partial<GatewayConfig> = {}): Prom
   let channel: ClusterChannel | null = null;
   let relay: EventRelay | null = null;
   const closeStore = async (): Promise<void> => {
+    await crypto.close();
     await leases.stop();
     relay?.stop();
     await channel?.close();

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { MessageChannel } from 'node:worker_threads';
 import { BufferPool } from './buffer-pool.ts';
 
 test('a pool lends at most its count at once, and the next borrower gets a buffer given back', async () => {
@@ -30,4 +31,28 @@ test('a buffer of another size is not lent for a request, and idle buffers are d
   await new Promise((resolve) => setTimeout(resolve, 50));
   const after = await pool.acquire(32);
   assert.notEqual(after.bytes, large.bytes, 'dropped after being idle');
+});
+
+test('a buffer transferred away and back is lent again as it came back; one never returned is replaced, its permit kept', async () => {
+  const pool = new BufferPool(1);
+  const lent = await pool.acquire(1024);
+  const { port1, port2 } = new MessageChannel();
+  const back = new Promise<Uint8Array>((resolve) => port2.once('message', (buffer: ArrayBuffer) => resolve(new Uint8Array(buffer))));
+  const away = lent.bytes.buffer as ArrayBuffer;
+  port1.postMessage(away, [away]);
+  assert.equal(lent.bytes.length, 0, 'transferred: the pool\'s view is empty');
+  lent.moved(await back);
+  assert.equal(lent.bytes.length, 1024);
+  const returned = lent.bytes;
+  lent.release();
+  const next = await pool.acquire(1024);
+  assert.equal(next.bytes, returned, 'lent again as it came back');
+
+  const lost = next.bytes.buffer as ArrayBuffer;
+  port1.postMessage(lost, [lost]);
+  next.release();
+  const replaced = await pool.acquire(1024);
+  assert.equal(replaced.bytes.length, 1024, 'a buffer that never came back is replaced, not lent empty');
+  replaced.release();
+  port1.close();
 });

@@ -3,6 +3,12 @@ import { Semaphore } from './semaphore.ts';
 /** A buffer lent by a BufferPool: `release` gives it back, once; the borrower must not touch `bytes` after. */
 export interface PooledBuffer {
   readonly bytes: Uint8Array;
+  /**
+   * The buffer's memory came back as `bytes` after it was transferred (to a worker thread and
+   * back): from now on `bytes` is this, and `release` gives this back. A buffer transferred away
+   * and never returned is simply not given back: the pool makes a new one in its place.
+   */
+  moved(bytes: Uint8Array): void;
   release(): void;
 }
 
@@ -28,16 +34,22 @@ export class BufferPool {
   /** A buffer of exactly `size` bytes, once fewer than `count` are lent. Its content is whatever its last borrower left. */
   async acquire(size: number): Promise<PooledBuffer> {
     const permit = await this.#permits.acquire();
-    let bytes: Uint8Array | undefined;
-    while ((bytes = this.#free.pop()) !== undefined && bytes.length !== size);
-    bytes ??= new Uint8Array(size);
+    let free: Uint8Array | undefined;
+    while ((free = this.#free.pop()) !== undefined && free.length !== size);
+    let bytes = free ?? new Uint8Array(size);
     let lent = true;
     return {
-      bytes,
+      get bytes() {
+        return bytes;
+      },
+      moved: (back) => {
+        if (lent) bytes = back;
+      },
       release: () => {
         if (!lent) return;
         lent = false;
-        this.#free.push(bytes);
+        // Transferred away and not back: its view is empty now, and of no use to anyone.
+        if (bytes.length === size) this.#free.push(bytes);
         this.#scheduleTrim();
         permit();
       },

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { chmod, mkdir, open, readdir, readFile, rename, rm, stat, statfs } from 'node:fs/promises';
+import { chmod, mkdir, open, readdir, rename, rm, stat, statfs } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { ChunkKind } from '../../shared/chunk-store.ts';
 import { ShoalError } from '../../shared/errors.ts';
@@ -8,6 +8,7 @@ import { VerifiedChunkStore, type ChunkBackend } from '../../shared/verified-chu
 import { sha256Hex } from '../sha256.ts';
 import { ChunkPacks } from './chunk-packs.ts';
 import { DirSyncs } from './dir-syncs.ts';
+import { readAt, readWhole } from './whole-file.ts';
 
 const PREFIX_RE = /^[0-9a-f]{2}$/;
 /** `<hash>.<uuid>.tmp`: strict enough that a scan never mistakes someone else's file for ours. */
@@ -65,10 +66,7 @@ export class DiskChunkBackend implements ChunkBackend {
   async read(hash: string): Promise<Uint8Array | undefined> {
     const packs = await this.#opened();
     if (packs.has(hash)) return packs.read(hash);
-    const data =
-      (await unlessMissing(readFile(chunkPath(this.#dir, hash)))) ?? (await unlessMissing(readFile(manifestPath(this.#dir, hash))));
-    // A plain Uint8Array, like every other backend returns, rather than a Buffer whose slice() is a view.
-    return data && new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    return (await unlessMissing(readWhole(chunkPath(this.#dir, hash)))) ?? (await unlessMissing(readWhole(manifestPath(this.#dir, hash))));
   }
 
   async readRange(hash: string, offset: number, length: number): Promise<Uint8Array | undefined> {
@@ -77,12 +75,7 @@ export class DiskChunkBackend implements ChunkBackend {
     const file = (await unlessMissing(open(chunkPath(this.#dir, hash), 'r'))) ?? (await unlessMissing(open(manifestPath(this.#dir, hash), 'r')));
     if (!file) return undefined;
     try {
-      const data = new Uint8Array(length);
-      let filled = 0;
-      for (let read = -1; read !== 0 && filled < length; filled += read) {
-        ({ bytesRead: read } = await file.read(data, filled, length - filled, offset + filled));
-      }
-      return data.subarray(0, filled);
+      return await readAt(file, length, offset);
     } finally {
       await file.close();
     }

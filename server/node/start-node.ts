@@ -2,6 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { NodeAgent, type SocketConstructor } from '../../shared/node-agent.ts';
+import { MAX_CHUNK_BYTES, MAX_HEADER_BYTES } from '../../shared/protocol.ts';
 import { DiskChunkStore } from './disk-chunk-store.ts';
 import { loadRememberedGateways, saveRememberedGateways } from './remembered-gateways.ts';
 
@@ -31,11 +32,13 @@ export interface DiskNode {
  * `ws` as a disk node's socket. Masking (RFC 6455 §10.3) keeps a script in a browser from choosing
  * the bytes a proxy on the way sees; a disk node is no browser, and a zero key, which the RFC's
  * framing allows, lets `ws` skip copying every chunk it sends through the XOR, and the gateway
- * skip undoing it. No compression either: chunks are ciphertext or already dense.
+ * skip undoing it. No compression either: chunks are ciphertext or already dense. A message is
+ * at most one frame of the protocol's largest chunk, so `ws` refuses a longer one as it arrives
+ * rather than gathering up to its 100 MiB default.
  */
 class DiskNodeSocket extends WebSocket {
   constructor(url: string) {
-    super(url, { perMessageDeflate: false, generateMask: (mask) => void mask.fill(0) });
+    super(url, { perMessageDeflate: false, generateMask: (mask) => void mask.fill(0), maxPayload: 4 + MAX_HEADER_BYTES + MAX_CHUNK_BYTES });
   }
 }
 

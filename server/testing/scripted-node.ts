@@ -123,6 +123,11 @@ export class ScriptedNode {
     }
   }
 
+  /** Stops reading the socket, so the node answers nothing, pings included, while its session stays open. */
+  goSilent(): void {
+    this.#socket.pause();
+  }
+
   async close(): Promise<void> {
     if (this.#socket.readyState !== WebSocket.CLOSED) this.#socket.close(1000, 'scripted node leaving');
     await this.closed;

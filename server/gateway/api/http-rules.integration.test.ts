@@ -109,3 +109,17 @@ test('answers carry nosniff, no framing, a strict CSP; downloads are attachments
   const download = await raw('GET', '/api/files/sub/doc.txt');
   assert.equal(download.headers['content-disposition'], `attachment; filename="doc.txt"; filename*=UTF-8''doc.txt`);
 });
+
+test('a small download answers 200, 206, 304 and HEAD with each security header once, over node:http', async () => {
+  const whole = await raw('GET', '/api/files/sub/doc.txt');
+  const etag = String(whole.headers.etag);
+  const answers = [whole, await raw('GET', '/api/files/sub/doc.txt', { range: 'bytes=1-2' }), await raw('GET', '/api/files/sub/doc.txt', { 'if-none-match': etag }), await raw('HEAD', '/api/files/sub/doc.txt')];
+  assert.deepEqual(answers.map((answer) => answer.status), [200, 206, 304, 200]);
+  assert.equal(answers[1]!.body.toString(), 'el');
+  for (const answer of answers) {
+    assert.equal(answer.headers['x-content-type-options'], 'nosniff');
+    assert.equal(answer.headers['referrer-policy'], 'no-referrer');
+    assert.equal(answer.headers.etag, etag);
+    assert.equal(typeof answer.headers['content-security-policy'], 'string');
+  }
+});

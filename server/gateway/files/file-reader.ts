@@ -5,6 +5,7 @@ import { readableCopies } from '../replicas/replica-counts.ts';
 import type { ReplicaStore } from '../replicas/replica-store.ts';
 import { SEGMENT_BYTES } from '../metadata/sealed-size.ts';
 import type { ChunkCipher } from './chunk-cipher.ts';
+import type { CryptoWorkers } from './crypto-workers.ts';
 import type { SmallChunkCache } from './small-chunk-cache.ts';
 
 export interface ByteRange {
@@ -25,6 +26,8 @@ export class FileReader {
   readonly #registry: NodeRegistry;
   readonly #metadata: MetadataStore;
   readonly #cipher: ChunkCipher;
+  /** Where large chunks are opened, off the event loop. */
+  readonly #crypto: CryptoWorkers;
   /** Chunks fetched ahead of the one being sent, each from the replica with the fewest reads outstanding. */
   readonly #readAhead: number;
   readonly #holdMs: number;
@@ -35,12 +38,13 @@ export class FileReader {
     registry: NodeRegistry,
     metadata: MetadataStore,
     cipher: ChunkCipher,
-    options: { readAhead: number; holdMs: number; smallChunks?: SmallChunkCache | null },
+    options: { readAhead: number; holdMs: number; crypto: CryptoWorkers; smallChunks?: SmallChunkCache | null },
   ) {
     this.#replicas = replicas;
     this.#registry = registry;
     this.#metadata = metadata;
     this.#cipher = cipher;
+    this.#crypto = options.crypto;
     this.#readAhead = options.readAhead;
     this.#holdMs = options.holdMs;
     this.#smallChunks = options.smallChunks ?? null;
@@ -150,7 +154,7 @@ export class FileReader {
     const span = this.#cipher.span(chunk, from, to);
     const whole = from === 0 && to === chunk.size - 1;
     // A whole chunk is asked for whole, so its node also checks its hash and drops a rotten copy itself.
-    const plain = await this.#replicas.read(chunk.hash, holders, { span: whole ? undefined : span, open: (data) => this.#cipher.open(chunk, span, data) });
+    const plain = await this.#replicas.read(chunk.hash, holders, { span: whole ? undefined : span, open: (data) => this.#crypto.open(chunk, span, data) });
     const segmentStart = Math.floor(from / SEGMENT_BYTES) * SEGMENT_BYTES;
     return plain.subarray(from - segmentStart, to - segmentStart + 1);
   }

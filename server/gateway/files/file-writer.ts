@@ -13,6 +13,7 @@ import type { NodeRegistry } from '../nodes/node-registry.ts';
 import type { ReplicaStore } from '../replicas/replica-store.ts';
 import type { UploadCopies, UploadsInFlight } from '../replicas/uploads-in-flight.ts';
 import type { ChunkCipher } from './chunk-cipher.ts';
+import type { CryptoWorkers } from './crypto-workers.ts';
 import { SMALL_CHUNK_BYTES, type SmallChunkCache } from './small-chunk-cache.ts';
 
 export interface FileWriterOptions {
@@ -30,6 +31,8 @@ export interface SealingOptions {
   seal: ManifestSeal;
   /** What every chunk is encrypted with before it leaves the gateway. */
   cipher: ChunkCipher;
+  /** Where an upload's large chunks are sealed, off the event loop. */
+  crypto: CryptoWorkers;
   /** The largest version the metadata holds: every new one is past it. */
   lastVersion: number;
   /** Where the plaintext of small chunks sealed here is kept for downloads. */
@@ -74,6 +77,7 @@ export class FileWriter {
   readonly #options: FileWriterOptions;
   readonly #seal: ManifestSeal;
   readonly #cipher: ChunkCipher;
+  readonly #crypto: CryptoWorkers;
   readonly #smallChunks: SmallChunkCache | null;
   #lastVersion: number;
   /** A name changes one version at a time, from taking its version to committing it: its versions grow in commit order. */
@@ -97,6 +101,7 @@ export class FileWriter {
     this.#events = events;
     this.#seal = manifests.seal;
     this.#cipher = manifests.cipher;
+    this.#crypto = manifests.crypto;
     this.#smallChunks = manifests.smallChunks ?? null;
     this.#lastVersion = manifests.lastVersion;
     this.#options = options;
@@ -251,11 +256,17 @@ export class FileWriter {
       fileHash.update(plain);
       // Sealing overwrites the plaintext in place: a small one is kept first.
       const small = this.#smallChunks && plain.length <= SMALL_CHUNK_BYTES ? new Uint8Array(plain) : null;
-      const { sealed, chunk } = this.#cipher.seal(plain, buffer.bytes);
-      if (small) this.#smallChunks!.put(chunk.hash, small);
-      written.push(chunk);
-      hashes.push(chunk.hash);
-      return replicate(chunk.hash, sealed)
+      // Sealed off the event loop, so chunks finish out of order: each keeps its place in the file.
+      const index = written.length++;
+      const sealAndReplicate = async (): Promise<void> => {
+        const { buffer: back, sealed, chunk } = await this.#crypto.seal(buffer.bytes, plain);
+        buffer.moved(back);
+        if (small) this.#smallChunks!.put(chunk.hash, small);
+        written[index] = chunk;
+        hashes.push(chunk.hash);
+        await replicate(chunk.hash, sealed);
+      };
+      return sealAndReplicate()
         .catch((err: unknown) => {
           failure ??= err;
         })

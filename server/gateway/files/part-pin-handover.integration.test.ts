@@ -24,6 +24,7 @@ import { openS3Stores } from '../s3/open-s3-stores.ts';
 import { loadSecret } from '../secret-file.ts';
 import { connectNodes, serveGateway, startGateway } from '../start-gateway.ts';
 import { ChunkCipher } from './chunk-cipher.ts';
+import { CryptoWorkers } from './crypto-workers.ts';
 import { loadDataKey } from './data-key.ts';
 import { FileWriter } from './file-writer.ts';
 import { UploadParts } from './upload-parts.ts';
@@ -75,8 +76,10 @@ test('a part stored while a failed upload of the same content discards its copie
   await waitFor(() => registry.writableLinks().length === 2, 30_000, 'two nodes online');
 
   const seal = new ManifestSeal(loadSecret(dataDir, MANIFEST_KEY_FILE, MANIFEST_KEY_PREFIX));
-  const cipher = new ChunkCipher(await loadDataKey(dataDir, metadata));
-  const writer = new FileWriter(replicas, new UploadsInFlight({ chunkBuffers: 8 }), registry, metadata, events, { seal, cipher, lastVersion: await metadata.largestVersion() }, config);
+  const dataKey = await loadDataKey(dataDir, metadata);
+  const cipher = new ChunkCipher(dataKey);
+  const crypto = new CryptoWorkers(cipher, dataKey);
+  const writer = new FileWriter(replicas, new UploadsInFlight({ chunkBuffers: 8 }), registry, metadata, events, { seal, cipher, crypto, lastVersion: await metadata.largestVersion() }, config);
   const parts = new UploadParts(writer, replicas, openS3Stores(metadata)!.parts);
 
   const data = randomBytesSeeded(MiB, 91);

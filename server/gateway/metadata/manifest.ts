@@ -1,4 +1,4 @@
-import { timingSafeEqual } from 'node:crypto';
+import { createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { isChunkHash } from '../../../shared/hash.ts';
 import { hmacSha256Hex } from '../../sha256.ts';
 import type { FileChunk, FileRecord } from './metadata-store.ts';
@@ -60,10 +60,11 @@ export function manifestName(manifest: Manifest): string {
  * recovery.
  */
 export class ManifestSeal {
-  readonly #key: string;
+  /** Imported once: every upload seals a manifest. */
+  readonly #key: KeyObject;
 
   constructor(key: string) {
-    this.#key = key;
+    this.#key = createSecretKey(Buffer.from(key, 'utf8'));
   }
 
   encode(manifest: Manifest): Uint8Array {

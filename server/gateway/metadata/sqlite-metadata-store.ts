@@ -466,6 +466,8 @@ export class SqliteMetadataStore implements MetadataStore {
       clearState: db.prepare<[string]>('DELETE FROM gateway_state WHERE key = ?'),
 
       getChunks: db.prepare<[string], ChunkRow>(`${SELECT_CHUNK} WHERE hash IN (SELECT value FROM json_each(?))`),
+      // What every chunk an upload stores asks first (ReplicaStore.current): without json_each, in about half the time.
+      getChunk: db.prepare<[string], ChunkRow>(`${SELECT_CHUNK} WHERE hash = ?`),
       listChunks: db.prepare<[], ChunkRow>(
         `${SELECT_CHUNK} WHERE refs > 0 ORDER BY hash`,
       ),
@@ -557,10 +559,12 @@ export class SqliteMetadataStore implements MetadataStore {
     this.#walSync = wal ? new WalSync(db.name) : null;
     if (wal) db.pragma(`wal_autocheckpoint = ${BACKSTOP_PAGES}`);
     this.#checkpointer = wal ? new WalCheckpointer(db.name, () => db.open && db.pragma('wal_autocheckpoint = 1000')) : null;
+    // Prepared once: db.pragma() compiles its statement on every call, twice a batch.
+    const synchronous = { normal: db.prepare('PRAGMA synchronous = NORMAL'), full: db.prepare('PRAGMA synchronous = FULL') };
     this.#fileCommits = new GroupCommit(
       (files) => {
         this.#checkpointer?.committed(files.length);
-        db.pragma('synchronous = NORMAL');
+        synchronous.normal.run();
         try {
           try {
             return commitAll(files);
@@ -568,7 +572,7 @@ export class SqliteMetadataStore implements MetadataStore {
             return commitEach(files);
           }
         } finally {
-          db.pragma('synchronous = FULL');
+          synchronous.full.run();
         }
       },
       async () => this.#walSync?.sync(),
@@ -751,7 +755,7 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async getChunks(hashes: string[]): Promise<Map<string, RecordedChunk>> {
-    const rows = this.#sql.getChunks.all(JSON.stringify(hashes));
+    const rows = hashes.length === 1 ? this.#sql.getChunk.all(hashes[0]!) : this.#sql.getChunks.all(JSON.stringify(hashes));
     return new Map(rows.map((row) => [row.hash, toChunk(row)]));
   }
 

@@ -106,7 +106,8 @@ export class NodeLink {
   chunkCount: number;
   /** Bytes promised to uploads in flight, so placement does not overfill a node between stats reports. */
   reservedBytes = 0;
-  lastPongAt = Date.now();
+  /** performance.now() of the last pong: a monotonic time, so a wall clock stepped back cannot keep a silent node alive. */
+  lastPongAt = performance.now();
   readonly writeRate = new RateMeter();
   readonly readRate = new RateMeter();
   #state: LinkState = 'joining';
@@ -142,7 +143,7 @@ export class NodeLink {
     this.usedBytes = hello.usedBytes;
     this.chunkCount = hello.chunkCount;
     socket.on('pong', () => {
-      this.lastPongAt = Date.now();
+      this.lastPongAt = performance.now();
     });
     // A chunk a node sends after its header, as a fragment of its own, is handed on as it came.
     socket.binaryType = 'fragments';
@@ -169,6 +170,11 @@ export class NodeLink {
 
   get freeBytes(): number {
     return this.capacityBytes - this.usedBytes - this.reservedBytes;
+  }
+
+  /** When the last pong came, on the wall clock, for people and the metadata. */
+  get lastHeardAt(): string {
+    return new Date(Date.now() - (performance.now() - this.lastPongAt)).toISOString();
   }
 
   /** The inventory is reconciled: the node may now serve. */

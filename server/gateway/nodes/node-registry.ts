@@ -132,7 +132,7 @@ export class NodeRegistry {
       usedBytes: link.usedBytes,
       chunkCount: link.chunkCount,
       cpu: link.cpu,
-      lastSeenAt: new Date(link.lastPongAt).toISOString(),
+      lastSeenAt: link.lastHeardAt,
     });
     await this.publish('node.left', link.id);
   }
@@ -140,7 +140,7 @@ export class NodeRegistry {
   #view(record: NodeRecord): NodeView {
     const link = this.link(record.id);
     const online = this.alive(record.id);
-    const heardAt = link ? new Date(link.lastPongAt).toISOString() : this.#elsewhere.get(record.id);
+    const heardAt = link ? link.lastHeardAt : this.#elsewhere.get(record.id);
     return {
       id: record.id,
       kind: record.kind,

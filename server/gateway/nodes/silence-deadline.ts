@@ -5,7 +5,7 @@
  * So the time this process stalled does not count as silence: a node is offline once it has been
  * silent for offlineAfterMs of this process's attention. Each heartbeat, however late, counts as
  * one heartbeat of attention, so a gateway that keeps stalling still judges a node that is gone,
- * only later.
+ * only later. Times are performance.now(): a wall clock stepped back or forward moves no deadline.
  */
 export class SilenceDeadline {
   readonly #heartbeatMs: number;
@@ -16,7 +16,7 @@ export class SilenceDeadline {
   /** Spans this process did not listen, oldest first, those a deadline may still reach back past. */
   readonly #stalls: Array<{ from: number; to: number }>;
 
-  constructor(heartbeatMs: number, offlineAfterMs: number, now = Date.now()) {
+  constructor(heartbeatMs: number, offlineAfterMs: number, now = performance.now()) {
     this.#heartbeatMs = heartbeatMs;
     this.#offlineAfterMs = offlineAfterMs;
     // Long enough that a merely slow timer is no stall, short enough to catch any gap that could by
@@ -31,7 +31,7 @@ export class SilenceDeadline {
    * Called at each heartbeat: a node last heard before the time returned is offline, -Infinity when
    * this process has not yet listened for offlineAfterMs.
    */
-  beat(now = Date.now()): number {
+  beat(now = performance.now()): number {
     if (now - this.#lastBeatAt > this.#stallMs) this.#stalls.push({ from: this.#lastBeatAt + this.#heartbeatMs, to: now });
     this.#lastBeatAt = now;
     // Back from now, skipping the stalls, until offlineAfterMs of listening is behind.

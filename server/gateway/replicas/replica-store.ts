@@ -26,7 +26,7 @@ export interface ReadOptions {
    * for bytes that are not the chunk's (a sealed chunk's tags). Without it the whole chunk must
    * hash to its hash.
    */
-  open?: (data: Uint8Array) => Uint8Array;
+  open?: (data: Uint8Array) => Uint8Array | Promise<Uint8Array>;
 }
 
 /**
@@ -188,7 +188,7 @@ export class ReplicaStore {
       const link = this.#registry.link(nodeId);
       if (!link) throw new ShoalError('NODE_OFFLINE', `node ${nodeId} went offline`);
       const data = await link.get(hash, span);
-      const opened = open ? openOrNull(open, data) : sha256Hex(data) === hash ? data : null;
+      const opened = open ? await openOrNull(open, data) : sha256Hex(data) === hash ? data : null;
       if (opened) return opened;
       await this.#trust.servedWrongBytes(nodeId, hash);
       throw new ShoalError('CHUNK_CORRUPT', `node ${nodeId} returned bytes that do not match ${hash.slice(0, 12)}`);
@@ -415,9 +415,9 @@ export class ReplicaStore {
 }
 
 /** What `open` makes of `data`, or null when they are not the chunk's bytes. */
-function openOrNull(open: (data: Uint8Array) => Uint8Array, data: Uint8Array): Uint8Array | null {
+async function openOrNull(open: NonNullable<ReadOptions['open']>, data: Uint8Array): Promise<Uint8Array | null> {
   try {
-    return open(data);
+    return await open(data);
   } catch (err) {
     if (toShoalError(err).code === 'CHUNK_CORRUPT') return null;
     throw err;

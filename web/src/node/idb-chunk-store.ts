@@ -1,4 +1,5 @@
 import { createStore, promisifyRequest, type UseStore } from 'idb-keyval';
+import { asBlob, blobBytes } from '../../../shared/blob-bytes.ts';
 import type { ChunkKind } from '../../../shared/chunk-store.ts';
 import { ShoalError } from '../../../shared/errors.ts';
 import { VerifiedChunkStore, type ChunkBackend } from '../../../shared/verified-chunk-store.ts';
@@ -7,21 +8,32 @@ import { VerifiedChunkStore, type ChunkBackend } from '../../../shared/verified-
  * One object store holds the kinds of record of a chunk, written and deleted together in one
  * transaction: its bytes, its size, so a scan can size every chunk without loading its bytes, and
  * for a manifest a mark, so manifests are listed without reading the rest.
+ *
+ * A chunk's bytes are a Blob from BLOB_BYTES up, and a Uint8Array below. Chromium serializes a
+ * Uint8Array and then puts a value past 64 KiB in a Blob of its own anyway: a Blob made here skips
+ * the serializing, and one read back is sent on (asBlob) without the tab copying it again. A
+ * small chunk kept inline spares the browser a file of its own. Releases before this one stored every chunk as a
+ * Uint8Array, read as it always was: both kinds are told apart on every read, so no migration
+ * rewrites a tab's store.
  */
+type StoredBytes = Blob | Uint8Array;
+const BLOB_BYTES = 64 * 1024;
+/** What Chromium raises for a value whose Blob file is gone (NotFoundError, NotReadableError) or cut short (UnknownError, for a large value it wrapped itself). */
+const LOST = new Set(['NotFoundError', 'NotReadableError', 'UnknownError']);
 const chunkKey = (hash: string): IDBValidKey => ['chunk', hash];
 const sizeKey = (hash: string): IDBValidKey => ['size', hash];
 const manifestKey = (hash: string): IDBValidKey => ['manifest', hash];
 /** Array keys sort after their prefix and before any longer array, so this spans every [kind, hash]. */
 const every = (kind: 'size' | 'manifest'): IDBKeyRange => IDBKeyRange.bound([kind], [kind, []]);
 
-function nodeDatabaseName(nodeId: string): string {
+export function nodeDatabaseName(nodeId: string): string {
   return `shoal-node-${nodeId}`;
 }
 
 /** A browser node's chunks in IndexedDB, one database per node id. */
 interface Write {
   hash: string;
-  value: Uint8Array;
+  value: StoredBytes;
   kind: ChunkKind;
   resolve: () => void;
   reject: (err: unknown) => void;
@@ -36,13 +48,26 @@ export class IdbChunkBackend implements ChunkBackend {
     this.#use = createStore(nodeDatabaseName(nodeId), 'chunks');
   }
 
-  read(hash: string): Promise<Uint8Array | undefined> {
-    return this.#use('readonly', (store) => promisifyRequest<Uint8Array | undefined>(store.get(chunkKey(hash))));
+  async read(hash: string): Promise<Uint8Array | undefined> {
+    try {
+      const stored = await this.#stored(hash);
+      return stored instanceof Blob ? await blobBytes(stored) : stored;
+    } catch (err) {
+      // A value whose file the browser lost or found cut short cannot be read again: damaged bytes,
+      // which fail their hash and are dropped, rather than a chunk listed on that no read can serve.
+      if (err instanceof DOMException && LOST.has(err.name)) return new Uint8Array(0);
+      throw err;
+    }
   }
 
-  /** IndexedDB reads a value whole; the range at least saves the wire and the gateway's work. */
+  /** A Blob gives up the range alone; an older release's Uint8Array is read whole. */
   async readRange(hash: string, offset: number, length: number): Promise<Uint8Array | undefined> {
-    return (await this.read(hash))?.subarray(offset, offset + length);
+    const stored = await this.#stored(hash);
+    return stored instanceof Blob ? await blobBytes(stored.slice(offset, offset + length)) : stored?.subarray(offset, offset + length);
+  }
+
+  #stored(hash: string): Promise<StoredBytes | undefined> {
+    return this.#use('readonly', (store) => promisifyRequest<StoredBytes | undefined>(store.get(chunkKey(hash))));
   }
 
   /**
@@ -50,10 +75,8 @@ export class IdbChunkBackend implements ChunkBackend {
    * one flush to disk, for all the puts that arrived meanwhile.
    */
   write(hash: string, data: Uint8Array, kind: ChunkKind): Promise<void> {
-    // Structured clone copies a view's whole buffer; a frame's payload is a view into the frame.
-    const value = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? data : data.slice();
     return new Promise((resolve, reject) => {
-      this.#waiting.push({ hash, value, kind, resolve, reject });
+      this.#waiting.push({ hash, value: stored(data), kind, resolve, reject });
       void this.#commitWaiting();
     });
   }
@@ -90,7 +113,7 @@ export class IdbChunkBackend implements ChunkBackend {
     const store = tx.objectStore('chunks');
     for (const { hash, value, kind } of batch) {
       store.put(value, chunkKey(hash));
-      store.put(value.length, sizeKey(hash));
+      store.put(value instanceof Blob ? value.size : value.length, sizeKey(hash));
       if (kind === 'manifest') store.put(true, manifestKey(hash));
     }
     await promisifyRequest(tx);
@@ -130,6 +153,12 @@ export class IdbChunkBackend implements ChunkBackend {
     const db = await this.#use('readonly', (store) => store.transaction.db);
     db.close();
   }
+}
+
+function stored(data: Uint8Array): StoredBytes {
+  if (data.length >= BLOB_BYTES) return asBlob(data);
+  // Structured clone copies a view's whole buffer; a frame's payload is a view into the frame.
+  return data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? data : data.slice();
 }
 
 /**
