@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { isErrorCode, ShoalError } from '../../../shared/errors.ts';
+import { ownsWholeBuffer } from '../../../shared/whole-buffer.ts';
 import type { FileChunk } from '../metadata/metadata-store.ts';
 import { chunkCrypto, type ChunkCipher, type StoredSpan } from './chunk-cipher.ts';
 import { SEGMENT_BYTES, TAG_BYTES } from '../metadata/sealed-size.ts';
@@ -87,7 +88,7 @@ export class CryptoWorkers {
    */
   async seal(buffer: Uint8Array, plain: Uint8Array): Promise<{ buffer: Uint8Array; sealed: Uint8Array; chunk: FileChunk }> {
     if (plain.buffer !== buffer.buffer) throw new RangeError('the plaintext must lie in the buffer it is sealed into');
-    if (plain.length < OFFLOAD_BYTES || !ownsWhole(buffer)) return { buffer, ...this.#cipher.seal(plain, buffer) };
+    if (plain.length < OFFLOAD_BYTES || !ownsWholeBuffer(buffer)) return { buffer, ...this.#cipher.seal(plain, buffer) };
     const answer = await this.#run({ op: 'seal', plainOffset: plain.byteOffset, plainLength: plain.length }, buffer.buffer as ArrayBuffer);
     const back = new Uint8Array(answer.buffer);
     return { buffer: back, sealed: back.subarray(0, answer.length), chunk: answer.chunk! };
@@ -101,7 +102,7 @@ export class CryptoWorkers {
     if (stored.length < OFFLOAD_BYTES) return this.#cipher.open(chunk, span, stored);
     // A chunk that came in one frame with its header (tabs) shares that frame's buffer: copying it
     // out costs a tenth of opening it here. (Not slice(): on a Buffer that is a view of the same memory.)
-    const own = ownsWhole(stored) ? stored : new Uint8Array(stored);
+    const own = ownsWholeBuffer(stored) ? stored : new Uint8Array(stored);
     const answer = await this.#run({ op: 'open', chunk, span, length: own.length }, own.buffer as ArrayBuffer);
     return new Uint8Array(answer.buffer, 0, answer.length);
   }
@@ -171,9 +172,3 @@ export class CryptoWorkers {
     return thread;
   }
 }
-
-/** Only a view of a whole ArrayBuffer can be transferred without taking bytes from someone else. */
-function ownsWhole(bytes: Uint8Array): boolean {
-  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && !(bytes.buffer instanceof SharedArrayBuffer);
-}
-

@@ -3,6 +3,7 @@ import { asBlob, blobBytes } from '../../../shared/blob-bytes.ts';
 import type { ChunkKind } from '../../../shared/chunk-store.ts';
 import { ShoalError } from '../../../shared/errors.ts';
 import { VerifiedChunkStore, type ChunkBackend } from '../../../shared/verified-chunk-store.ts';
+import { ownsWholeBuffer } from '../../../shared/whole-buffer.ts';
 
 /**
  * One object store holds the kinds of record of a chunk, written and deleted together in one
@@ -158,7 +159,7 @@ export class IdbChunkBackend implements ChunkBackend {
 function stored(data: Uint8Array): StoredBytes {
   if (data.length >= BLOB_BYTES) return asBlob(data);
   // Structured clone copies a view's whole buffer; a frame's payload is a view into the frame.
-  return data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? data : data.slice();
+  return ownsWholeBuffer(data) ? data : data.slice();
 }
 
 /**
