@@ -112,9 +112,22 @@ export function createS3Handler(services: S3Services, keys: AccessKeys, options:
     const startedAt = performance.now();
     const called = { operation: 'unauthenticated' };
     const response = await serve(request, env, called);
+    withObjectSafety(response.headers);
     options.metrics?.record({ api: 's3', method: request.method, operation: called.operation, status: response.status }, startedAt, env?.incoming, env?.outgoing);
     return response;
   };
+}
+
+/**
+ * S3 serves an object with the Content-Type it was stored with, so a browser opening a presigned
+ * link to an HTML or SVG object would run its scripts on this host, where cookies are shared
+ * with the dashboard's port. A sandboxed CSP gives such a page an opaque origin and no scripts,
+ * without changing the bytes or the type S3 clients rely on; no Referer leaks the signed link.
+ */
+function withObjectSafety(headers: Headers): void {
+  headers.set('X-Content-Type-Options', 'nosniff');
+  headers.set('Content-Security-Policy', 'sandbox');
+  headers.set('Referrer-Policy', 'no-referrer');
 }
 
 /** The S3 API's answer to one request; `called.operation` names the operation once the caller is authenticated. */

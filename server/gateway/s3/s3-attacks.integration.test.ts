@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { CompleteMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand, GetObjectCommand, PutObjectCommand, S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { launchBrowser } from '../../testing/browser.ts';
 import { TestCluster } from '../../testing/cluster.ts';
 
 // Attacks on the S3 port by someone holding less than an access key: a presigned URL handed out for one thing.
@@ -43,4 +44,21 @@ test("the tus API cannot end an S3 multipart upload: DELETE /api/uploads/<its Up
   const { ETag } = await s3.send(new UploadPartCommand({ Bucket: 'dropbox', Key: 'parts.txt', UploadId, PartNumber: 1, Body: 'still mine' }));
   await s3.send(new CompleteMultipartUploadCommand({ Bucket: 'dropbox', Key: 'parts.txt', UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag }] } }));
   assert.equal(await (await s3.send(new GetObjectCommand({ Bucket: 'dropbox', Key: 'parts.txt' }))).Body!.transformToString(), 'still mine');
+});
+
+test("an HTML object opened through a presigned link does not run its script on the gateway's host", async () => {
+  const page = '<html><body><p id="shown">stored page</p><script>document.title = "ran " + document.cookie; fetch("/vault/secret.txt")</script></body></html>';
+  await s3.send(new PutObjectCommand({ Bucket: 'dropbox', Key: 'page.html', Body: page, ContentType: 'text/html' }));
+  const url = await getSignedUrl(s3, new GetObjectCommand({ Bucket: 'dropbox', Key: 'page.html' }), { expiresIn: 300 });
+  const browser = await launchBrowser();
+  try {
+    const tab = await browser.newPage();
+    const answer = await tab.goto(url);
+    assert.equal(answer?.headers()['content-type'], 'text/html');
+    assert.equal(await tab.textContent('#shown'), 'stored page');
+    assert.equal(await tab.title(), '');
+    assert.equal(await tab.evaluate(() => origin), 'null');
+  } finally {
+    await browser.close();
+  }
 });
