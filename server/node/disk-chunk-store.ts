@@ -8,6 +8,7 @@ import { VerifiedChunkStore, type ChunkBackend } from '../../shared/verified-chu
 import { sha256Hex } from '../sha256.ts';
 import { ChunkPacks } from './chunk-packs.ts';
 import { DirSyncs } from './dir-syncs.ts';
+import { DirectWrites } from './direct-writes.ts';
 import { readAt, readWhole } from './whole-file.ts';
 
 const PREFIX_RE = /^[0-9a-f]{2}$/;
@@ -48,6 +49,7 @@ export class DiskChunkBackend implements ChunkBackend {
   /** Leaf directories known to exist durably, shared by concurrent writes into the same new directory. */
   readonly #readyDirs = new Map<string, LeafDir>();
   readonly #dirSyncs = new DirSyncs();
+  readonly #direct = new DirectWrites();
   /** Temp files of writes under way, which a scan must not take for the leftovers of a crashed put. */
   readonly #writing = new Set<string>();
 
@@ -96,12 +98,14 @@ export class DiskChunkBackend implements ChunkBackend {
     try {
       // Owner only, like every file and directory of a node's: the chunks are ciphertext, but a
       // node's storage is nobody else's business either.
-      const file = await open(temp, 'wx', 0o600);
-      try {
-        await file.writeFile(data);
-        await file.sync();
-      } finally {
-        await file.close();
+      if (!(await this.#direct.write(temp, data))) {
+        const file = await open(temp, 'wx', 0o600);
+        try {
+          await file.writeFile(data);
+          await file.sync();
+        } finally {
+          await file.close();
+        }
       }
       await rename(temp, path);
     } catch (err) {

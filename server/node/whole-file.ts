@@ -14,9 +14,10 @@ export async function readAt(file: FileHandle, length: number, position: number)
  * The file at `path` as long as it was when opened, in one read where the kernel gives it all.
  * Node's readFile reads 512 KiB per call, so a 4 MiB chunk cost eight thread-pool round trips and
  * signal checks; measured, a node's CPU per GiB served (with the hash check) went down 3-9 %,
- * mostly system time. Writes stay with FileHandle.writeFile's 512 KiB pieces: on the Linux 6.18 /
- * ext4 machines Shoal is measured on, one 4 MiB write cost 0.4-2.2 system CPU-s per GiB against a
- * steady ~0.5 for pieces of 1 MiB or less, and 1 MiB pieces saved nothing measurable over 512 KiB.
+ * mostly system time. Writes through the page cache stay with FileHandle.writeFile's 512 KiB
+ * pieces: on the Linux 6.18 / ext4 machines Shoal is measured on, one 4 MiB write cost 0.4-2.2
+ * system CPU-s per GiB against a steady ~0.5 for pieces of 1 MiB or less, and 1 MiB pieces saved
+ * nothing measurable over 512 KiB. Large chunks skip the page cache (direct-writes.ts).
  */
 export async function readWhole(path: string): Promise<Uint8Array> {
   const file = await open(path, 'r');
