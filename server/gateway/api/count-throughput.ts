@@ -16,20 +16,24 @@ export function countThroughput(throughput: Throughput): MiddlewareHandler {
   };
 }
 
-/** Requests whose answer the route counted itself: a body in memory, sent whole. */
+/** Requests whose answer the route counted itself. */
 const counted = new WeakSet<Request>();
 
 /**
- * An answer's bytes, counted as read at once when the route is under countThroughput: a body held
- * in memory is sent as it is, without the stream that counting it piece by piece would wrap it in.
+ * An answer's body, counted by the route when it is under countThroughput, so the middleware
+ * leaves the answer as the route made it. A body held in memory is counted at once and sent as it
+ * is; a stream is counted piece by piece as the client takes it. Counting a stream afterwards
+ * would rebuild the answer around it, and @hono/node-server sends a rebuilt answer by reading up
+ * to three chunks ahead and writing them without waiting for the socket: measured on a 256 MiB
+ * download, ~20 MB more gateway RSS.
  */
-export function countedAnswer(c: Context, bytes: Uint8Array): Uint8Array {
+export function countedAnswer<Body extends Uint8Array | ReadableStream<Uint8Array>>(c: Context, body: Body): Body {
   const throughput = counters.get(c.req.raw);
-  if (throughput) {
-    throughput.read(bytes.byteLength);
-    counted.add(c.req.raw);
-  }
-  return bytes;
+  if (!throughput) return body;
+  counted.add(c.req.raw);
+  if (body instanceof ReadableStream) return throughput.countRead(body) as Body;
+  throughput.read(body.byteLength);
+  return body;
 }
 
 /** The request body, counted as written when the route is under countThroughput. */
