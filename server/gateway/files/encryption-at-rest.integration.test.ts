@@ -88,11 +88,13 @@ describe('encryption at rest on disk nodes', () => {
     await waitFor(async () => (await cluster.client.nodes()).every((n) => !honest.includes(n.id) || !n.linked), 30_000, 'the honest holders unlinked');
     // A range is not hash-checked by the node: the segment's tag is what catches it.
     await assert.rejects(cluster.client.download('secret.bin', { range: { start: 90, end: 120 } }), { code: 'CHUNK_UNAVAILABLE', message: new RegExp(`${liar}: CHUNK_CORRUPT`) });
-    // The second chunk whole: the node checks its hash and drops its copy, or the gateway's tag check catches it.
+    // The second chunk whole: asked for as a span, which the tags catch, then again whole, which the
+    // node hashes: it drops its rotten copy itself, as an honest node does.
     await assert.rejects(cluster.client.download('secret.bin', { range: { start: 4 * MiB, end: data.length - 1 } }), {
       code: 'CHUNK_UNAVAILABLE',
       message: new RegExp(`${liar}: CHUNK_(CORRUPT|NOT_FOUND)`),
     });
+    assert.ok(!(await cluster.chunkFiles(liar)).some((p) => p.endsWith(second!)), 'the node dropped its rotten copy of the chunk read whole');
     for (const id of honest) cluster.startNode(id);
     await cluster.waitForOnline(3, 40_000);
     assert.ok(Buffer.from(await (await cluster.client.download('secret.bin')).arrayBuffer()).equals(data));
