@@ -1,9 +1,10 @@
 import { crc32 } from 'node:zlib';
-import { access, mkdir, open, readdir, statfs, unlink, type FileHandle } from 'node:fs/promises';
+import { access, mkdir, open, readdir, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ChunkKind } from '../../shared/chunk-store.ts';
 import { ShoalError } from '../../shared/errors.ts';
 import { DirSyncs } from './dir-syncs.ts';
+import { FreeSpace } from './free-space.ts';
 
 export const PACKS_DIR = 'packs';
 /** `pack-00000001.v1`: the layout's version is in the name, so a later layout can sit beside this one. */
@@ -83,6 +84,7 @@ export class ChunkPacks {
   /** Oldest first; the last is the one appended to. */
   readonly #packs: Pack[] = [];
   readonly #dirSyncs = new DirSyncs();
+  readonly #freeSpace: FreeSpace;
   #queue: Pending[] = [];
   #flushing: Promise<void> | null = null;
   #compacting: Promise<void> | null = null;
@@ -90,6 +92,8 @@ export class ChunkPacks {
   private constructor(dir: string, packBytes: number) {
     this.#dir = dir;
     this.#packBytes = packBytes;
+    // Told by the disk itself within a few packs of the headroom, however fast appends come.
+    this.#freeSpace = new FreeSpace(dir, 4 * packBytes);
   }
 
   /** Reads every pack's records into the index, cutting a torn tail; creates the directory on first use. */
@@ -224,9 +228,11 @@ export class ChunkPacks {
         const buffers = batch.flatMap((pending) => pending.record);
         const bytes = buffers.reduce((sum, b) => sum + b.length, 0);
         try {
+          this.#freeSpace.spent(bytes);
           await writeAll(pack.handle, buffers, pack.size);
           await pack.handle.datasync();
         } catch (err) {
+          this.#freeSpace.forget();
           // Cut what was written of the batch, so the next batch follows the last whole record; a
           // pack that cannot be cut takes no more appends.
           await pack.handle.truncate(pack.size).catch(() => this.#seal());
@@ -250,10 +256,10 @@ export class ChunkPacks {
   async #refusePastHeadroom(batch: Pending[]): Promise<Pending[]> {
     const puts = batch.filter((pending) => pending.put);
     if (puts.length === 0) return batch;
-    const { bavail, bsize } = await statfs(this.#dir);
     const bytes = puts.reduce((sum, pending) => sum + pending.record.reduce((n, b) => n + b.length, 0), 0);
-    if (bavail * bsize - bytes >= this.#packBytes) return batch;
-    const full = new ShoalError('NODE_FULL', `disk is full: ${bavail * bsize} bytes free, and ${this.#packBytes} are kept for deleting`);
+    const free = await this.#freeSpace.before(bytes, this.#packBytes);
+    if (free - bytes >= this.#packBytes) return batch;
+    const full = new ShoalError('NODE_FULL', `disk is full: ${free} bytes free, and ${this.#packBytes} are kept for deleting`);
     for (const pending of puts) pending.reject(full);
     return batch.filter((pending) => !pending.put);
   }
