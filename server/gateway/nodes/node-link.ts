@@ -1,10 +1,10 @@
-import type { Duplex } from 'node:stream';
 import type { RawData, WebSocket } from 'ws';
 import type { ChunkKind } from '../../../shared/chunk-store.ts';
 import { ShoalError, isErrorCode, toShoalError } from '../../../shared/errors.ts';
 import { isChunkHash } from '../../../shared/hash.ts';
 import type { GatewayToNode, HelloMessage, NodeKind, NodeToGateway } from '../../../shared/protocol.ts';
 import { CLOSE, decodeFrameParts, encodeFrame, INVENTORY_PAGE_SIZE, SEPARATE_PAYLOAD_BYTES } from '../../../shared/protocol.ts';
+import { corkForTurn } from '../../lib/cork-for-turn.ts';
 import { RateMeter } from '../../lib/rate-meter.ts';
 import { Semaphore } from '../../lib/semaphore.ts';
 import { TokenBucket } from '../../lib/token-bucket.ts';
@@ -123,13 +123,17 @@ export class NodeLink {
   #statsPublishedAt = 0;
   /** A session reports its inventory once: pages after the last are a protocol error. */
   #inventoryDone = false;
-  /** Whether writes wait for the next turn of the event loop (#corkForTurn). */
-  #corked = false;
+  /**
+   * Requests sent in one turn (the manifests of several uploads whose chunks one node acknowledged
+   * together) leave in one write.
+   */
+  readonly #corkForTurn: () => void;
   /** Until a transfer fails: then this session moves every chunk in frames. */
   #bulk: NodeLinkOptions['bulk'];
 
   constructor(socket: WebSocket, hello: HelloMessage, draining: boolean, listener: NodeLinkListener, options: NodeLinkOptions) {
     this.#socket = socket;
+    this.#corkForTurn = corkForTurn(socket);
     this.#options = options;
     this.#listener = listener;
     this.#window = new Semaphore(options.maxInFlight);
@@ -385,23 +389,6 @@ export class NodeLink {
       over?.abort();
       release();
     }
-  }
-
-  /**
-   * Holds the socket's writes until the event loop's next turn, so requests sent in one turn (the
-   * manifests of several uploads whose chunks one node acknowledged together) leave in one write
-   * rather than a system call each. `ws` writes to the TCP socket it was handed on upgrade.
-   */
-  #corkForTurn(): void {
-    if (this.#corked) return;
-    const tcp = (this.#socket as unknown as { _socket?: Duplex })._socket;
-    if (!tcp) return;
-    this.#corked = true;
-    tcp.cork();
-    setImmediate(() => {
-      this.#corked = false;
-      tcp.uncork();
-    });
   }
 
   /**
