@@ -235,13 +235,16 @@ if (values.browser) {
     browserCpuSecondsPerGiB: browser.cpuSecondsPerGiB,
   });
   rows.push(
-    ['Chromium over one WebSocket / fetch (raw)', `${result.browserWsCeilingMBps} / ${result.browserFetchCeilingMBps} MB/s`],
+    ['Chromium in over one WebSocket / fetch (raw)', `${result.browserWsCeilingMBps} / ${result.browserFetchCeilingMBps} MB/s`],
     ['  Chromium CPU-s per GiB received', `${result.browserWsCeilingCpuPerGiB} / ${result.browserFetchCeilingCpuPerGiB}`],
+    ['Chromium out over one WebSocket / fetch POST', `${result.browserWsOutCeilingMBps} / ${result.browserFetchOutCeilingMBps} MB/s`],
+    ['  Chromium CPU-s per GiB sent', `${result.browserWsOutCeilingCpuPerGiB} / ${result.browserFetchOutCeilingCpuPerGiB}`],
     [`upload to 2 browser tabs, R=2 (${browserMB} MiB)`, `${result.browserUploadMBps} MB/s  (${result.browserUploadVsDisk} of disk, ${result.browserUploadVsWsCeiling} of the WebSocket ceiling)`],
     ['  CPU-s per GiB', cpuLine(browser.cpuSecondsPerGiB.upload)],
     ['  Chromium CPU-s per GiB a tab takes in', `${result.browserTabUploadCpuPerGiB} (${result.browserTabUploadCpuVsWsCeiling} of the WebSocket's)`],
-    ['download from browser tabs', `${result.browserDownloadMBps} MB/s  (${result.browserDownloadVsDisk} of disk, ${result.browserDownloadVsWsCeiling} of the WebSocket ceiling)`],
+    ['download from browser tabs', `${result.browserDownloadMBps} MB/s  (${result.browserDownloadVsDisk} of disk, ${result.browserDownloadVsWsCeiling} of the WebSocket ceiling out)`],
     ['  CPU-s per GiB', cpuLine(browser.cpuSecondsPerGiB.download)],
+    ['  Chromium CPU-s per GiB a tab serves', `${result.browserTabDownloadCpuPerGiB} (${result.browserTabDownloadCpuVsWsCeiling} of the WebSocket's)`],
   );
 }
 for (const [what, figure] of rows) console.log(`  ${what.padEnd(44)} ${figure}`);

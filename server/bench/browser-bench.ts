@@ -1,11 +1,10 @@
 import { createHash, type Hash } from 'node:crypto';
 import { ShoalError } from '../../shared/errors.ts';
-import { launchPersistentBrowser } from '../testing/browser.ts';
-import { randomBytesSeeded, type TestCluster } from '../testing/cluster.ts';
-import { onceNodesReady, openNodeTab, startWebCluster } from '../testing/web-cluster.ts';
-import { chromiumCpu, chromiumProcesses } from './chromium-cpu.ts';
+import { randomBytesSeeded, waitFor, type TestCluster } from '../testing/cluster.ts';
+import { invitedNodeUrl, onceNodesReady, startWebCluster } from '../testing/web-cluster.ts';
+import { startHeadlessChromium, type HeadlessChromium } from './headless-chromium.ts';
 import { cpuSeconds, perGiB } from './process-cpu.ts';
-import { browserCeilings, type BrowserCeilings } from './raw-browser-ceilings.ts';
+import { browserCeilings, type BrowserCeilings, type Ceiling } from './raw-browser-ceilings.ts';
 import { timed } from './timed.ts';
 
 const MiB = 1024 * 1024;
@@ -13,10 +12,11 @@ const CHUNK = 4 * MiB;
 
 /**
  * Upload and download MB/s with browser tabs as the only storage: a gateway with no disk nodes,
- * two tabs in a real Chromium profile, R=2, so every byte goes to both tabs (over HTTP transfers
+ * two tabs, each a Chromium of its own with a real profile, R=2, so every byte goes to both tabs (over HTTP transfers
  * the tabs fetch, or their WebSockets where that fails) and into IndexedDB. The client is Node over
- * HTTP, as for the disk bench; bytes are verified. First, in the same browser, what Chromium
- * itself receives over one WebSocket and over fetch: the ceilings the tabs' figures compare with.
+ * HTTP, as for the disk bench; bytes are verified. First, in the same run, what Chromium itself
+ * moves over one WebSocket and over fetch: the ceilings the tabs' figures compare with. Chromium
+ * runs without DevTools for both (headless-chromium.ts): the tabs are seen through the gateway.
  */
 export interface BrowserBenchResult {
   uploadMBps: number;
@@ -29,16 +29,17 @@ export interface BrowserBenchResult {
 /** `cpuProfDir`: where the gateway writes a V8 CPU profile of the run. */
 export async function benchBrowser(opts: { fileMB: number; cpuProfDir?: string }): Promise<BrowserBenchResult> {
   const cluster = await startWebCluster({ nodes: 0, execArgv: opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : [] });
-  const browser = await launchPersistentBrowser();
+  const tabs: HeadlessChromium[] = [];
   try {
-    const ceilings = await browserCeilings(browser.context, Math.min(opts.fileMB, 64) * MiB);
+    const ceilings = await browserCeilings(opts.fileMB * MiB);
     const capacity = `${Math.ceil(opts.fileMB * 1.1) + 64}MiB`;
-    await Promise.all([1, 2].map(() => openNodeTab(browser.context, cluster, `?capacity=${capacity}`)));
+    for (const url of await Promise.all([1, 2].map(() => invitedNodeUrl(cluster, `?capacity=${capacity}`)))) tabs.push(await startHeadlessChromium(url));
+    const online = waitFor(async () => (await cluster.client.nodes()).filter((n) => n.status === 'online').length === 2, 60_000, 'the gateway to list both tabs online');
+    await Promise.race([online, ...tabs.map((tab) => tab.failed)]);
     const totalBytes = opts.fileMB * MiB;
     await warmUp(cluster);
-    const chromium = chromiumProcesses();
     const gatewayPid = cluster.gateway!.pid!;
-    const cpuNow = (): Record<string, number> => ({ gateway: cpuSeconds(gatewayPid), client: cpuSeconds(process.pid), ...chromiumCpu(chromium) });
+    const cpuNow = (): Record<string, number> => ({ gateway: cpuSeconds(gatewayPid), client: cpuSeconds(process.pid), ...sumByPart(tabs.map((tab) => tab.cpu())) });
     const spent = (before: Record<string, number>): Record<string, number> => {
       const after = cpuNow();
       return perGiB(Object.fromEntries(Object.entries(after).map(([name, seconds]) => [name, seconds - before[name]!])), totalBytes);
@@ -75,9 +76,16 @@ export async function benchBrowser(opts: { fileMB: number; cpuProfDir?: string }
     const downloadCpu = spent(beforeDownload);
     return { uploadMBps: opts.fileMB / upload.seconds, downloadMBps: opts.fileMB / download.seconds, ceilings, cpuSecondsPerGiB: { upload: uploadCpu, download: downloadCpu } };
   } finally {
-    await browser.close();
+    await Promise.all(tabs.map((tab) => tab.close()));
     await cluster.stop();
   }
+}
+
+/** The two browsers' CPU-seconds, part by part. */
+function sumByPart(browsers: Record<string, number>[]): Record<string, number> {
+  const sum: Record<string, number> = {};
+  for (const cpu of browsers) for (const [part, seconds] of Object.entries(cpu)) sum[part] = (sum[part] ?? 0) + seconds;
+  return sum;
 }
 
 /**
@@ -108,26 +116,36 @@ function syntheticStream(totalBytes: number, hash: Hash): ReadableStream<Uint8Ar
   });
 }
 
-
 /**
- * The browser figures against Chromium's own: with R=2 each tab receives every byte of an upload,
- * so the upload's MB/s is what one tab took in, to compare with one WebSocket's ceiling. The CPU
- * figures are per tab: what all of Chromium spent per GiB a tab took in (or served), halved, against
- * what it spent per GiB received over one WebSocket; below 1, a tab costs less than that socket.
+ * The browser figures against Chromium's own. With R=2 each tab receives every byte of an upload,
+ * so the upload's MB/s is what one tab took in, to compare with one WebSocket into Chromium; a
+ * download reads each chunk from one tab, so its MB/s is what two tabs served together, to compare
+ * with one WebSocket out of Chromium. The CPU figures are per GiB one tab moved: all of Chromium's
+ * per GiB of the file, halved for an upload (two tabs took it in), whole for a download (the
+ * two served it between them); below the ceiling's, a tab costs less than a bare socket.
  */
 export function browserCeilingFigures(run: BrowserBenchResult): Record<string, number> {
   const round = (n: number, places: number) => Math.round(n * 10 ** places) / 10 ** places;
-  const ratio = (n: number) => round(n / run.ceilings.webSocketMBps, 3);
-  const chromiumPerTab = (cpu: Record<string, number>) => Object.entries(cpu).reduce((sum, [name, seconds]) => sum + (name.startsWith('chromium') ? seconds : 0), 0) / 2;
+  const { webSocketIn, webSocketOut, fetchIn, fetchOut } = run.ceilings;
+  const chromium = (cpu: Record<string, number>) => Object.entries(cpu).reduce((sum, [name, seconds]) => sum + (name.startsWith('chromium') ? seconds : 0), 0);
+  const tabUploadCpu = chromium(run.cpuSecondsPerGiB.upload) / 2;
+  const tabDownloadCpu = chromium(run.cpuSecondsPerGiB.download);
+  const mbps = (ceiling: Ceiling) => round(ceiling.MBps, 1);
+  const cpu = (ceiling: Ceiling) => round(ceiling.cpuPerGiB, 2);
   return {
-    browserWsCeilingMBps: round(run.ceilings.webSocketMBps, 1),
-    browserFetchCeilingMBps: round(run.ceilings.fetchMBps, 1),
-    browserUploadVsWsCeiling: ratio(run.uploadMBps),
-    browserDownloadVsWsCeiling: ratio(run.downloadMBps),
-    browserWsCeilingCpuPerGiB: round(run.ceilings.webSocketCpuPerGiB, 2),
-    browserFetchCeilingCpuPerGiB: round(run.ceilings.fetchCpuPerGiB, 2),
-    browserTabUploadCpuPerGiB: round(chromiumPerTab(run.cpuSecondsPerGiB.upload), 2),
-    browserTabDownloadCpuPerGiB: round(chromiumPerTab(run.cpuSecondsPerGiB.download), 2),
-    browserTabUploadCpuVsWsCeiling: round(chromiumPerTab(run.cpuSecondsPerGiB.upload) / run.ceilings.webSocketCpuPerGiB, 3),
+    browserWsCeilingMBps: mbps(webSocketIn),
+    browserWsOutCeilingMBps: mbps(webSocketOut),
+    browserFetchCeilingMBps: mbps(fetchIn),
+    browserFetchOutCeilingMBps: mbps(fetchOut),
+    browserUploadVsWsCeiling: round(run.uploadMBps / webSocketIn.MBps, 3),
+    browserDownloadVsWsCeiling: round(run.downloadMBps / webSocketOut.MBps, 3),
+    browserWsCeilingCpuPerGiB: cpu(webSocketIn),
+    browserWsOutCeilingCpuPerGiB: cpu(webSocketOut),
+    browserFetchCeilingCpuPerGiB: cpu(fetchIn),
+    browserFetchOutCeilingCpuPerGiB: cpu(fetchOut),
+    browserTabUploadCpuPerGiB: round(tabUploadCpu, 2),
+    browserTabDownloadCpuPerGiB: round(tabDownloadCpu, 2),
+    browserTabUploadCpuVsWsCeiling: round(tabUploadCpu / webSocketIn.cpuPerGiB, 3),
+    browserTabDownloadCpuVsWsCeiling: round(tabDownloadCpu / webSocketOut.cpuPerGiB, 3),
   };
 }

@@ -5,11 +5,11 @@ import { cpuSeconds } from './process-cpu.ts';
 export type ChromiumPart = 'browser' | 'renderers' | 'network' | 'storage' | 'other';
 
 /**
- * The Chromium processes this process started, by part: the browser process, the tabs' renderers,
- * the network service (fetch and WebSocket bytes), the storage service (IndexedDB), and the rest
- * (GPU, zygotes). Read from /proc, as Playwright names no process but the browser's.
+ * The processes of the Chromium whose browser process is `browserPid`, by part: the browser
+ * process, the tabs' renderers, the network service (fetch and WebSocket bytes), the storage
+ * service (IndexedDB), and the rest (GPU, zygotes). Read from /proc.
  */
-export function chromiumProcesses(): Record<ChromiumPart, number[]> {
+export function chromiumProcesses(browserPid: number): Record<ChromiumPart, number[]> {
   const parts: Record<ChromiumPart, number[]> = { browser: [], renderers: [], network: [], storage: [], other: [] };
   const children = new Map<number, number[]>();
   const commands = new Map<number, string>();
@@ -25,13 +25,11 @@ export function chromiumProcesses(): Record<ChromiumPart, number[]> {
       // Gone between the listing and the read.
     }
   }
-  const visit = (pid: number, inChromium: boolean): void => {
-    const command = commands.get(pid) ?? '';
-    const chromium = inChromium || /chrom/.test(command.split(' ')[0] ?? '');
-    if (chromium) parts[partOf(command)].push(pid);
-    for (const child of children.get(pid) ?? []) visit(child, chromium);
+  const visit = (pid: number): void => {
+    parts[partOf(commands.get(pid) ?? '')].push(pid);
+    for (const child of children.get(pid) ?? []) visit(child);
   };
-  for (const child of children.get(process.pid) ?? []) visit(child, false);
+  visit(browserPid);
   return parts;
 }
 
