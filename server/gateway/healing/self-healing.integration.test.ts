@@ -7,11 +7,31 @@ import { sha256Hex } from '../../sha256.ts';
 
 const MiB = 1024 * 1024;
 
+/**
+ * Uploads files as uploadSet does, `count` of them and then more until `enough` holds, `most` in
+ * all: placement is by hash, so which nodes a few files' chunks land on is chance, and a test that
+ * needs copies on a given node stores files until it has them.
+ */
+async function uploadUntil(cluster: TestCluster, count: number, size: number, seed: number, enough: () => Promise<boolean>, most = count * 4): Promise<Map<string, string>> {
+  const files = new Map<string, string>();
+  for (let i = 0; i < most && (i < count || !(await enough())); i++) {
+    for (const [name, digest] of await uploadSet(cluster, 1, size + i * 1000, seed + i)) files.set(name, digest);
+  }
+  return files;
+}
+
+async function holdsChunks(cluster: TestCluster, ids: string[]): Promise<number> {
+  const counts = await Promise.all(ids.map(async (id) => (await cluster.chunkFiles(id)).length));
+  return counts.reduce((a, b) => a + b, 0);
+}
+
 describe('self-healing', () => {
   test('node loss: repair restores R replicas, a second loss loses nothing, and a returning node is trimmed', async () => {
     const cluster = await TestCluster.start({ nodes: 4, gatewayArgs: FAST_REPAIR });
     try {
-      const files = await uploadSet(cluster, 4, 5 * MiB, 100);
+      // Each of 8 chunks misses node1 half the time: all of them did about once in 250 runs.
+      const files = await uploadUntil(cluster, 4, 5 * MiB, 100, async () => (await holdsChunks(cluster, ['node1'])) > 0 && (await holdsChunks(cluster, ['node2'])) > 0);
+      assert.ok((await holdsChunks(cluster, ['node1'])) > 0 && (await holdsChunks(cluster, ['node2'])) > 0, 'node1 and node2 hold chunks to lose');
       const nodes = ['node1', 'node2', 'node3', 'node4'];
       await cluster.killNode('node1');
       await waitFor(async () => (await cluster.nodeStatus('node1')) === 'offline', 30_000, 'node1 offline');
@@ -119,7 +139,8 @@ describe('self-healing', () => {
     const cluster = await TestCluster.start({ nodes: 3, gatewayArgs: FAST_REPAIR });
     try {
       const env = { SHOAL_DATA: cluster.dataDir, SHOAL_GATEWAY: cluster.url };
-      const files = await uploadSet(cluster, 3, 5 * MiB, 400);
+      // Each of 6 chunks misses node2 a third of the time: all of them did about once in 700 runs.
+      const files = await uploadUntil(cluster, 3, 5 * MiB, 400, async () => (await holdsChunks(cluster, ['node2'])) > 0);
       await assert.rejects(cluster.client.removeNode('node2'), (err: unknown) => err instanceof ShoalError && err.code === 'NODE_NOT_SAFE_TO_REMOVE');
       const refused = await runShoal(['node', 'remove', 'node2'], env);
       assert.equal(refused.code, 1);
@@ -146,12 +167,15 @@ describe('self-healing', () => {
   test('rebalance: new nodes get new writes at once, and existing chunks move to them on request', async () => {
     const cluster = await TestCluster.start({ nodes: 2, gatewayArgs: FAST_REPAIR });
     try {
-      const files = await uploadSet(cluster, 6, 4 * MiB, 500);
+      // Where a chunk belongs is chance, by its hash: with the 22 chunks of the large files alone a
+      // node was the home of fewer than a twelfth of the replicas about once in 600 runs (a CI
+      // failure); 40 one-chunk files more make that about once in ten million.
+      const files = new Map([...(await uploadSet(cluster, 6, 4 * MiB, 500)), ...(await uploadSet(cluster, 40, 20_000, 700))]);
       await cluster.addNode('node3');
       await cluster.addNode('node4');
       await cluster.waitForOnline(4);
-      const fresh = await uploadSet(cluster, 4, 8 * MiB, 600);
-      const newNodesBefore = (await cluster.chunkFiles('node3')).length + (await cluster.chunkFiles('node4')).length;
+      const fresh = await uploadUntil(cluster, 4, 8 * MiB, 600, async () => (await holdsChunks(cluster, ['node3', 'node4'])) >= 4);
+      const newNodesBefore = await holdsChunks(cluster, ['node3', 'node4']);
       assert.ok(newNodesBefore >= 4, `new nodes took ${newNodesBefore} replicas of new writes`);
 
       const result = await runShoal(['rebalance'], { SHOAL_GATEWAY: cluster.url, SHOAL_TOKEN: cluster.token });
