@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { launchPersistentBrowser, type PersistentBrowser } from '../server/testing/browser.ts';
 import { randomBytesSeeded, waitFor, type TestCluster } from '../server/testing/cluster.ts';
 import { postgresUnavailable, startPostgres, type PostgresServer } from '../server/testing/postgres-server.ts';
-import { FAST_HEARTBEAT, FAST_LIVENESS, openNodeTab, startWebCluster, type NodeTab } from '../server/testing/web-cluster.ts';
+import { FAST_HEARTBEAT, FAST_LIVENESS, openNodeTab, startWebCluster } from '../server/testing/web-cluster.ts';
 import { sha256 } from './web-app.ts';
 
 const unavailable = postgresUnavailable();
@@ -13,25 +13,29 @@ if (unavailable) {
 } else {
   describe('a tab opened on gateway A of two', () => {
     let server: PostgresServer;
-    let cluster: TestCluster;
     let browser: PersistentBrowser;
-    let tab: NodeTab;
+    const clusters: TestCluster[] = [];
+    const startCluster = async (gateways: number) => {
+      const cluster = await startWebCluster({ nodes: 0, replicas: 1, metadata: await server.createDatabase(), gateways, gatewayArgs: FAST_HEARTBEAT });
+      clusters.push(cluster);
+      return cluster;
+    };
 
     before(async () => {
       server = await startPostgres();
-      cluster = await startWebCluster({ nodes: 0, replicas: 1, metadata: await server.createDatabase(), gateways: 2, gatewayArgs: FAST_HEARTBEAT });
       browser = await launchPersistentBrowser();
     });
 
     after(async () => {
       await browser?.close();
-      await cluster?.stop();
+      for (const cluster of clusters) await cluster.stop();
       await server?.stop();
     });
 
     test('serves gateway B too: with A killed, it stays online on B, which stores on it and reads from it', async () => {
+      const cluster = await startCluster(2);
       const [a, b] = cluster.gateways;
-      tab = await openNodeTab(browser.context, cluster);
+      const tab = await openNodeTab(browser.context, cluster);
       await waitFor(async () => (await b!.client.nodes()).some((node) => node.id === tab.id && node.status === 'online'), 30_000, 'B shows the tab online');
       await tab.page.locator('shoal-stat#gateways[value="2"]').waitFor({ timeout: 30_000 });
       await cluster.kill(a!.child);
@@ -43,6 +47,17 @@ if (unavailable) {
       await b!.client.upload('through-b.bin', bytes);
       const res = await b!.fetch(b!.client.fileUrl('through-b.bin'));
       assert.equal(sha256(new Uint8Array(await res.arrayBuffer())), sha256(bytes));
+    });
+
+    // The page's policy (connect-src) names only the gateways A knew of when it served the page,
+    // so a gateway that joins later is blocked until the page reloads: the tab never linked to it.
+    test('links to a gateway B that joins after the page loaded', async () => {
+      const cluster = await startCluster(1);
+      const tab = await openNodeTab(browser.context, cluster);
+      const b = await cluster.addGateway();
+      await tab.page.locator('shoal-stat#gateways[value="2"]').waitFor({ timeout: 30_000 });
+      await waitFor(async () => (await b.client.nodes()).find((node) => node.id === tab.id)?.linked === true, 30_000, 'B links to the tab itself');
+      assert.equal(await tab.page.locator('shoal-node-page').getAttribute('node-id'), tab.id, 'the same node after the reload');
     });
   });
 }

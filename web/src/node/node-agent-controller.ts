@@ -15,6 +15,7 @@ import {
   type IdentityLease,
   type NodeIdentity,
 } from './node-identity.ts';
+import { reloadWhenGatewayBlocked } from './policy-reload.ts';
 import { clampCapacity, defaultCapacity, requestPersistence, storageBudget, type StorageBudget } from './storage-budget.ts';
 
 /**
@@ -277,6 +278,7 @@ export class NodeAgentController implements ReactiveController {
         this.#host.requestUpdate();
         void this.#refreshBudget();
       }),
+      reloadWhenGatewayBlocked(() => agent.gateways().map((gateway) => gateway.url)),
     ];
     agent.start();
   }
