@@ -28,6 +28,8 @@ export const ERROR_STATUS = {
   CHUNK_CORRUPT: 500,
   INTERNAL: 500,
   NODE_FULL: 507,
+  /** A node that cannot stop reading its socket (a tab) refuses puts past the bytes it takes in at once. */
+  NODE_BUSY: 503,
   INSUFFICIENT_STORAGE: 507,
   INSUFFICIENT_NODES: 503,
   TOO_MANY_UPLOADS: 503,

@@ -44,6 +44,9 @@ export interface SocketLike {
   /** `options` only where binaryType is 'fragments' (`ws`): browsers' send takes one argument. */
   send(data: Uint8Array, options?: { binary: boolean; fin: boolean }): void;
   close(code?: number, reason?: string): void;
+  /** Stop and start reading the connection (`ws`); a browser's WebSocket cannot. */
+  pause?(): void;
+  resume?(): void;
 }
 export type SocketConstructor = new (url: string) => SocketLike;
 
@@ -109,7 +112,17 @@ export interface NodeAgentOptions {
   /** Pause between background scrub passes over every chunk held. */
   scrubIntervalMs?: number;
   scrubBytesPerSecond?: number;
+  /** Bytes of chunks the node takes in at once, from all its gateways (PUT_BUDGET_BYTES). */
+  putBudgetBytes?: number;
 }
+
+/**
+ * A gateway sends a node at most its window of puts at once (8 of 4 MiB chunks to a disk node, 2
+ * to a tab, by default), so a few gateways together stay well within this. One that ignores its
+ * window, hostile or buggy, could otherwise make the node hold any number of chunks of up to
+ * 64 MiB in memory at once.
+ */
+export const PUT_BUDGET_BYTES = 128 * 1024 * 1024;
 
 /**
  * Chunks found gone are reported this many a second at most: the gateway takes 100 hashes a second
@@ -177,6 +190,9 @@ export class NodeAgent {
   #missingTimer: ReturnType<typeof setTimeout> | null = null;
   #join: string | undefined;
   #clusterId: string | undefined;
+  /** Bytes of the puts being stored now, and the sockets left unread until they drop within the budget. */
+  #putBytes = 0;
+  readonly #paused = new Set<SocketLike>();
   /** The gateways last said in a `gateways` event (or given as remembered), as JSON. */
   #remembered = '[]';
   #verifier: Promise<string>;
@@ -214,6 +230,7 @@ export class NodeAgent {
       remembered: [],
       scrubIntervalMs: 60 * 60 * 1000,
       scrubBytesPerSecond: 16 * 1024 * 1024,
+      putBudgetBytes: PUT_BUDGET_BYTES,
       // An option passed as undefined means "the default", not "unset".
       ...(Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as NodeAgentOptions),
     };
@@ -476,13 +493,43 @@ export class NodeAgent {
 
   async #onPut(m: PutMessage, framed: Uint8Array, link: GatewayLink, socket: SocketLike): Promise<void> {
     await this.#serve(link, socket, m.id, 'put', async (answer) => {
-      const payload = m.transfer === undefined ? framed : await this.#fetchTransfer(link, String(m.transfer));
-      await this.options.store.put(m.hash, payload, m.kind === 'manifest' ? 'manifest' : 'chunk');
-      this.bytesIn += payload.length;
-      answer({ type: 'ok', id: m.id });
-      this.#log('put', `stored ${short(m.hash)}`, payload.length);
-      this.#statsChanged();
+      const release = this.#holdPut(framed.length, socket);
+      try {
+        const payload = m.transfer === undefined ? framed : await this.#fetchTransfer(link, String(m.transfer));
+        await this.options.store.put(m.hash, payload, m.kind === 'manifest' ? 'manifest' : 'chunk');
+        this.bytesIn += payload.length;
+        answer({ type: 'ok', id: m.id });
+        this.#log('put', `stored ${short(m.hash)}`, payload.length);
+        this.#statsChanged();
+      } finally {
+        release();
+      }
     });
+  }
+
+  /**
+   * Counts a put's chunk while it is stored. Past the budget the socket it came on is no longer
+   * read until earlier puts finish, so a gateway's further frames wait in its own buffers; a socket
+   * that cannot pause (a browser's) has further puts refused, which the gateway takes as any failed
+   * put: it writes the copy elsewhere. A put over HTTP (`transfer`) carries no bytes here: only the
+   * gateway a tab was given sends those, and that gateway served the page's code anyway.
+   */
+  #holdPut(bytes: number, socket: SocketLike): () => void {
+    const budget = this.options.putBudgetBytes;
+    if (this.#putBytes >= budget && !socket.pause) {
+      throw new ShoalError('NODE_BUSY', `node busy: it holds ${this.#putBytes} bytes of puts, its budget is ${budget}; try again once earlier puts are answered`);
+    }
+    this.#putBytes += bytes;
+    if (this.#putBytes > budget && socket.pause) {
+      socket.pause();
+      this.#paused.add(socket);
+    }
+    return () => {
+      this.#putBytes -= bytes;
+      if (this.#putBytes > budget) return;
+      for (const paused of this.#paused) paused.resume?.();
+      this.#paused.clear();
+    };
   }
 
   async #onGet(m: GetMessage, link: GatewayLink, socket: SocketLike): Promise<void> {
