@@ -30,8 +30,8 @@ export interface ReadOptions {
   /**
    * `span` is the whole stored chunk. Asked for as a span, a node sends it without hashing it
    * (`open` checks every byte anyway); bytes that do not open are asked for again whole, which a
-   * node hashes: an honest node then drops a rotten copy and says so itself, and only a node that
-   * sends bytes that do not open again is blamed for them.
+   * node hashes: an honest node then drops a rotten copy and says so itself. A node is blamed for
+   * wrong bytes when those do not open either, or when they do: then the span was a lie.
    */
   whole?: boolean;
 }
@@ -196,7 +196,12 @@ export class ReplicaStore {
       if (!link) throw new ShoalError('NODE_OFFLINE', `node ${nodeId} went offline`);
       const data = await link.get(hash, span);
       let opened = open ? await openOrNull(open, data) : sha256Hex(data) === hash ? data : null;
-      if (!opened && open && span && whole) opened = await openOrNull(open, await link.get(hash));
+      if (!opened && open && span && whole) {
+        opened = await openOrNull(open, await link.get(hash));
+        // Its copy is sound, so the span it sent was not: a node lying only about spans would
+        // otherwise double every read of its chunks and never be quarantined.
+        if (opened) await this.#trust.servedWrongBytes(nodeId, hash);
+      }
       if (opened) return opened;
       await this.#trust.servedWrongBytes(nodeId, hash);
       throw new ShoalError('CHUNK_CORRUPT', `node ${nodeId} returned bytes that do not match ${hash.slice(0, 12)}`);
