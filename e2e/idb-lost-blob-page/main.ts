@@ -14,6 +14,13 @@ const page = {
     await store.put(hash, data);
     return hash;
   },
+  /** What a range read of the whole chunk answers: how many bytes, or the error's code. */
+  async getRange(hash: string, size: number): Promise<{ code: string; length?: number }> {
+    return store.getRange(hash, 0, size).then(
+      (bytes) => ({ code: 'read', length: bytes.length }),
+      (err) => ({ code: toShoalError(err).code }),
+    );
+  },
   async get(hash: string): Promise<{ code: string; held: boolean; listed: boolean }> {
     const code = await store.get(hash).then(
       () => 'read',

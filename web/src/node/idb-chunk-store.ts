@@ -50,21 +50,22 @@ export class IdbChunkBackend implements ChunkBackend {
   }
 
   async read(hash: string): Promise<Uint8Array | undefined> {
-    try {
+    return unlessLost(async () => {
       const stored = await this.#stored(hash);
       return stored instanceof Blob ? await blobBytes(stored) : stored;
-    } catch (err) {
-      // A value whose file the browser lost or found cut short cannot be read again: damaged bytes,
-      // which fail their hash and are dropped, rather than a chunk listed on that no read can serve.
-      if (err instanceof DOMException && LOST.has(err.name)) return new Uint8Array(0);
-      throw err;
-    }
+    });
   }
 
-  /** A Blob gives up the range alone; an older release's Uint8Array is read whole. */
+  /**
+   * A Blob gives up the range alone; an older release's Uint8Array is read whole. A lost file is
+   * no bytes here too: a download asks for a whole chunk as a range, and asks for it whole, which
+   * drops the copy, only when what it got does not open.
+   */
   async readRange(hash: string, offset: number, length: number): Promise<Uint8Array | undefined> {
-    const stored = await this.#stored(hash);
-    return stored instanceof Blob ? await blobBytes(stored.slice(offset, offset + length)) : stored?.subarray(offset, offset + length);
+    return unlessLost(async () => {
+      const stored = await this.#stored(hash);
+      return stored instanceof Blob ? await blobBytes(stored.slice(offset, offset + length)) : stored?.subarray(offset, offset + length);
+    });
   }
 
   #stored(hash: string): Promise<StoredBytes | undefined> {
@@ -174,5 +175,18 @@ export class IdbChunkStore extends VerifiedChunkStore {
   /** Deletes a node's whole database; it must not be open in this or another tab. */
   static async destroy(nodeId: string): Promise<void> {
     await promisifyRequest(indexedDB.deleteDatabase(nodeDatabaseName(nodeId)));
+  }
+}
+
+/**
+ * A value whose file the browser lost or found cut short cannot be read again: damaged bytes
+ * (none), which fail their hash and are dropped, rather than a chunk listed on that no read can serve.
+ */
+async function unlessLost(read: () => Promise<Uint8Array | undefined>): Promise<Uint8Array | undefined> {
+  try {
+    return await read();
+  } catch (err) {
+    if (err instanceof DOMException && LOST.has(err.name)) return new Uint8Array(0);
+    throw err;
   }
 }
