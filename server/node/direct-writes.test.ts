@@ -50,3 +50,22 @@ test('DirectWrites: a file already there is an error, not overwritten', async (t
   await assert.rejects(writes.write(path, randomBytes(SEALED)), { code: 'EEXIST' });
   assert.deepEqual(await readFile(path), first);
 });
+
+test('DirectWrites: a burst of small chunks does not leave every later large one a buffer of its own to allocate and probe', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'direct-writes-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const writes = new DirectWrites();
+  // As many small chunks at once as it keeps buffers: each gets one of its size.
+  const small = await Promise.all([0, 1, 2, 3].map((i) => writes.write(join(dir, `small-${i}`), randomBytes(70 * 1024))));
+  if (!small.every(Boolean)) return t.skip('this file system refuses direct I/O');
+  // Counted, not replaced: each aligned buffer is one allocUnsafeSlow.
+  let allocated = 0;
+  const allocUnsafeSlow = Buffer.allocUnsafeSlow;
+  Buffer.allocUnsafeSlow = (size: number) => (allocated++, allocUnsafeSlow(size));
+  try {
+    for (let i = 0; i < 5; i++) assert.ok(await writes.write(join(dir, `large-${i}`), randomBytes(SEALED)));
+  } finally {
+    Buffer.allocUnsafeSlow = allocUnsafeSlow;
+  }
+  assert.equal(allocated, 1, 'one buffer allocated for five large chunks one after another');
+});

@@ -58,9 +58,10 @@ export class DirectWrites {
     } catch (err) {
       if (!isCode(err, 'EINVAL')) throw err;
     } finally {
-      await file?.close();
-      if (aligned && this.#spare.length < MAX_BUFFERS) this.#spare.push(aligned);
+      // Before the close, which may fail too: the buffer is idle and the slot free either way.
+      if (aligned) this.#keep(aligned);
       this.#held--;
+      await file?.close();
     }
     if (written) return true;
     this.#off = true;
@@ -68,9 +69,22 @@ export class DirectWrites {
     return false;
   }
 
+  /** The smallest spare buffer that holds `length` bytes, so larger ones stay for larger chunks. */
   #take(length: number): Aligned | undefined {
-    const at = this.#spare.findIndex((a) => a.bytes.length >= length);
+    let at = -1;
+    for (const [i, a] of this.#spare.entries()) if (a.bytes.length >= length && (at < 0 || a.bytes.length < this.#spare[at]!.bytes.length)) at = i;
     return at < 0 ? undefined : this.#spare.splice(at, 1)[0];
+  }
+
+  /**
+   * Keeps `aligned` for a later write. When MAX_BUFFERS are kept already it replaces the smallest,
+   * if smaller: a burst of small chunks would otherwise fill the spares for good, and every large
+   * chunk after it allocate and probe a buffer of its own.
+   */
+  #keep(aligned: Aligned): void {
+    if (this.#spare.length < MAX_BUFFERS) return void this.#spare.push(aligned);
+    const smallest = this.#spare.reduce((a, b) => (b.bytes.length < a.bytes.length ? b : a));
+    if (smallest.bytes.length < aligned.bytes.length) this.#spare[this.#spare.indexOf(smallest)] = aligned;
   }
 }
 
