@@ -47,6 +47,8 @@ export interface SocketLike {
   /** Stop and start reading the connection (`ws`); a browser's WebSocket cannot. */
   pause?(): void;
   resume?(): void;
+  /** An unsolicited pong (RFC 6455 §5.5.3): a heartbeat the gateway hears while the socket is not read. */
+  pong?(): void;
 }
 export type SocketConstructor = new (url: string) => SocketLike;
 
@@ -123,6 +125,8 @@ export interface NodeAgentOptions {
  * 64 MiB in memory at once.
  */
 export const PUT_BUDGET_BYTES = 128 * 1024 * 1024;
+/** Well within a gateway's silence limit (offlineAfterMs, 15 s by default). */
+const PAUSED_HEARTBEAT_MS = 2_000;
 
 /**
  * Chunks found gone are reported this many a second at most: the gateway takes 100 hashes a second
@@ -193,6 +197,8 @@ export class NodeAgent {
   /** Bytes of the puts being stored now, and the sockets left unread until they drop within the budget. */
   #putBytes = 0;
   readonly #paused = new Set<SocketLike>();
+  /** Pongs on the paused sockets, whose gateways' pings go unread meanwhile. */
+  #pausedHeartbeat: ReturnType<typeof setInterval> | null = null;
   /** The gateways last said in a `gateways` event (or given as remembered), as JSON. */
   #remembered = '[]';
   #verifier: Promise<string>;
@@ -523,13 +529,24 @@ export class NodeAgent {
     if (this.#putBytes > budget && socket.pause) {
       socket.pause();
       this.#paused.add(socket);
+      // A paused socket reads no ping, so it answers none: without a heartbeat of its own, a node
+      // that is only waiting on its disk would look dead to its gateways past their silence limit.
+      this.#pausedHeartbeat ??= setInterval(() => {
+        for (const paused of this.#paused) paused.pong?.();
+      }, PAUSED_HEARTBEAT_MS);
     }
     return () => {
       this.#putBytes -= bytes;
       if (this.#putBytes > budget) return;
       for (const paused of this.#paused) paused.resume?.();
       this.#paused.clear();
+      this.#endPausedHeartbeat();
     };
+  }
+
+  #endPausedHeartbeat(): void {
+    if (this.#pausedHeartbeat) clearInterval(this.#pausedHeartbeat);
+    this.#pausedHeartbeat = null;
   }
 
   async #onGet(m: GetMessage, link: GatewayLink, socket: SocketLike): Promise<void> {
@@ -740,6 +757,7 @@ export class NodeAgent {
     if (this.#missingTimer) clearTimeout(this.#missingTimer);
     this.#statsTimer = null;
     this.#missingTimer = null;
+    this.#endPausedHeartbeat();
   }
 }
 

@@ -119,3 +119,43 @@ test('a node that cannot pause its socket (a tab) refuses puts past its byte bud
   assert.ok(taken >= BUDGET / MiB, `only ${taken} puts within the budget taken`);
   for (const answer of answers.filter((a) => a.type !== 'ok')) assert.equal(answer.type === 'error' && answer.code, 'NODE_BUSY');
 });
+
+/**
+ * Liveness is the gateway's WebSocket ping, answered by the node's socket as it reads: a socket the
+ * put budget has paused answers none. An honest gateway whose put merely arrived while the budget
+ * was spent (five gateways' full windows of 4 MiB chunks pass 128 MiB) then hears nothing for as
+ * long as the disk takes, and past offlineAfterMs (15 s) drops a node that is only busy.
+ */
+test('a node held past its put budget by a slow disk still answers its gateways\' pings', { timeout: 60_000 }, async () => {
+  const nodeId = 'node-on-slow-disk';
+  const token = 'token-of-node-on-slow-disk';
+  const gateway = await ScriptedGateway.start({ nodeId, token });
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  let taken = 0;
+  const disk = new (class extends MemoryChunkStore {
+    override async put(...args: Parameters<MemoryChunkStore['put']>): Promise<void> {
+      taken++;
+      await held;
+      await super.put(...args);
+    }
+  })(1e9);
+  const agent = new NodeAgent({ gatewayUrl: gateway.url, nodeId, token, kind: 'disk', store: disk, WebSocket: WebSocket as unknown as SocketConstructor, binaryType: 'fragments', putBudgetBytes: BUDGET });
+  try {
+    agent.start();
+    const session = await gateway.session();
+    const chunk = new Uint8Array(MiB).fill(3);
+    const hash = sha256Hex(chunk);
+    // An honest window just past the budget: nine puts of 1 MiB against 8 MiB.
+    for (let id = 1; id <= BUDGET / MiB + 1; id++) session.send({ type: 'put', id, hash }, chunk);
+    await waitFor(() => taken > BUDGET / MiB, 30_000, 'the node to take in its budget and one more');
+    // A pong needs no disk, only a turn of the node's event loop: ten seconds is no race.
+    const answered = await Promise.race([session.ping().then(() => true), sleep(10_000).then(() => false)]);
+    release();
+    assert.ok(answered, 'the node answered no ping while its disk was busy');
+  } finally {
+    release();
+    agent.stop();
+    await gateway.close();
+  }
+});

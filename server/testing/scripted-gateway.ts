@@ -10,6 +10,8 @@ export interface ScriptedSession {
   send(header: GatewayToNode, payload?: Uint8Array): void;
   /** The node's answer to request `id`. */
   answer(id: number): Promise<NodeToGateway>;
+  /** Settles when the node answers a WebSocket ping: what a gateway's liveness check waits for. */
+  ping(): Promise<void>;
 }
 
 /**
@@ -56,6 +58,11 @@ export class ScriptedGateway {
         const answered = early.get(id);
         return answered ? Promise.resolve(answered) : new Promise((resolve) => answers.set(id, resolve));
       },
+      ping: () =>
+        new Promise((resolve) => {
+          socket.once('pong', () => resolve());
+          socket.ping();
+        }),
     };
     socket.binaryType = 'fragments';
     socket.on('message', async (data: RawData) => {
