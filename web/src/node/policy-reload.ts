@@ -8,20 +8,33 @@
  */
 const RELOADED_AT_KEY = 'shoal.policyReloadAt';
 const RELOAD_EVERY_MS = 10 * 60 * 1000;
+/**
+ * Tabs told of a new gateway together reload at random moments within this, so the cluster does
+ * not lose all its tab nodes at the same moment.
+ */
+const RELOAD_SPREAD_MS = 10 * 1000;
+/** The hosts a gateway can name in a policy (gateway-announcer.ts): for any other, a reload would change nothing. */
+const NAMEABLE_HOST = /^[a-z0-9.\-[\]:]+$/i;
 
 /** Reloads the page when its policy blocks the socket of a gateway the node links to; returns the way to stop. */
 export function reloadWhenGatewayBlocked(linkedUrls: () => readonly string[]): () => void {
+  let pending: ReturnType<typeof setTimeout> | undefined;
   const onViolation = (event: SecurityPolicyViolationEvent): void => {
-    if (event.effectiveDirective !== 'connect-src') return;
+    if (!event.isTrusted || pending !== undefined || event.effectiveDirective !== 'connect-src') return;
     const blocked = socketHost(event.blockedURI);
-    if (blocked === null || !linkedUrls().some((url) => socketHost(url) === blocked)) return;
+    if (blocked === null || !NAMEABLE_HOST.test(blocked) || !linkedUrls().some((url) => socketHost(url) === blocked)) return;
     const last = Number(sessionStorage.getItem(RELOADED_AT_KEY)) || 0;
     if (Date.now() - last < RELOAD_EVERY_MS) return;
-    sessionStorage.setItem(RELOADED_AT_KEY, String(Date.now()));
-    location.reload();
+    pending = setTimeout(() => {
+      sessionStorage.setItem(RELOADED_AT_KEY, String(Date.now()));
+      location.reload();
+    }, Math.random() * RELOAD_SPREAD_MS);
   };
   document.addEventListener('securitypolicyviolation', onViolation);
-  return () => document.removeEventListener('securitypolicyviolation', onViolation);
+  return () => {
+    clearTimeout(pending);
+    document.removeEventListener('securitypolicyviolation', onViolation);
+  };
 }
 
 /** The host of a ws:// or wss:// URL; a browser may report a blocked URL cut down to its origin. */
