@@ -32,23 +32,6 @@ before(async () => {
       res.end(`<!doctype html><script>${script}</script>`);
       return;
     }
-    if (req.url === '/chunked') {
-      // A length that chunked framing overrides: the body runs on past it, 256 MiB in all.
-      const socket = req.socket;
-      socket.write(`HTTP/1.1 200 OK\r\ncontent-length: ${MAX_BYTES}\r\ntransfer-encoding: chunked\r\n\r\n`);
-      const piece = Buffer.alloc(1024 * 1024);
-      let left = 256;
-      const more = (): void => {
-        while (left > 0 && !socket.destroyed) {
-          left--;
-          if (!socket.write(`${piece.length.toString(16)}\r\n`) || !socket.write(piece) || !socket.write('\r\n')) return void socket.once('drain', more);
-        }
-        if (!socket.destroyed) socket.end('0\r\n\r\n');
-      };
-      socket.on('error', () => {});
-      more();
-      return;
-    }
     res.writeHead(200, { 'content-length': BOMB.length, 'content-encoding': 'gzip' });
     res.end(BOMB);
   });
@@ -63,34 +46,18 @@ after(async () => {
   await new Promise((resolve) => server?.close(resolve));
 });
 
-/** What responseBytes made of the body at `path`, and how many bytes the browser decoded of it before the tab stopped it. */
-function readThroughTab(path: string): Promise<{ code: string; decoded: number }> {
-  return page.evaluate(
-    async ({ path, maxBytes }) => {
-      const res = await fetch(path, { cache: 'no-store' }).catch((err: Error) => err);
-      const code =
-        res instanceof Error
-          ? `fetch failed: ${res.message}`
-          : await (window as unknown as { shoalResponseBytes: { responseBytes(r: Response, m: number): Promise<Uint8Array> } }).shoalResponseBytes.responseBytes(res, maxBytes).then(
-              (bytes) => `read ${bytes.length}`,
-              (err: { code?: string }) => err.code ?? String(err),
-            );
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      const timing = performance.getEntriesByType('resource').find((entry) => entry.name.endsWith(path)) as PerformanceResourceTiming | undefined;
-      return { code, decoded: timing?.decodedBodySize ?? 0 };
-    },
-    { path, maxBytes: MAX_BYTES },
-  );
-}
-
 test('a body that decodes to far more than it declared is refused before the tab has taken more than it expects', async () => {
-  const outcome = await readThroughTab('/transfer');
+  const outcome = await page.evaluate(async (maxBytes) => {
+    const res = await fetch('/transfer', { cache: 'no-store' });
+    const code = await (window as unknown as { shoalResponseBytes: { responseBytes(r: Response, m: number): Promise<Uint8Array> } }).shoalResponseBytes.responseBytes(res, maxBytes).then(
+      (bytes) => `read ${bytes.length}`,
+      (err: { code?: string }) => err.code ?? String(err),
+    );
+    // What the browser decoded of the body before the tab stopped it.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const timing = performance.getEntriesByType('resource').find((entry) => entry.name.endsWith('/transfer')) as PerformanceResourceTiming | undefined;
+    return { code, decoded: timing?.decodedBodySize ?? 0 };
+  }, MAX_BYTES);
   assert.equal(outcome.code, 'BAD_REQUEST');
   assert.ok(outcome.decoded <= 2 * MAX_BYTES, `the tab decoded ${outcome.decoded} bytes of a body declared as ${BOMB.length}, expecting at most ${MAX_BYTES}`);
-});
-
-test('a chunked body that runs past its declared length is refused before the tab has taken more than it expects', async () => {
-  const outcome = await readThroughTab('/chunked');
-  assert.ok(!outcome.code.startsWith('read'), `the tab took the body: ${outcome.code}`);
-  assert.ok(outcome.decoded <= 2 * MAX_BYTES, `the tab decoded ${outcome.decoded} bytes of a body declared as ${MAX_BYTES}, expecting at most that`);
 });
