@@ -67,7 +67,7 @@ export function fileRoutes(metadata: MetadataStore, reader: FileReader, writer: 
     if (range) headers['Content-Range'] = `bytes ${span.start}-${span.end}/${file.size}`;
     if (c.req.method === 'HEAD') return c.body(null, status, headers);
     const body = await reader.open(file, span);
-    return c.body(body instanceof Uint8Array ? (countedAnswer(c, body) as Uint8Array<ArrayBuffer>) : countedAnswer(c, body), status, headers);
+    return c.body(countedAnswer(c, body) as Uint8Array<ArrayBuffer> | ReadableStream<Uint8Array>, status, headers);
   });
 
   files.delete('/*', async (c) => {
